@@ -1,0 +1,335 @@
+"""Backpropagation through time, written out in two styles that must agree exactly.
+
+paths: the handwritten way. d(of)/dθ = Σ over heads (L_t for of = L) of the chain down to h_s
+       times [Σ_k dh_s/dh_k · direct dh_k/dθ]; every factor is a step. Quadratic in T.
+delta: the textbook recursion. dL/dh_t = dL/do_t w_y + dL/da_{t+1} w_h from t = T down to 1,
+       then dL/dθ = Σ_t dL/da_t · direct da_t/dθ. Linear in T.
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .expr import ONE, Expr, add, call, const, div, mul, power, sub, sym
+from .forward import Forward, Step
+from .names import Quantity
+
+PATHS_MAX_T = 4     # the default style is paths up to this many steps, delta beyond
+ZERO = const(Fraction(0))
+RECURRENT = ("w_h", "w_x", "b_h", "h_0")
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """d(of)/d(wrt) with the steps that are its own (the shared ones are the Derivation's)."""
+    of: str
+    wrt: str
+    value: object
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    forward: Forward
+    of: str
+    style: str
+    shared: tuple[Step, ...]        # steps every gradient uses (delta: the recursion)
+    gradients: tuple[Gradient, ...]
+
+
+# -- local derivatives: one formula per function, reused at every step ------------------------
+
+class _Local:
+    """The local derivatives of one problem, as formulas over the forward pass's quantities."""
+
+    def __init__(self, fwd: Forward):
+        self.p, self.s = fwd.problem, fwd.syms
+        n = len(self.p.targets)
+        self.weight = const(Fraction(1, n)) if self.p.reduction == "mean" and n > 1 else None
+
+    def dloss(self, t: int) -> Expr:
+        """dL_t/dy_hat_t."""
+        yh, y = self.s[f"y_hat_{t}"], self.s[f"y_{t}"]
+        if self.p.loss == "squared":
+            return mul(const(2), sub(yh, y))
+        if self.p.loss == "half_squared":
+            return sub(yh, y)
+        one = const(1)  # binary cross-entropy: (1 - y)/(1 - y_hat) - y/y_hat
+        return sub(div(sub(one, y), sub(one, yh)), div(y, yh))
+
+    def dout(self, t: int) -> Expr | None:
+        """dy_hat_t/do_t, or None where it is 1."""
+        if self.p.output == "identity":
+            return None
+        yh = self.s[f"y_hat_{t}"]
+        return mul(yh, sub(const(1), yh))        # sigmoid' = y_hat (1 - y_hat)
+
+    def dact(self, t: int) -> Expr | None:
+        """dh_t/da_t, or None where it is 1."""
+        f, h = self.p.activation, self.s[f"h_{t}"]
+        if f == "identity":
+            return None
+        if f == "tanh":
+            return sub(const(1), power(h, 2))
+        if f == "sigmoid":
+            return mul(h, sub(const(1), h))
+        return call("relu'", self.s[f"a_{t}"])
+
+    def direct(self, wrt: str, t: int) -> Expr | None:
+        """The direct da_t/dθ for a parameter θ of the recurrence (None where it is 1)."""
+        return {"w_h": self.s[f"h_{t - 1}"], "w_x": self.s[f"x_{t}"], "b_h": None}[wrt]
+
+    def o_name(self, t: int) -> str:
+        return f"o_{t}" if self.p.output != "identity" else f"y_hat_{t}"
+
+    def a_name(self, t: int) -> str:
+        return f"a_{t}" if self.p.activation != "identity" else f"h_{t}"
+
+
+def _factor(name: str, e: Expr | None, t, steps: list, seen: set) -> Expr | None:
+    """Record `name = e` once as a factor step; return e."""
+    if e is not None and name not in seen:
+        seen.add(name)
+        steps.append(Step(name, e, t, "factor"))
+    return e
+
+
+def _chain_sym(name: str, e: Expr | None) -> Expr | None:
+    return None if e is None else sym(name, e.value)
+
+
+# -- the paths style --------------------------------------------------------------------------
+
+_LEVELS = ("L", "y_hat", "o", "h")
+
+
+def _paths_one(loc: _Local, of: Quantity, wrt: Quantity) -> Gradient:
+    """d(of)/d(wrt) as a sum over heads of chain-rule products, every factor a step."""
+    p = loc.p
+    if of.base == "L" and of.t is None:
+        heads = [(t, f"L_{t}") for t in p.targets]
+    else:
+        heads = [(of.t, str(of))]
+    steps: list[Step] = []
+    seen: set[str] = set()
+    terms, term_syms = [], []
+    for t, top in heads:
+        chain, chain_names = _head(loc, of.base if len(heads) == 1 else "L", t, wrt,
+                                   steps, seen, top)
+        if chain is None:
+            continue
+        name = f"d{top}/d{wrt}"
+        if len(heads) > 1 or name != f"d{of}/d{wrt}":
+            steps.append(Step(name, chain, t, "term", chain=chain_names))
+            terms.append(sym(name, chain.value))
+        else:
+            steps.append(Step(name, chain, t, "total", chain=chain_names))
+            return Gradient(str(of), str(wrt), chain.value, tuple(steps))
+    total_name = f"d{of}/d{wrt}"
+    if not terms:
+        steps.append(Step(total_name, ZERO, None, "total"))
+        return Gradient(str(of), str(wrt), ZERO.value, tuple(steps))
+    total = add(*terms)
+    if loc.weight is not None:
+        total = div(total, const(loc.weight.value.denominator))
+    steps.append(Step(total_name, total, None, "total"))
+    return Gradient(str(of), str(wrt), total.value, tuple(steps))
+
+
+def _head(loc: _Local, base: str, t: int, wrt: Quantity, steps, seen, top: str):
+    """The chain from quantity `base`_t down to wrt: (formula, same in derivative names)."""
+    s = loc.s
+    down = {"L": (f"d{top}/dy_hat_{t}", lambda: loc.dloss(t)),
+            "y_hat": (f"dy_hat_{t}/do_{t}", lambda: loc.dout(t)),
+            "o": (f"d{loc.o_name(t)}/dh_{t}", lambda: s["w_y"])}
+    factors, names = [], []
+    if base == "a":
+        # a_t = w_h h_{t-1} + w_x x_t + b_h: a direct term, and the path into h_{t-1}
+        direct = ONE if wrt == Quantity("a", t) else (
+            loc.direct(wrt.base, t) or ONE) if wrt.base in ("w_h", "w_x", "b_h") else None
+        rec = _recurrence(loc, t - 1, wrt, steps, seen) if t > 1 or wrt.base == "h_0" else None
+        parts, part_names = [], []
+        if direct is not None:
+            parts.append(direct)
+            part_names.append(sym(f"da_{t}/d{wrt} (direct)", direct.value))
+        if rec is not None:
+            wh = _factor(f"da_{t}/dh_{t - 1}", s["w_h"], t, steps, seen)
+            parts.append(mul(wh, rec[0], chain=True))
+            part_names.append(mul(_chain_sym(f"da_{t}/dh_{t - 1}", wh), rec[1], chain=True))
+        if not parts:
+            return None, None
+        return add(*parts, bracket=True), add(*part_names, bracket=True)
+    for level in _LEVELS[_LEVELS.index(base):]:
+        if level == "h":
+            rec = _recurrence(loc, t, wrt, steps, seen)
+            if rec is None:
+                return None, None
+            factors.append(rec[0])
+            names.append(rec[1])
+            break
+        # does wrt attach at this level of the head?
+        if wrt.base == level and wrt.t == t:
+            break
+        if level == "o" and wrt.base in ("w_y", "b_y"):
+            if wrt.base == "w_y":
+                factors.append(_factor(f"d{loc.o_name(t)}/dw_y", s[f"h_{t}"], t, steps, seen))
+                names.append(sym(f"d{loc.o_name(t)}/dw_y", s[f"h_{t}"].value))
+            break
+        if wrt.base in ("L", "y_hat", "o", "w_y", "b_y") and not _below(level, wrt, t):
+            return None, None
+        name, make = down[level]
+        e = _factor(name, make(), t, steps, seen)
+        factors.append(e)
+        names.append(_chain_sym(name, e))
+    chain = mul(*factors, chain=True)
+    return chain, mul(*names, chain=True)
+
+
+def _below(level: str, wrt: Quantity, t: int) -> bool:
+    """Whether wrt can still be reached going down from `level` at step t."""
+    if wrt.base in ("w_y", "b_y"):
+        return True
+    return wrt.t == t and _LEVELS.index(wrt.base) > _LEVELS.index(level)
+
+
+def _recurrence(loc: _Local, s_: int, wrt: Quantity, steps, seen):
+    """[Σ_k dh_s/dh_k · direct dh_k/dwrt] for the k where wrt enters h_k; None if none."""
+    s = loc.s
+    if wrt.base in RECURRENT and wrt.base != "h_0":
+        ks = range(s_, 0, -1)
+    elif wrt.base == "h_0":
+        ks = [0]
+    elif wrt.base in ("h", "a") and wrt.t <= s_:
+        ks = [wrt.t]
+    else:
+        return None
+    terms, names = [], []
+    for k in ks:
+        path, path_names = [], []
+        for j in range(s_, k, -1):   # dh_s/dh_k = Π_j dh_j/dh_{j-1} = Π_j f'(a_j) w_h
+            path += [loc.dact(j), s["w_h"]]
+        if k < s_:
+            pname = f"dh_{s_}/dh_{k}"
+            _factor(pname, mul(*path, chain=True), s_, steps, seen)
+            path_names.append(sym(pname, mul(*path).value))
+        if wrt.base in ("w_h", "w_x", "b_h"):
+            direct = mul(loc.dact(k), loc.direct(wrt.base, k), chain=True) \
+                if (loc.dact(k) or loc.direct(wrt.base, k)) else None
+        elif wrt.base == "a":
+            direct = loc.dact(k)
+        else:
+            direct = None
+        if direct is not None:
+            dname = f"dh_{k}/d{wrt} (direct)"
+            _factor(dname, direct, k, steps, seen)
+            path_names.append(sym(dname, direct.value))
+        terms.append(mul(*path, direct, chain=True))
+        names.append(mul(*path_names, chain=True))
+    return add(*terms, bracket=True), add(*names, bracket=True)
+
+
+# -- the delta style --------------------------------------------------------------------------
+
+def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> Derivation:
+    """Adjoints from the top step down, then each gradient as a sum over steps."""
+    p, s = loc.p, loc.s
+    Q = str(of)
+    shared: list[Step] = []
+    adj: dict[str, Expr] = {}      # quantity name -> the Sym of dQ/d(quantity)
+
+    def row(name: str, e: Expr, t, stage="adjoint") -> Expr:
+        shared.append(Step(f"d{Q}/d{name}", e, t, stage))
+        adj[name] = sym(f"d{Q}/d{name}", e.value)
+        return adj[name]
+
+    if of.base == "L" and of.t is None:
+        heads, top, weight = set(p.targets), p.T, loc.weight
+    elif of.base == "L":
+        heads, top, weight = {of.t}, of.t, None
+    else:
+        heads, top, weight = set(), of.t, None
+    for t in range(top, 0, -1):
+        if progress:
+            progress(top - t + 1, top)
+        into_h = []
+        if of.base == "L" and t in heads:
+            row(f"L_{t}", weight or ONE, t) if weight is not None else None
+            g = row(f"y_hat_{t}", mul(weight, loc.dloss(t), chain=True), t)
+            if loc.dout(t) is not None:
+                g = row(f"o_{t}", mul(g, loc.dout(t), chain=True), t)
+            adj[f"o_{t}"] = g                 # with an identity output, o_t is y_hat_t
+            into_h.append(mul(g, s["w_y"], chain=True))
+        elif t == top and of.base in ("y_hat", "o"):
+            g = row(f"y_hat_{t}", ONE, t) if of.base == "y_hat" else None
+            if of.base == "o" or loc.dout(t) is not None:
+                g = row(f"o_{t}", mul(g, loc.dout(t), chain=True) if g else ONE, t)
+            adj[f"o_{t}"] = g
+            into_h.append(mul(g, s["w_y"], chain=True))
+        elif t == top and of.base == "h":
+            into_h.append(ONE)
+        if t < top or of.base == "a":
+            nxt = adj.get(f"a_{t + 1}") if t < top else None
+            if t == top:  # of = a_top: the seed is da/da = 1, the path into h_{t-1} below
+                row(f"a_{t}", ONE, t)
+                continue
+            if nxt is not None:
+                into_h.append(mul(nxt, s["w_h"], chain=True))
+        dh = row(f"h_{t}", add(*into_h) if into_h else ZERO, t)
+        if loc.dact(t) is not None:
+            row(f"a_{t}", mul(dh, loc.dact(t), chain=True), t)
+        elif p.activation == "identity":
+            adj[f"a_{t}"] = dh
+    if f"a_1" in adj or of.base == "a" and of.t == 1:
+        row("h_0", mul(adj["a_1"], s["w_h"], chain=True), 0)
+    elif "h_0" not in adj:
+        row("h_0", ZERO, 0)
+
+    grads = []
+    for wrt in wrts:
+        name = f"d{Q}/d{wrt}"
+        if wrt.base in ("w_h", "w_x", "b_h"):
+            terms = [mul(adj[f"a_{t}"], loc.direct(wrt.base, t), chain=True)
+                     for t in range(1, top + 1) if f"a_{t}" in adj]
+            e = add(*terms) if terms else ZERO
+        elif wrt.base in ("w_y", "b_y"):
+            terms = [mul(adj[f"o_{t}"], s[f"h_{t}"] if wrt.base == "w_y" else None,
+                         chain=True) for t in range(1, top + 1) if f"o_{t}" in adj]
+            e = add(*terms) if terms else ZERO
+        else:
+            key = "h_0" if wrt.base == "h_0" else f"{wrt.base}_{wrt.t}"
+            if key == Q:
+                e = ONE
+            elif wrt.base == "L" and Q == "L" and wrt.t in heads:
+                e = weight or ONE
+            elif key in adj:
+                grads.append(Gradient(Q, str(wrt), adj[key].value,
+                                      tuple(st for st in shared if st.name == name)))
+                continue
+            else:
+                e = ZERO   # wrt lies after `of`, or off every path to it
+        grads.append(Gradient(Q, str(wrt), e.value, (Step(name, e, None, "total"),)))
+    return Derivation(None, Q, "delta", tuple(shared), tuple(grads))
+
+
+# -- the entry point --------------------------------------------------------------------------
+
+def grad(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | None = None,
+         progress=None) -> Derivation:
+    """d(of)/d(wrt) for each wrt, with every step of the chosen style.
+
+    >>> from rnn_cli.files import load
+    >>> from rnn_cli.forward import forward
+    >>> d = grad(forward(load(None, None)), Quantity("L"), [Quantity("w_h")])
+    >>> d.gradients[0].value
+    Fraction(8, 1)
+    """
+    style = style or ("paths" if fwd.problem.T <= PATHS_MAX_T else "delta")
+    loc = _Local(fwd)
+    if style == "delta":
+        d = _delta(loc, of, wrts, progress)
+        return Derivation(fwd, d.of, "delta", d.shared, d.gradients)
+    grads = []
+    for i, wrt in enumerate(wrts):
+        if progress:
+            progress(i + 1, len(wrts))
+        grads.append(_paths_one(loc, of, wrt))
+    return Derivation(fwd, str(of), "paths", (), tuple(grads))

@@ -1,0 +1,236 @@
+"""The command line: parse, build the problem, call one library function, render."""
+
+import enum
+import functools
+import inspect
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import InputError
+
+
+class Exit(enum.IntEnum):
+    OK = 0
+    WRONG = 1        # `check` found an answer that is not correct
+    BAD_INPUT = 2
+    INTERRUPTED = 130
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class Style(str, enum.Enum):
+    paths = "paths"
+    delta = "delta"
+
+
+app = typer.Typer(
+    name="rnn-solve", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="Solve, explain and check recurrent-neural-network homework, step by step.\n\n"
+         "Example: rnn-solve grad --wrt w_h   (the built-in problem assignment3)")
+
+
+# -- the options every problem command shares -------------------------------------------------
+
+def _opt(*names, help, **kw):
+    return typer.Option(*names, help=help, rich_help_panel="Problem", **kw)
+
+
+SHARED = {
+    "file": Annotated[Optional[Path], _opt("--file", "-f", help="A problem file (TOML).")],
+    "problem": Annotated[Optional[str], _opt("--problem", "-p", help="A problem in a file of "
+                         "several, or a built-in one (see `rnn-solve examples`).")],
+    "w_x": Annotated[Optional[str], _opt("--w-x", help="w_x (also W_xh, U).")],
+    "w_h": Annotated[Optional[str], _opt("--w-h", help="w_h (also W_hh, W).")],
+    "w_y": Annotated[Optional[str], _opt("--w-y", help="w_y (also W_hy, V).")],
+    "b_h": Annotated[Optional[str], _opt("--b-h", help="b_h, the hidden bias.")],
+    "b_y": Annotated[Optional[str], _opt("--b-y", help="b_y, the output bias.")],
+    "h0": Annotated[Optional[str], _opt("--h0", help="h_0, the initial state.")],
+    "x": Annotated[Optional[str], _opt("--x", help="Inputs: 10,10 or [10, 10].")],
+    "y": Annotated[Optional[str], _opt("--y", help="Targets: 5,5 or [5, 5].")],
+    "activation": Annotated[Optional[str], _opt("--activation", help="f: identity, tanh, "
+                            "sigmoid or relu.")],
+    "output": Annotated[Optional[str], _opt("--output", help="g: identity or sigmoid.")],
+    "loss": Annotated[Optional[str], _opt("--loss", help="squared, half_squared or "
+                      "cross_entropy.")],
+    "reduction": Annotated[Optional[str], _opt("--reduction", help="sum or mean.")],
+    "outputs": Annotated[Optional[str], _opt("--outputs", help='Steps with a target: all, '
+                         'last, or a list such as "[2]".')],
+}
+_PARAM_FLAGS = {"w_x": "--w-x", "w_h": "--w-h", "w_y": "--w-y", "b_h": "--b-h",
+                "b_y": "--b-y", "h0": "--h0"}
+
+
+def _flags(values: dict) -> dict:
+    """The flags that were given, as keys of a problem table ('params.w_h', 'data.x', ...)."""
+    from .files import flag_list, flag_value
+    out = {}
+    for key, flag in _PARAM_FLAGS.items():
+        if values[key] is not None:
+            out["params." + ("h_0" if key == "h0" else key)] = flag_value(values[key], flag)
+    for key in ("x", "y"):
+        if values[key] is not None:
+            out[f"data.{key}"] = flag_list(values[key], f"--{key}")
+    for key in ("activation", "output", "loss", "reduction"):
+        if values[key] is not None:
+            out[key] = values[key]
+    if values["outputs"] is not None:
+        o = values["outputs"].strip()
+        out["outputs"] = flag_list(o, "--outputs") if o.startswith("[") else o
+        if isinstance(out["outputs"], list):
+            from .numbers import parse_number
+            out["outputs"] = [int(parse_number(s, "--outputs")) for s in out["outputs"]]
+    return out
+
+
+def with_problem(fn):
+    """Give a command the shared problem options; it receives the loaded `problem`."""
+    sig = inspect.signature(fn)
+    own = [p for p in sig.parameters.values() if p.name != "problem"]
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                annotation=ann) for name, ann in SHARED.items()]
+
+    @functools.wraps(fn)
+    def command(**kw):
+        from .files import load
+        values = {name: kw.pop(name) for name in SHARED}
+        kw["problem"] = load(values["file"], values["problem"], _flags(values))
+        return fn(**kw)
+
+    command.__signature__ = sig.replace(parameters=own + shared)
+    command.__annotations__ = {**{p.name: p.annotation for p in own}, **SHARED}
+    return command
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="table, json or markdown.")]
+DigitsOpt = Annotated[int, typer.Option("--digits", min=1, max=50,
+                                        help="Significant digits of inexact values.")]
+AllStepsOpt = Annotated[bool, typer.Option("--all-steps", help="Show every step of a long "
+                                           "sequence (by default the middle is left out).")]
+
+
+def _print(text_or_renderable, fmt: Format) -> None:
+    if fmt is Format.table:
+        from .render.table import console
+        console().print(text_or_renderable)
+    else:
+        sys.stdout.write(text_or_renderable.rstrip("\n") + "\n")
+
+
+def _progress(label: str, total_hint: int):
+    """A progress callback drawing a Rich bar on stderr for long sequences (else None)."""
+    if total_hint < 2000 or not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+    bar = Progress(transient=True, console=__import__("rich.console").console.Console(
+        stderr=True))
+    task = bar.add_task(label, total=total_hint)
+    bar.start()
+    return (lambda done, total: bar.update(task, completed=done, total=total)), bar
+
+
+# -- the commands -----------------------------------------------------------------------------
+
+@app.command()
+@with_problem
+def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
+            all_steps: AllStepsOpt = False):
+    """The forward pass and the loss, step by step: each formula in symbols, with the numbers
+    substituted, and its value.
+
+    Example: rnn-solve forward --w-h 0.5 --activation tanh
+    """
+    from .forward import forward as run
+    fwd = run(problem)
+    if fmt is Format.json:
+        from .render.jsonout import dumps, forward_json
+        _print(dumps(forward_json(fwd, all_steps)), fmt)
+    elif fmt is Format.markdown:
+        from .render.markdown import forward_md
+        _print(forward_md(fwd, digits, all_steps), fmt)
+    else:
+        from .render.table import forward_view
+        _print(forward_view(fwd, digits, all_steps), fmt)
+
+
+@app.command()
+@with_problem
+def grad(problem,
+         wrt: Annotated[list[str], typer.Option("--wrt", help="What to differentiate by: a "
+                        "parameter (w_h), a quantity (h_1, a_2) or 'all' (every parameter). "
+                        "Repeatable.")],
+         of: Annotated[str, typer.Option("--of", help="What to differentiate: L (default), "
+                       "L_t, y_hat_t, o_t, h_t or a_t.")] = "L",
+         style: Annotated[Optional[Style], typer.Option("--style", help="paths (every chain-"
+                          "rule path, as by hand; default for T <= 4) or delta (the recursion "
+                          "dL/dh_t, linear in T; default beyond).")] = None,
+         fmt: FormatOpt = Format.table, digits: DigitsOpt = 6, all_steps: AllStepsOpt = False):
+    """A gradient with every chain-rule step: each factor in symbols, with numbers, and its
+    value; then each path's product and their sum.
+
+    Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
+    Example: rnn-solve grad --of h_2 --wrt h_0 --format json
+    """
+    from .bptt import grad as derive
+    from .forward import forward as run
+    from .names import PARAMS
+    of_q = problem.resolve(of, "--of").wrt
+    names = [n for w in wrt for n in (PARAMS if w.strip().lower() == "all" else [w])]
+    wrts = list(dict.fromkeys(problem.resolve(n, "--wrt").wrt for n in names))
+    progress, bar = _progress("backpropagating", problem.T)
+    try:
+        d = derive(run(problem), of_q, wrts, style.value if style else None, progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if fmt is Format.json:
+        from .render.jsonout import dumps, grad_json
+        _print(dumps(grad_json(d, all_steps)), fmt)
+    elif fmt is Format.markdown:
+        from .render.markdown import grad_md
+        _print(grad_md(d, digits, all_steps), fmt)
+    else:
+        from .render.table import grad_view
+        _print(grad_view(d, digits, all_steps), fmt)
+
+
+@app.command()
+def examples():
+    """List the built-in problems (use one with --problem NAME).
+
+    Example: rnn-solve examples
+    """
+    from .files import examples as builtin
+    from .render.rows import describe
+    from .problem import build
+    for name, table in builtin().items():
+        p = build(table, name, name)
+        print(f"{name}: {p.title}\n    {describe(p)}")
+
+
+def main() -> None:
+    """The console script: input errors become one line on stderr and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except InputError as e:
+        print(f"rnn-solve: error: {e}", file=sys.stderr)
+        sys.exit(Exit.BAD_INPUT)
+    except KeyboardInterrupt:
+        print("rnn-solve: interrupted", file=sys.stderr)
+        sys.exit(Exit.INTERRUPTED)
+    except __import__("click").exceptions.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except __import__("click").exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except __import__("click").exceptions.Abort:
+        print("rnn-solve: interrupted", file=sys.stderr)
+        sys.exit(Exit.INTERRUPTED)

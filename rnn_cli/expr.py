@@ -1,0 +1,191 @@
+"""Formulas as small trees. Each node carries its value, computed when it is built, so a
+formula printed in symbols, printed with numbers, and its value can never disagree.
+
+>>> h1, w = sym("h_1", 2), sym("w_y", 2)
+>>> e = mul(w, h1)
+>>> text(e), text(e, numeric=True), e.value
+('w_y h_1', '2 × 2', 4)
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from . import numbers as num
+
+
+@dataclass(frozen=True)
+class Expr:
+    value: object
+
+
+@dataclass(frozen=True)
+class Sym(Expr):
+    """A named quantity: h_1, w_h, dL/dh_2."""
+    name: str
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    """A number that belongs to the formula itself, like the 2 of 2(y_hat - y)."""
+
+
+@dataclass(frozen=True)
+class Sum(Expr):
+    terms: tuple
+    bracket: bool = False   # written [ ... ], as the handwritten page writes a sum of paths
+
+
+@dataclass(frozen=True)
+class Diff(Expr):
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Prod(Expr):
+    factors: tuple
+    chain: bool = False     # a chain-rule product, written with * even in symbols
+
+
+@dataclass(frozen=True)
+class Quot(Expr):
+    top: Expr
+    bottom: Expr
+
+
+@dataclass(frozen=True)
+class Power(Expr):
+    base: Expr
+    exp: int
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    arg: Expr
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    fn: str
+    arg: Expr
+
+
+ONE = Const(Fraction(1))
+
+
+def sym(name: str, value) -> Sym:
+    return Sym(value, name)
+
+
+def const(value) -> Const:
+    return Const(Fraction(value) if isinstance(value, int) else value)
+
+
+def add(*terms: Expr, bracket: bool = False) -> Expr:
+    if len(terms) == 1:
+        return terms[0]
+    total = terms[0].value
+    for t in terms[1:]:
+        total = total + t.value
+    return Sum(total, tuple(terms), bracket)
+
+
+def sub(a: Expr, b: Expr) -> Diff:
+    return Diff(num.lift(a.value, b.value) - b.value, a, b)
+
+
+def mul(*factors: Expr | None, chain: bool = False) -> Expr:
+    """The product of the factors; a None factor, or the ONE of an empty product, is left out."""
+    fs = tuple(f for f in factors if f is not None and f is not ONE)
+    if not fs:
+        return ONE
+    if len(fs) == 1:
+        return fs[0]
+    value = fs[0].value
+    for f in fs[1:]:
+        value = value * f.value
+    return Prod(value, fs, chain)
+
+
+def div(a: Expr, b: Expr) -> Quot:
+    return Quot(num.lift(a.value, b.value) / b.value, a, b)
+
+
+def power(base: Expr, n: int) -> Power:
+    return Power(base.value ** n, base, n)
+
+
+def neg(a: Expr) -> Neg:
+    return Neg(-a.value, a)
+
+
+def call(fn: str, arg: Expr) -> Call:
+    return Call(num.FUNCTIONS[fn](arg.value), fn, arg)
+
+
+# -- printing ---------------------------------------------------------------------------------
+
+_PREC = {Sum: 1, Diff: 1, Neg: 2, Prod: 3, Quot: 3, Power: 5}
+MAX_TERMS = 6   # a longer sum prints its first and last two terms around "..."
+
+
+def _prec(e: Expr, numeric: bool) -> int:
+    if isinstance(e, (Sym, Const)):
+        v = e.value
+        if isinstance(e, Const) or numeric:
+            text = num.fmt(v)
+            if text.startswith("-"):
+                return 2
+            if "/" in text:
+                return 3
+    return _PREC.get(type(e), 9)
+
+
+def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = False) -> str:
+    """The formula in symbols, or with every named quantity replaced by its value."""
+
+    def show(e: Expr) -> str:
+        if isinstance(e, Const) or (numeric and isinstance(e, Sym)):
+            return num.fmt(e.value, digits)
+        if isinstance(e, Sym):
+            return e.name
+        if isinstance(e, Sum):
+            terms = list(e.terms)
+            parts = [wrap(t, 1, first=i == 0) for i, t in enumerate(terms)]
+            if len(parts) > MAX_TERMS and not all_terms:
+                parts = parts[:2] + [f"... ({len(parts) - 4} more terms)"] + parts[-2:]
+            body = " + ".join(parts)
+            return f"[{body}]" if e.bracket else body
+        if isinstance(e, Diff):
+            return f"{wrap(e.left, 1, first=True)} - {wrap(e.right, 2)}"
+        if isinstance(e, Neg):
+            return f"-{wrap(e.arg, 3)}"
+        if isinstance(e, Prod):
+            out = wrap(e.factors[0], 3, first=True)
+            for prev, f in zip(e.factors, e.factors[1:]):
+                piece = wrap(f, 3)
+                if isinstance(prev, Const) and not e.chain and piece.startswith("("):
+                    out += piece                       # 2(y_hat - y)
+                elif e.chain:
+                    out += " * " + piece
+                else:
+                    out += (" × " if numeric else " ") + piece
+            return out
+        if isinstance(e, Quot):
+            return f"{wrap(e.top, 3, first=True)} / {wrap(e.bottom, 4)}"
+        if isinstance(e, Power):
+            return f"{wrap(e.base, 6)}^{e.exp}"
+        if isinstance(e, Call):
+            return f"{e.fn}({show(e.arg)})"
+        raise TypeError(e)  # pragma: no cover
+
+    def wrap(e: Expr, need: int, first: bool = False) -> str:
+        s = show(e)
+        p = _prec(e, numeric)
+        if p == 2 and first and need <= 3:   # a leading minus needs no parentheses
+            return s
+        if isinstance(e, Sum) and e.bracket:
+            return s
+        return f"({s})" if p < need else s
+
+    return show(e)

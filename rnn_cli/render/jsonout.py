@@ -1,0 +1,66 @@
+"""JSON output (spec section 5): numbers as JSON numbers, exact values also as strings."""
+
+import json
+
+from .. import numbers as num
+from ..expr import text
+
+
+def _number(x):
+    try:
+        f = num.to_float(x)
+    except OverflowError:
+        return None
+    return f if f not in (float("inf"), float("-inf")) and f == f else None
+
+
+def value_fields(x, key: str = "value") -> dict:
+    """{"value": 0.5, "value_exact": "1/2"}: the exact string only where x is exact."""
+    out = {key: _number(x)}
+    if num.is_exact(x):
+        out[f"{key}_exact"] = num.exact_text(x)
+    return out
+
+
+def step_json(step, all_terms: bool = False) -> dict:
+    out = {"name": step.name, "t": step.t, "kind": step.stage,
+           "formula": text(step.expr, all_terms=all_terms),
+           "substituted": text(step.expr, numeric=True, digits=17, all_terms=all_terms),
+           **value_fields(step.value)}
+    if step.same:
+        out["same_as"] = list(step.same)
+    if step.chain is not None:
+        out["chain"] = text(step.chain, all_terms=all_terms)
+    return out
+
+
+def forward_json(fwd, all_steps: bool = False) -> dict:
+    p, v = fwd.problem, fwd.syms
+    steps = []
+    for t in range(1, p.T + 1):
+        has = t in p.y
+        steps.append({"t": t, "x": _number(p.x[t - 1]), "a": _number(v[f"a_{t}"].value),
+                      "h": _number(v[f"h_{t}"].value), "o": _number(v[f"o_{t}"].value),
+                      "y_hat": _number(v[f"y_hat_{t}"].value),
+                      "y": _number(p.y[t]) if has else None,
+                      "loss": _number(v[f"L_{t}"].value) if has else None})
+    loss = v["L"].value
+    return {"problem": p.name, "title": p.title, "activation": p.activation,
+            "output": p.output, "loss_function": p.loss, "reduction": p.reduction,
+            "steps": steps, "loss": _number(loss),
+            **({"loss_exact": num.exact_text(loss)} if num.is_exact(loss) else {}),
+            "derivation": [step_json(s, all_steps) for s in fwd.steps]}
+
+
+def grad_json(d, all_steps: bool = False) -> dict:
+    out = {"problem": d.forward.problem.name, "of": d.of, "style": d.style,
+           "gradients": {g.wrt: {**value_fields(g.value),
+                                 "terms": [step_json(s, all_steps) for s in g.steps]}
+                         for g in d.gradients}}
+    if d.shared:
+        out["recursion"] = [step_json(s, all_steps) for s in d.shared]
+    return out
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2)

@@ -1,0 +1,77 @@
+"""What every format shows of a step: its name, formula, numbers and value, as text."""
+
+from dataclasses import dataclass
+
+from .. import numbers as num
+from ..expr import Sym, text
+from ..forward import Step
+
+EDGE = 2   # steps shown at each end of a long sequence
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    formula: str
+    numbers: str       # '' where it would only repeat the value
+    value: str
+    chain: str = ''    # a chain-rule term in derivative names
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Steps left out of a long sequence."""
+    first: int
+    last: int
+
+    def __str__(self) -> str:
+        n = self.last - self.first + 1
+        return (f"... {n} steps ({self.first} to {self.last}) left out; "
+                "--all-steps shows them")
+
+
+def row(step: Step, digits: int, all_terms: bool = False) -> Row:
+    e = step.expr
+    value = num.fmt_with_decimal(step.value, digits)
+    formula = text(e, digits=digits, all_terms=all_terms)
+    numbers = text(e, numeric=True, digits=digits, all_terms=all_terms)
+    name = " = ".join((step.name, *step.same))
+    if numbers == num.fmt(step.value, digits) or isinstance(e, Sym) and formula == numbers:
+        numbers = ""
+    if formula == num.fmt(step.value, digits):
+        formula = ""
+    chain = text(step.chain, all_terms=all_terms) if step.chain is not None else ""
+    return Row(name, formula, numbers, value, chain)
+
+
+def visible(steps, T: int, all_steps: bool):
+    """The steps to show, with a Gap where the middle of a long sequence is left out."""
+    if all_steps or T <= 2 * EDGE + 1:
+        yield from steps
+        return
+    hidden: set[int] = set()
+    for step in steps:
+        t = step.t
+        if t is not None and EDGE < t <= T - EDGE:
+            hidden.add(t)
+            continue
+        if hidden:
+            yield Gap(min(hidden), max(hidden))
+            hidden = set()
+        yield step
+    if hidden:
+        yield Gap(min(hidden), max(hidden))
+
+
+def rows(steps, T: int, digits: int, all_steps: bool):
+    """Rows (and Gaps) for a sequence of steps."""
+    for item in visible(steps, T, all_steps):
+        yield item if isinstance(item, Gap) else row(item, digits, all_steps)
+
+
+def describe(problem) -> str:
+    """One line saying what the problem is."""
+    p = problem
+    where = "every step" if len(p.targets) == p.T else "steps " + ", ".join(map(str, p.targets))
+    return (f"{p.activation} activation, {p.output} output, {p.loss} loss ({p.reduction}), "
+            f"T = {p.T}, targets at {where}")

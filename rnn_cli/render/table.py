@@ -1,0 +1,86 @@
+"""Rich tables: the derivation laid out as the handwritten page lays it out."""
+
+import os
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from .rows import Gap, describe, rows
+
+STAGES = {"hidden": "Hidden state", "output": "Output", "loss": "Loss", "total": "Total loss"}
+
+
+def _table(title: str, with_chain: bool = False) -> Table:
+    t = Table(title=Text(title), title_justify="left", show_lines=False, expand=False)
+    t.add_column("quantity", style="bold", no_wrap=True)
+    t.add_column("formula")
+    t.add_column("with numbers")
+    t.add_column("value", justify="right", style="cyan")
+    return t
+
+
+def _fill(table: Table, items) -> None:
+    # every cell is a Text, never a markup string: formulas hold [ ] brackets
+    for r in items:
+        if isinstance(r, Gap):
+            table.add_row(Text(str(r), style="dim italic"), Text(""), Text(""), Text(""))
+            continue
+        if r.chain:  # a chain-rule term: first the product of derivatives, then its formula
+            table.add_row(Text(r.name), Text(r.chain), Text(""), Text(""))
+            table.add_row(Text(""), Text("= " + r.formula), Text(r.numbers), Text(r.value))
+        else:
+            table.add_row(Text(r.name), Text(r.formula), Text(r.numbers), Text(r.value))
+
+
+def header(problem) -> Text:
+    title = f" ({problem.title})" if problem.title else ""
+    return Text(f"{problem.name}{title}\n{describe(problem)}")
+
+
+def forward_view(fwd, digits: int = 6, all_steps: bool = False):
+    """The forward pass: one table per stage (hidden state, output, loss, total)."""
+    parts = [header(fwd.problem)]
+    for stage, title in STAGES.items():
+        steps = [s for s in fwd.steps if s.stage == stage]
+        if not steps:
+            continue
+        table = _table(title)
+        _fill(table, rows(steps, fwd.problem.T, digits, all_steps))
+        parts.append(table)
+    return Group(*parts)
+
+
+def grad_view(d, digits: int = 6, all_steps: bool = False):
+    """A derivation: the shared recursion (delta style), then each gradient's steps."""
+    T = d.forward.problem.T
+    parts = [header(d.forward.problem),
+             Text(f"style: {d.style}" + (" (the delta recursion, linear in T)"
+                                          if d.style == "delta" else
+                                          " (every path written out, as by hand)"))]
+    if d.shared:
+        table = _table(f"Backpropagation through time: d{d.of}/d(each quantity), "
+                       "from the last step down")
+        _fill(table, rows(d.shared, T, digits, all_steps))
+        parts.append(table)
+    for g in d.gradients:
+        table = _table(f"d{g.of}/d{g.wrt} = {rows_value(g, digits)}")
+        _fill(table, rows(g.steps, T, digits, all_steps))
+        parts.append(table)
+    return Group(*parts)
+
+
+def rows_value(g, digits: int) -> str:
+    from ..numbers import fmt_with_decimal
+    return fmt_with_decimal(g.value, digits)
+
+
+def console(file=None, width: int | None = None) -> Console:
+    """A console that writes plain text when not on a terminal (and honours NO_COLOR).
+
+    Piped output is 120 columns wide unless COLUMNS says otherwise: formulas are long.
+    """
+    c = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    if width is None and not c.is_terminal and "COLUMNS" not in os.environ:
+        c.width = 120
+    return c

@@ -1,0 +1,25 @@
+"""Shared fixtures: the seed problem and a loader for problem dicts."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))   # tests/oracle.py and tests/strategies.py
+
+from rnn_cli.files import load            # noqa: E402
+from rnn_cli.problem import build         # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+SEED = {"params": {"w_x": 0.1, "w_h": 1, "w_y": 2, "h_0": 1},
+        "data": {"x": [10, 10], "y": [5, 5]}}
+
+
+def problem_of(d: dict, name: str = "p"):
+    """A Problem from a dict shaped like a TOML problem table."""
+    return build(d, name, name)
+
+
+@pytest.fixture
+def seed():
+    return load(None, "assignment3")
