@@ -117,12 +117,14 @@ AllStepsOpt = Annotated[bool, typer.Option("--all-steps", help="Show every step 
                                            "sequence (by default the middle is left out).")]
 
 
-def _print(text_or_renderable, fmt: Format) -> None:
-    if fmt is Format.table:
-        from .render.table import console
-        console().print(text_or_renderable)
+def _print(out) -> None:
+    """Text as it is (JSON, Markdown, XML); a Rich renderable through a plain-when-piped
+    console."""
+    if isinstance(out, str):
+        sys.stdout.write(out.rstrip("\n") + "\n")
     else:
-        sys.stdout.write(text_or_renderable.rstrip("\n") + "\n")
+        from .render.table import console
+        console().print(out)
 
 
 def _progress(label: str, total_hint: int):
@@ -152,13 +154,13 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
     fwd = run(problem)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
-        _print(dumps(forward_json(fwd, all_steps)), fmt)
+        _print(dumps(forward_json(fwd, all_steps)))
     elif fmt is Format.markdown:
         from .render.markdown import forward_md
-        _print(forward_md(fwd, digits, all_steps), fmt)
+        _print(forward_md(fwd, digits, all_steps))
     else:
         from .render.table import forward_view
-        _print(forward_view(fwd, digits, all_steps), fmt)
+        _print(forward_view(fwd, digits, all_steps))
 
 
 @app.command()
@@ -193,13 +195,57 @@ def grad(problem,
             bar.stop()
     if fmt is Format.json:
         from .render.jsonout import dumps, grad_json
-        _print(dumps(grad_json(d, all_steps)), fmt)
+        _print(dumps(grad_json(d, all_steps)))
     elif fmt is Format.markdown:
         from .render.markdown import grad_md
-        _print(grad_md(d, digits, all_steps), fmt)
+        _print(grad_md(d, digits, all_steps))
     else:
         from .render.table import grad_view
-        _print(grad_view(d, digits, all_steps), fmt)
+        _print(grad_view(d, digits, all_steps))
+
+
+class CheckFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+    junit = "junit"
+    markdown = "markdown"
+
+
+@app.command()
+def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [answers].",
+                                                      show_default=False)],
+          fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
+                                                   "(JUnit XML) or markdown.")] = CheckFormat.table,
+          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the "
+                            "report to this file (atomically) instead of stdout.")] = None,
+          digits: DigitsOpt = 6):
+    """Check the answer keys in the files: each answer correct, consistent (wrong only
+    because an earlier wrong answer of the key carried forward) or wrong, with the likely
+    mistake. Exit 0 when every answer is correct, 1 otherwise, 2 for bad input.
+
+    Example: rnn-solve check key.toml --format junit --output results.xml
+    """
+    from .check import check_files
+    report = check_files(files)
+    if fmt is CheckFormat.table and output is None:
+        from .render.checkout import check_view
+        _print(check_view(report, digits))
+    else:
+        from .render import checkout
+        from .render.jsonout import dumps
+        text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
+                CheckFormat.junit: lambda: checkout.check_junit(report, digits),
+                CheckFormat.markdown: lambda: checkout.check_md(report, digits),
+                CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
+        if output is None:
+            _print(text)
+        else:
+            from .files import write_atomic
+            write_atomic(output, text.rstrip("\n") + "\n")
+    for e in report.errors:
+        print(f"rnn-solve: error: {e}", file=sys.stderr)
+    raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
+                     else Exit.WRONG)
 
 
 @app.command()
@@ -219,7 +265,7 @@ def examples():
 def main() -> None:
     """The console script: input errors become one line on stderr and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)   # click returns a command's exit code here
     except InputError as e:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
         sys.exit(Exit.BAD_INPUT)
@@ -234,3 +280,4 @@ def main() -> None:
     except __import__("click").exceptions.Abort:
         print("rnn-solve: interrupted", file=sys.stderr)
         sys.exit(Exit.INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else Exit.OK)

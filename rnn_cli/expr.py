@@ -141,8 +141,12 @@ def _prec(e: Expr, numeric: bool) -> int:
     return _PREC.get(type(e), 9)
 
 
-def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = False) -> str:
-    """The formula in symbols, or with every named quantity replaced by its value."""
+def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = False,
+         star: bool = False) -> str:
+    """The formula in symbols, or with every named quantity replaced by its value.
+
+    `star` writes every product with * (w_h * h_1), as a sentence quoting a formula does.
+    """
 
     def show(e: Expr) -> str:
         if isinstance(e, Const) or (numeric and isinstance(e, Sym)):
@@ -166,7 +170,7 @@ def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = Fals
                 piece = wrap(f, 3)
                 if isinstance(prev, Const) and not e.chain and piece.startswith("("):
                     out += piece                       # 2(y_hat - y)
-                elif e.chain:
+                elif e.chain or star:
                     out += " * " + piece
                 else:
                     out += (" × " if numeric else " ") + piece
@@ -189,3 +193,84 @@ def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = Fals
         return f"({s})" if p < need else s
 
     return show(e)
+
+
+# -- walking and re-evaluating ----------------------------------------------------------------
+
+def children(e: Expr) -> tuple:
+    if isinstance(e, Sum):
+        return e.terms
+    if isinstance(e, Prod):
+        return e.factors
+    if isinstance(e, (Diff,)):
+        return (e.left, e.right)
+    if isinstance(e, Quot):
+        return (e.top, e.bottom)
+    if isinstance(e, Power):
+        return (e.base,)
+    if isinstance(e, (Neg, Call)):
+        return (e.arg,)
+    return ()
+
+
+def walk(e: Expr):
+    """Every node of the tree, parents before children."""
+    yield e
+    for c in children(e):
+        yield from walk(c)
+
+
+def names(e: Expr) -> set[str]:
+    """The names of the quantities a formula reads."""
+    return {n.name for n in walk(e) if isinstance(n, Sym)}
+
+
+def transform(e: Expr, fn) -> Expr:
+    """The tree with each node replaced by fn(node) where that is not None (values are
+    recomputed by `revalue`, not here)."""
+    new = fn(e)
+    if new is not None:
+        return new
+    if isinstance(e, Sum):
+        return Sum(e.value, tuple(transform(t, fn) for t in e.terms), e.bracket)
+    if isinstance(e, Prod):
+        return Prod(e.value, tuple(transform(f, fn) for f in e.factors), e.chain)
+    if isinstance(e, Diff):
+        return Diff(e.value, transform(e.left, fn), transform(e.right, fn))
+    if isinstance(e, Quot):
+        return Quot(e.value, transform(e.top, fn), transform(e.bottom, fn))
+    if isinstance(e, Power):
+        return Power(e.value, transform(e.base, fn), e.exp)
+    if isinstance(e, Neg):
+        return Neg(e.value, transform(e.arg, fn))
+    if isinstance(e, Call):
+        return Call(e.value, e.fn, transform(e.arg, fn))
+    return e
+
+
+def revalue(e: Expr, env: dict) -> Expr:
+    """The same formula with every quantity read from `env` (name -> value) and every value
+    above it computed again."""
+    if isinstance(e, Sym):
+        return Sym(env.get(e.name, e.value), e.name)
+    if isinstance(e, Const):
+        return e
+    if isinstance(e, Sum):
+        return add(*(revalue(t, env) for t in e.terms), bracket=e.bracket)
+    if isinstance(e, Prod):
+        fs = [revalue(f, env) for f in e.factors]
+        value = fs[0].value
+        for f in fs[1:]:
+            value = value * f.value
+        return Prod(value, tuple(fs), e.chain)
+    if isinstance(e, Diff):
+        return sub(revalue(e.left, env), revalue(e.right, env))
+    if isinstance(e, Quot):
+        return div(revalue(e.top, env), revalue(e.bottom, env))
+    if isinstance(e, Power):
+        return power(revalue(e.base, env), e.exp)
+    if isinstance(e, Neg):
+        return neg(revalue(e.arg, env))
+    if isinstance(e, Call):
+        return call(e.fn, revalue(e.arg, env))
+    raise TypeError(e)  # pragma: no cover

@@ -142,3 +142,21 @@ def load(path: str | None, name: str | None, flags: dict | None = None) -> Probl
     if flags:
         table = overlay(table, flags)
     return build(table, name, where)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write a file whole or not at all: a temporary file beside it, then a rename."""
+    import os
+    import tempfile
+    p = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or ".")
+    except OSError as e:
+        raise BadFile(f"cannot write there: {e.strerror}", where=str(path)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

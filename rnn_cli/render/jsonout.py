@@ -7,6 +7,9 @@ from ..expr import text
 
 
 def _number(x):
+    """A JSON number: an exact integer as an integer, anything else as the nearest double."""
+    if num.is_exact(x) and x.denominator == 1 and abs(x.numerator) < 2**53:
+        return x.numerator
     try:
         f = num.to_float(x)
     except OverflowError:

@@ -1,0 +1,106 @@
+"""Answers in a key: the number as written, and the rule that compares it (spec section 3).
+
+An integer or a fraction must match exactly; a decimal matches every value that rounds to it
+at the decimals it is written with (0.462: |v - 0.462| <= 0.0005); `abs`/`rel` tolerances, for
+the problem or for one answer, replace that rule.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from .errors import InputError
+from .numbers import approx_text, exact_text, is_exact, lift, parse_number
+from .numbers import _DECIMAL  # the same grammar of decimals as everywhere else
+
+TOLERANCE_KEYS = ("abs", "rel")
+
+
+@dataclass(frozen=True)
+class Answer:
+    name: str                 # as written in the key
+    given: Fraction
+    text: str                 # the number as written
+    decimals: int | None      # None: exact (an integer or a fraction)
+    abs: Fraction | None = None
+    rel: Fraction | None = None
+
+    @property
+    def rule(self) -> str:
+        if self.abs is not None or self.rel is not None:
+            parts = [f"{k} {exact_text(v)}" for k, v in (("abs", self.abs), ("rel", self.rel))
+                     if v is not None]
+            return "within " + " or ".join(parts)
+        if self.decimals is None:
+            return "exact"
+        return f"rounded to {self.decimals} decimal{'s' if self.decimals != 1 else ''}"
+
+    def matches(self, value) -> bool:
+        """Whether `value` (exact or not) is this answer under its rule."""
+        try:
+            diff = abs(lift(value, self.given) - self.given)
+        except (ArithmeticError, TypeError):
+            return False
+        if self.abs is not None or self.rel is not None:
+            room = max(lift(self.abs or Fraction(0)),
+                       lift(self.rel or Fraction(0)) * abs(lift(value)))
+            return lift(diff) <= room
+        if self.decimals is None:
+            return is_exact(value) and diff == 0
+        half_unit = Fraction(5, 10 ** (self.decimals + 1))
+        return diff <= lift(half_unit, diff)   # Fraction and mpf do not compare directly
+
+    def rounded(self, value) -> str:
+        """`value` written the way this answer is written (its decimals), for the report."""
+        if self.decimals is None:
+            return ""
+        d = Decimal(value.numerator) / Decimal(value.denominator) if is_exact(value) \
+            else Decimal(approx_text(value, 40))
+        return str(d.quantize(Decimal(1).scaleb(-self.decimals)))
+
+
+def _decimals(text: str) -> int:
+    exp = Decimal(text).as_tuple().exponent
+    return max(0, -exp) if isinstance(exp, int) else 0
+
+
+def _tolerance(table, where: str) -> tuple[Fraction | None, Fraction | None]:
+    if not isinstance(table, dict):
+        raise InputError("expected a table with abs and/or rel", where=where)
+    for key in table:
+        if key not in TOLERANCE_KEYS and key != "value":
+            raise InputError(f"unknown key {key!r}; expected abs, rel (and value in an answer)",
+                             where=where)
+    out = []
+    for key in TOLERANCE_KEYS:
+        v = table.get(key)
+        if v is None:
+            out.append(None)
+            continue
+        q = parse_number(v, f"{where}.{key}")
+        if q < 0:
+            raise InputError(f"{key} must not be negative", where=f"{where}.{key}")
+        out.append(q)
+    return out[0], out[1]
+
+
+def parse_answer(name: str, raw, tolerance: dict, where: str) -> Answer:
+    """One answer of a key: a number, or {value = ..., abs = ..., rel = ...}."""
+    tol_abs, tol_rel = _tolerance(tolerance, f"{where}.tolerance") if tolerance else (None, None)
+    if isinstance(raw, dict):
+        if "value" not in raw:
+            raise InputError("expected { value = ..., abs = ... }", where=f"{where}: {name}")
+        a, r = _tolerance(raw, f"{where}: {name}")
+        if a is not None or r is not None:
+            tol_abs, tol_rel = a, r
+        raw = raw["value"]
+    given = parse_number(raw, f"{where}: answers.{name}")
+    if isinstance(raw, bool) or isinstance(raw, int):
+        text, decimals = str(raw), None
+    elif isinstance(raw, Decimal):
+        text, decimals = str(raw), _decimals(str(raw))
+    else:
+        text = raw.strip() if isinstance(raw, str) else repr(raw)
+        decimals = None if "/" in text or not _DECIMAL.fullmatch(text) or \
+            ("." not in text and "e" not in text.lower()) else _decimals(text)
+    return Answer(name, given, text, decimals, tol_abs, tol_rel)

@@ -1,0 +1,211 @@
+"""`check`: an answer key compared with the derivation, with error carried forward and the
+likely mistake behind each wrong answer.
+
+Every answer is a step of a derivation (forward steps, then the gradient's). Its verdict:
+- correct: it matches the right value under its rule (answers.Answer);
+- consistent: it is wrong, but the derivation re-evaluated with the key's own wrong answers in
+  place of the right values gives it (error carried forward);
+- wrong: neither. A diagnosis then tries the common mistakes on the derivation (mistakes.py)
+  and names those that reproduce the given value.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .answers import Answer, parse_answer
+from .bptt import PATHS_MAX_T, grad
+from .errors import InputError
+from .expr import names, revalue, text
+from .files import read_toml, tables
+from .forward import Forward, forward
+from .numbers import fmt, fmt_with_decimal
+from .problem import build
+
+CORRECT, CONSISTENT, WRONG = "correct", "consistent", "wrong"
+
+
+@dataclass(frozen=True)
+class Result:
+    file: str
+    problem: str
+    name: str
+    answer: Answer
+    expected: object          # the right value
+    verdict: str
+    rule: str
+    diagnosis: tuple[str, ...] = ()
+    follows_from: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    results: tuple[Result, ...]
+    errors: tuple[str, ...] = ()      # input errors, one line each
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors and all(r.verdict == CORRECT for r in self.results)
+
+    def count(self, verdict: str) -> int:
+        return sum(r.verdict == verdict for r in self.results)
+
+
+# -- the derivation behind an answer ----------------------------------------------------------
+
+@dataclass
+class Graph:
+    """The steps that compute one answer, in order; `target` is the answer's step name."""
+    steps: list
+    target: str
+    given: dict = field(default_factory=dict)   # parameters and data: name -> value
+
+    def evaluate(self, overrides: dict, swap: dict | None = None):
+        """The target's value with some steps' values replaced (`overrides`: name -> value)
+        and some steps' formulas replaced (`swap`: name -> Expr). Returns (value, env, deps),
+        deps[name] being the overridden names that name's value depends on."""
+        env, deps = dict(self.given), {}
+        for n in overrides.keys() & self.given.keys():   # a key may restate a parameter
+            env[n], deps[n] = overrides[n], {n}
+        for step in self.steps:
+            hit = next((n for n in (step.name, *step.same) if n in overrides), None)
+            if hit is not None:          # the key states this value: use the key's
+                for n in (step.name, *step.same):
+                    env[n], deps[n] = overrides[hit], {hit}
+                continue
+            e = (swap or {}).get(step.name, formula_of(step))
+            env[step.name] = revalue(e, env).value
+            deps[step.name] = set().union(*(deps.get(n, set()) for n in names(e)))
+            for n in step.same:
+                env[n], deps[n] = env[step.name], deps[step.name]
+        return env[self.target], env, deps
+
+
+def formula_of(step):
+    """The formula a step is evaluated by: a chain-rule term by its chain of derivatives (so
+    that a key's stated factors feed it), every other step by its own formula."""
+    return step.chain if step.chain is not None else step.expr
+
+
+def graphs(fwd: Forward, name) -> list[Graph]:
+    """The derivations of one answer (both BPTT styles for a derivative, where T allows)."""
+    base = list(fwd.steps)
+    target = str(name)
+    computed = {n for s in base for n in (s.name, *s.same)}
+    given = {n: s.value for n, s in fwd.syms.items() if n not in computed}
+    if name.of is None:
+        if name.wrt.is_param:
+            return [Graph(base, target, given)]
+        step = next(s for s in fwd.steps if target in (s.name, *s.same))
+        return [Graph(base, step.name, given)]
+    styles = ("paths", "delta") if fwd.problem.T <= 2 * PATHS_MAX_T else ("delta",)
+    out = []
+    for style in styles:
+        d = grad(fwd, name.of, [name.wrt], style)
+        g = d.gradients[0]
+        steps = base + list(d.shared) + list(g.steps)
+        if not any(s.name == target for s in steps):
+            from .expr import const
+            from .forward import Step
+            steps.append(Step(target, const(g.value), None, "total"))
+        out.append(Graph(steps, target, given))
+    return out
+
+
+# -- checking one problem ---------------------------------------------------------------------
+
+def check_problem(problem, answers: dict, file: str) -> tuple[list[Result], list[str]]:
+    """Every answer of one problem's key, judged. Bad answers become error lines."""
+    from .mistakes import diagnose
+    fwd = forward(problem)
+    where = problem.source
+    parsed, errors = [], []
+    tolerance = problem.tolerance
+    for key, raw in answers.items():
+        try:
+            name = problem.resolve(key, f"{where}: answers")
+            parsed.append((name, parse_answer(key, raw, tolerance, where)))
+        except InputError as e:
+            errors.append(str(e))
+    # first pass: right or not, against the right value
+    expected, ok, gs = {}, {}, {}
+    for name, ans in parsed:
+        gs[str(name)] = graphs(fwd, name)
+        expected[str(name)] = gs[str(name)][0].evaluate({})[0]
+        ok[str(name)] = ans.matches(expected[str(name)])
+    # the key's wrong answers, by the name of the step they stand for
+    stated = {str(n): a.given for n, a in parsed if not ok[str(n)]}
+    results = []
+    for name, ans in parsed:
+        n = str(name)
+        if ok[n]:
+            results.append(Result(file, problem.name, ans.name, ans, expected[n], CORRECT,
+                                  ans.rule))
+            continue
+        others = {k: v for k, v in stated.items() if k != n}
+        carried = _carried(gs[n], ans, others)
+        if carried:
+            froms, sentence = carried
+            results.append(Result(file, problem.name, ans.name, ans, expected[n], CONSISTENT,
+                                  ans.rule, (sentence,), froms))
+            continue
+        right = {k for k, v in ok.items() if v}
+        results.append(Result(file, problem.name, ans.name, ans, expected[n], WRONG, ans.rule,
+                              tuple(diagnose(gs[n], ans, expected[n], problem, others, right))))
+    return results, errors
+
+
+def _carried(gs: list[Graph], ans: Answer, stated: dict):
+    """(the wrong answers it follows from, a sentence) if the key's own wrong answers give it."""
+    for g in gs:
+        try:
+            value, env, deps = g.evaluate(stated)
+        except (ArithmeticError, TypeError):
+            continue
+        froms = tuple(sorted(deps.get(g.target, ())))
+        if froms and ans.matches(value):
+            step = next(s for s in reversed(g.steps) if s.name == g.target)
+            e = revalue(formula_of(step), env)
+            plain = revalue(step.expr, env)     # the same in quantities, where it agrees
+            if step.chain is not None and ans.matches(plain.value):
+                e = plain
+            given = ", ".join(f"{k} = {fmt(stated[k])}" for k in froms)
+            return froms, (f"follows from the key's {given}: {text(e, star=True)} = "
+                           f"{text(e, numeric=True)} = {fmt(value)}")
+    return None
+
+
+def check_files(paths) -> Report:
+    """Check the answer keys in the files; bad input is reported per file, never fatal."""
+    results, errors = [], []
+    for path in paths:
+        source = str(path)
+        try:
+            found = tables(read_toml(path), source)
+        except InputError as e:
+            errors.append(str(e))
+            continue
+        keyed = {k: v for k, v in found.items() if "answers" in v}
+        if not keyed:
+            errors.append(f"{source}: no [answers] table: nothing to check")
+            continue
+        for name, table in keyed.items():
+            where = f"{source}: [{name}]" if len(found) > 1 else source
+            try:
+                problem = build(table, name, where)
+                if not isinstance(problem.answers, dict) or not problem.answers:
+                    raise InputError("expected a table of answers such as h_1 = 2",
+                                     where=f"{where}: answers")
+                rs, es = check_problem(problem, problem.answers, source)
+            except InputError as e:
+                errors.append(str(e))
+                continue
+            results += rs
+            errors += es
+    return Report(tuple(results), tuple(errors))
+
+
+def expected_text(r: Result, digits: int = 6) -> str:
+    """The right value exactly, and rounded as the answer is written where that differs."""
+    exact = fmt_with_decimal(r.expected, digits)
+    rounded = r.answer.rounded(r.expected)
+    return f"{exact} → {rounded}" if rounded and rounded != exact else exact

@@ -1,0 +1,296 @@
+"""The common mistakes of RNN homework, tried on a derivation to explain a wrong answer.
+
+Each mistake rewrites one or more steps of the answer's derivation (a weight swapped for
+another, a time index off by one, a path through time dropped, ...). Those whose rewritten
+derivation reproduces the given answer are reported, simplest first; where many reproduce it,
+the match is a coincidence and nothing is said.
+"""
+
+import itertools
+from dataclasses import replace
+from fractions import Fraction
+
+from .expr import Const, Diff, Power, Prod, Quot, Sum, Sym, const, names, revalue, sub, text, \
+    transform, walk
+from .numbers import exact_text, fmt, is_exact
+
+WEIGHTS = ("w_x", "w_h", "w_y")
+MAX_EXPLANATIONS = 3
+MAX_SITES = 80      # single-site mistakes are tried on at most this many steps near the answer
+
+
+def _step_formula(step):
+    return step.chain if step.chain is not None else step.expr
+
+
+def _upstream(graph) -> list:
+    """The steps the answer depends on, nearest first."""
+    by_name = {}
+    for s in graph.steps:
+        for n in (s.name, *s.same):
+            by_name[n] = s
+    order, seen, todo = [], set(), [graph.target]
+    while todo:
+        n = todo.pop(0)
+        s = by_name.get(n)
+        if s is None or id(s) in seen:
+            continue
+        seen.add(id(s))
+        order.append(s)
+        todo += sorted(names(_step_formula(s)))
+    return order
+
+
+def _replace_at(e, index: int, new):
+    """The tree with its index-th node (in walk order) replaced by `new`."""
+    counter = itertools.count()
+    return transform(e, lambda n: new if next(counter) == index else None)
+
+
+def _parts(name: str):
+    """('h', 2) for 'h_2', None for names without a step."""
+    base, _, t = name.rpartition("_")
+    return (base, int(t)) if t.isdigit() and base in ("h", "x", "y", "y_hat", "a", "o") else None
+
+
+# -- single-site mistakes: one step rewritten --------------------------------------------------
+
+def _single_site(graph, env):
+    for step in _upstream(graph)[:MAX_SITES]:
+        e = _step_formula(step)
+        for i, node in enumerate(walk(e)):
+            if not isinstance(node, Sym):
+                continue
+            if node.name in WEIGHTS:
+                for other in WEIGHTS:
+                    if other != node.name:
+                        new = _replace_at(e, i, Sym(env[other], other))
+                        yield 1, {step.name: new}, lambda v, s=step, n=new, o=other, w=node.name: (
+                            f"{o} was used where {w} belongs: {s.name} = {text(n, star=True)} "
+                            f"= {fmt(v[s.name])}")
+            parts = _parts(node.name)
+            if parts and step.stage in ("hidden", "output", "loss", "factor", "adjoint",
+                                        "term", "total"):
+                base, t = parts
+                for u in (t - 1, t + 1):
+                    other = f"{base}_{u}"
+                    if other in env and other != step.name:
+                        new = _replace_at(e, i, Sym(env[other], other))
+                        yield 2, {step.name: new}, lambda v, s=step, n=new, o=other, w=node.name: (
+                            f"{o} was used where {w} belongs (a time index off by one): "
+                            f"{s.name} = {text(n, star=True)} = {fmt(v[s.name])}")
+        yield from _dropped_terms(step)
+
+
+def _dropped_terms(step):
+    """A path through time or a term of a sum left out."""
+    e = _step_formula(step)
+    shown = [n for n in walk(step.expr) if isinstance(n, Sum) and n.bracket]
+    sums = [(i, n) for i, n in enumerate(walk(e)) if isinstance(n, Sum)]
+    brackets = [(i, n) for i, n in sums if n.bracket]
+    for (i, node), bracket in zip(brackets, shown):
+        for k, term in enumerate(bracket.terms):
+            rest = tuple(t for j, t in enumerate(node.terms) if j != k)
+            new = _replace_at(e, i, Sum(node.value, rest, True) if len(rest) > 1 else rest[0])
+            through = _earliest(term)
+            yield 1, {step.name: new}, lambda v, b=bracket, t=term, th=through: (
+                f"the path through {th} was dropped: the {text(t, star=True)} term of the "
+                f"bracket {text(b, star=True)} is missing" if th else
+                f"the {text(t, star=True)} term of the bracket {text(b, star=True)} is missing")
+        if len(node.terms) > 2:
+            new = _replace_at(e, i, node.terms[0])
+            yield 2, {step.name: new}, lambda v, b=bracket: (
+                f"only the direct term of the bracket {text(b, star=True)} was kept: "
+                "every path back through time was dropped")
+    if step.stage in ("adjoint", "total") and not brackets:
+        for i, node in sums:
+            for k, term in enumerate(node.terms):
+                rest = tuple(t for j, t in enumerate(node.terms) if j != k)
+                new = _replace_at(e, i, Sum(node.value, rest) if len(rest) > 1 else rest[0])
+                yield 2, {step.name: new}, lambda v, s=step, t=term: (
+                    f"{text(t, star=True)} was left out of {s.name} = "
+                    f"{text(_step_formula(s), star=True)}")
+
+
+def _earliest(term) -> str:
+    """The earliest state or input a path term runs through (h_0 in w_h * h_0)."""
+    found = [p for n in names(term) if (p := _parts(n)) and p[0] in ("h", "x")]
+    found += [("h", 0)] if "h_0" in names(term) else []
+    if not found:
+        return ""
+    base, t = min(found, key=lambda p: (p[1], p[0] != "h"))
+    return f"{base}_{t}"
+
+
+# -- systematic mistakes: the same slip at every step ------------------------------------------
+
+def _everywhere(graph, fn):
+    """A swap that applies fn to every derivative step's formula (None where it changes none)."""
+    swap = {}
+    for step in graph.steps:
+        if step.stage in ("hidden", "output", "loss", "total") and "/" not in step.name:
+            continue
+        e = _step_formula(step)
+        new = transform(e, fn)
+        if new != e:
+            swap[step.name] = new
+    return swap or None
+
+
+def _is_residual(n) -> bool:
+    """y_hat_t - y_t."""
+    return isinstance(n, Diff) and isinstance(n.left, Sym) and isinstance(n.right, Sym) and \
+        n.left.name.startswith("y_hat_") and n.right.name == "y_" + n.left.name[6:]
+
+
+def _systematic(graph, problem, env):
+    p = problem
+    if p.loss == "squared":
+        def drop2(n):
+            if isinstance(n, Prod) and len(n.factors) == 2 and isinstance(n.factors[0], Const) \
+                    and n.factors[0].value == 2 and _is_residual(n.factors[1]):
+                return n.factors[1]
+        yield 1, _everywhere(graph, drop2), lambda v: (
+            "the factor 2 of the squared loss's derivative was dropped (or a 1/2 added): "
+            "dL_t/dy_hat_t = y_hat_t - y_t was used instead of 2(y_hat_t - y_t)")
+        def halve(n):
+            if isinstance(n, Power) and n.exp == 2 and _is_residual(n.base):
+                return Quot(n.value, n, const(2))
+        swap = {s.name: transform(s.expr, halve) for s in graph.steps if s.stage == "loss"}
+        yield 1, swap or None, lambda v: (
+            "a 1/2 was added to the squared loss: L_t = (y_hat_t - y_t)^2 / 2 was used")
+    if p.loss == "half_squared":
+        def double(n):
+            if _is_residual(n):
+                return Prod(n.value, (const(2), n))
+        yield 1, _everywhere(graph, double), lambda v: (
+            "the derivative of the squared loss kept its factor 2 although the loss is "
+            "half_squared: 2(y_hat_t - y_t) was used instead of y_hat_t - y_t")
+    if p.loss in ("squared", "half_squared"):
+        def flip(n):
+            if _is_residual(n):
+                return Diff(-n.value, n.right, n.left)
+        yield 2, _everywhere(graph, flip), lambda v: (
+            "the sign of (y_hat - y) was flipped: y_t - y_hat_t was used in dL_t/dy_hat_t")
+    yield from _activation_slips(graph, p, env)
+
+
+def _h_of(n):
+    """t where n is h_t (a Sym)."""
+    return int(n.name[2:]) if isinstance(n, Sym) and n.name.startswith("h_") \
+        and n.name[2:].isdigit() else None
+
+
+def _activation_slips(graph, p, env):
+    def tanh_slope(n):     # 1 - h_t^2
+        if isinstance(n, Diff) and isinstance(n.left, Const) and n.left.value == 1 and \
+                isinstance(n.right, Power) and n.right.exp == 2 and _h_of(n.right.base):
+            return _h_of(n.right.base)
+
+    def sigmoid_slope(n):  # h_t (1 - h_t)
+        if isinstance(n, Prod) and len(n.factors) == 2 and _h_of(n.factors[0]) and \
+                isinstance(n.factors[1], Diff) and _h_of(n.factors[1].right) == \
+                _h_of(n.factors[0]):
+            return _h_of(n.factors[0])
+
+    slope = {"tanh": tanh_slope, "sigmoid": sigmoid_slope}.get(p.activation)
+    if slope is None:
+        return
+    one = const(1)
+
+    def a(t):
+        return Sym(env[f"a_{t}"], f"a_{t}")
+
+    def h(t):
+        return Sym(env[f"h_{t}"], f"h_{t}")
+
+    forms = {"tanh": lambda x: sub(one, Power(x.value ** 2, x, 2)),
+             "sigmoid": lambda x: Prod(x.value * (1 - x.value), (x, sub(one, x)))}
+    at_a = lambda n: forms[p.activation](a(t)) if (t := slope(n)) else None
+    word = {"tanh": "1 - a_t^2 instead of 1 - h_t^2 = 1 - tanh(a_t)^2",
+            "sigmoid": "a_t(1 - a_t) instead of h_t(1 - h_t) = sigmoid'(a_t)"}[p.activation]
+    yield 2, _everywhere(graph, at_a), lambda v: (
+        f"the derivative of {p.activation} was taken at the pre-activation: {word}")
+    other = "sigmoid" if p.activation == "tanh" else "tanh"
+    wrong = lambda n: forms[other](h(t)) if (t := slope(n)) else None
+    yield 2, _everywhere(graph, wrong), lambda v: (
+        f"the derivative of {other} was used for {p.activation}: "
+        + ("h_t(1 - h_t) instead of 1 - h_t^2" if other == "sigmoid"
+           else "1 - h_t^2 instead of h_t(1 - h_t)"))
+    drop = lambda n: one if slope(n) else None
+    yield 3, _everywhere(graph, drop), lambda v: (
+        f"the derivative of {p.activation} was left out (taken as 1, as if the activation "
+        "were the identity)")
+
+
+# -- the diagnosis -----------------------------------------------------------------------------
+
+def diagnose(graphs, answer, expected, problem, stated: dict, right: set) -> list[str]:
+    """Plain sentences naming the likely mistakes behind a wrong answer, most likely first."""
+    for graph in graphs:
+        found = _reproduce(graph, answer, problem, stated)
+        if found:
+            break
+    else:
+        found = []
+    found += _numeric(answer, expected)
+    ranked = [s for _, s in sorted(found, key=lambda rs: rs[0])]
+    unique = list(dict.fromkeys(ranked))
+    if len(unique) > MAX_EXPLANATIONS:
+        return []      # many explanations fit: a coincidence, not a diagnosis
+    if not unique:
+        slip = _arithmetic_slip(graphs[0], answer, expected, right)
+        unique = [slip] if slip else []
+    return unique
+
+
+def _reproduce(graph, answer, problem, stated):
+    _, env, _ = graph.evaluate({})
+    found = []
+    candidates = itertools.chain(_single_site(graph, env), _systematic(graph, problem, env))
+    for rank, swap, say in candidates:
+        if not swap:
+            continue
+        for overrides in ({}, stated):
+            try:
+                value, venv, _ = graph.evaluate(overrides, swap)
+            except (ArithmeticError, TypeError, KeyError):
+                continue
+            if answer.matches(value):
+                sentence = say(venv)
+                if overrides:
+                    sentence += " (with the key's earlier answers)"
+                found.append((rank, sentence))
+                break
+    return found
+
+
+def _numeric(answer, expected):
+    """Slips in writing the number down: truncated instead of rounded."""
+    if answer.decimals is None or answer.matches(expected):
+        return []
+    scale = 10 ** answer.decimals
+    q = expected if is_exact(expected) else Fraction(str(expected))
+    truncated = Fraction(int(q * scale), scale)
+    if truncated == answer.given:
+        return [(3, f"the value was truncated instead of rounded: {fmt(expected, 12)} rounds "
+                    f"to {answer.rounded(expected)}")]
+    return []
+
+
+def _arithmetic_slip(graph, answer, expected, right: set):
+    """Every input of the answer's own formula is right (data, or a right answer of the key),
+    yet the result is not: the arithmetic slipped."""
+    step = next(s for s in reversed(graph.steps) if s.name == graph.target)
+    e = _step_formula(step)
+    inputs = names(e)
+    data = {n for n in inputs if n in WEIGHTS + ("b_h", "b_y", "h_0") or n.startswith(("x_", "y_"))
+            and not n.startswith("y_hat")}
+    if not inputs or not inputs <= data | right:
+        return None
+    if not all(isinstance(n, (Sym, Const, Sum, Prod, Diff)) for n in walk(e)):
+        return None
+    _, env, _ = graph.evaluate({})
+    shown = revalue(e, env)
+    return (f"an arithmetic slip: every input is right, but {text(shown, numeric=True)} = "
+            f"{fmt(expected)}, not {answer.text}")

@@ -1,0 +1,100 @@
+"""A checked answer key as a Rich table, JSON (spec section 5), JUnit XML or Markdown."""
+
+from xml.etree import ElementTree as ET
+
+from ..check import CONSISTENT, CORRECT, WRONG, expected_text
+from .jsonout import value_fields
+
+MARK = {CORRECT: "✓ correct", CONSISTENT: "~ consistent", WRONG: "✗ wrong"}
+
+
+def summary(report) -> str:
+    n = len(report.results)
+    c, k, w = (report.count(v) for v in (CORRECT, CONSISTENT, WRONG))
+    if not n:
+        return "no answers checked"
+    return (f"{n} answers: {c} correct, {k} consistent (error carried forward), {w} wrong; "
+            f"score {c}/{n} ({100 * c / n:.0f}%), {c + k}/{n} with error carried forward")
+
+
+def _groups(report):
+    groups: dict = {}
+    for r in report.results:
+        groups.setdefault((r.file, r.problem), []).append(r)
+    return groups
+
+
+def _note(r, sep: str = "\n") -> str:
+    return sep.join(f"• {d}" if len(r.diagnosis) > 1 else d for d in r.diagnosis)
+
+
+def check_view(report, digits: int = 6):
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+    parts = []
+    for (file, problem), rs in _groups(report).items():
+        t = Table(title=Text(f"{file}: {problem}"), title_justify="left")
+        for col in ("answer", "given", "correct value", "rule", "verdict", "diagnosis"):
+            t.add_column(col, no_wrap=col in ("answer", "verdict"))
+        for r in rs:
+            style = {CORRECT: "green", CONSISTENT: "yellow", WRONG: "red"}[r.verdict]
+            t.add_row(Text(r.name), Text(r.answer.text), Text(expected_text(r, digits)),
+                      Text(r.rule), Text(MARK[r.verdict], style=style), Text(_note(r)))
+        parts.append(t)
+    parts.append(Text(summary(report)))
+    return Group(*parts)
+
+
+def check_json(report) -> dict:
+    results = []
+    for r in report.results:
+        results.append({"file": r.file, "problem": r.problem, "name": r.name,
+                        **value_fields(r.answer.given, "given"), "given_text": r.answer.text,
+                        **value_fields(r.expected, "expected"),
+                        "expected_rounded": r.answer.rounded(r.expected) or None,
+                        "rule": r.rule, "verdict": r.verdict, "diagnosis": list(r.diagnosis),
+                        "follows_from": list(r.follows_from)})
+    return {"passed": report.passed, "results": results, "errors": list(report.errors),
+            "summary": {v: report.count(v) for v in (CORRECT, CONSISTENT, WRONG)}}
+
+
+def check_junit(report, digits: int = 6) -> str:
+    """JUnit XML: one test suite per problem, one test case per answer, one error per bad
+    input."""
+    root = ET.Element("testsuites", name="rnn-solve check")
+    for (file, problem), rs in _groups(report).items():
+        bad = [r for r in rs if r.verdict != CORRECT]
+        suite = ET.SubElement(root, "testsuite", name=f"{file}: {problem}", tests=str(len(rs)),
+                              failures=str(len(bad)), errors="0")
+        for r in rs:
+            case = ET.SubElement(suite, "testcase", classname=f"{file}.{problem}", name=r.name)
+            if r.verdict != CORRECT:
+                msg = (f"{r.verdict}: given {r.answer.text}, correct "
+                       f"{expected_text(r, digits)} ({r.rule})")
+                fail = ET.SubElement(case, "failure", message=msg, type=r.verdict)
+                fail.text = "\n".join(r.diagnosis) or msg
+    if report.errors:
+        suite = ET.SubElement(root, "testsuite", name="input", tests=str(len(report.errors)),
+                              failures="0", errors=str(len(report.errors)))
+        for i, e in enumerate(report.errors, 1):
+            case = ET.SubElement(suite, "testcase", classname="input", name=f"input error {i}")
+            ET.SubElement(case, "error", message=e, type="input").text = e
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def check_md(report, digits: int = 6) -> str:
+    out = ["## rnn-solve check", ""]
+    for (file, problem), rs in _groups(report).items():
+        out += [f"### `{file}`: {problem}", "",
+                "| answer | given | correct value | verdict | diagnosis |", "|---|---|---|---|---|"]
+        for r in rs:
+            cells = (f"`{r.name}`", r.answer.text, expected_text(r, digits), MARK[r.verdict],
+                     _note(r, "<br>"))
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        out.append("")
+    for e in report.errors:
+        out.append(f"- **input error**: {e}")
+    out += ["", f"**{summary(report)}**"]
+    return "\n".join(out)
