@@ -207,10 +207,9 @@ def _recurrence(loc: _Local, s_: int, wrt: Quantity, steps, seen):
         path, path_names = [], []
         for j in range(s_, k, -1):   # dh_s/dh_k = Π_j dh_j/dh_{j-1} = Π_j f'(a_j) w_h
             path += [loc.dact(j), s["w_h"]]
-        if k < s_:
-            pname = f"dh_{s_}/dh_{k}"
-            _factor(pname, mul(*path, chain=True), s_, steps, seen)
-            path_names.append(sym(pname, mul(*path).value))
+            step = mul(loc.dact(j), s["w_h"], chain=True)
+            _factor(f"dh_{j}/dh_{j - 1}", step, j, steps, seen)
+            path_names.append(sym(f"dh_{j}/dh_{j - 1}", step.value))
         if wrt.base in ("w_h", "w_x", "b_h"):
             direct = mul(loc.dact(k), loc.direct(wrt.base, k), chain=True) \
                 if (loc.dact(k) or loc.direct(wrt.base, k)) else None
@@ -324,6 +323,18 @@ def grad(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | None = N
     """
     style = style or ("paths" if fwd.problem.T <= PATHS_MAX_T else "delta")
     loc = _Local(fwd)
+    if any(w == of or w == Quantity("L") for w in wrts):
+        # d(of)/d(of) = 1, and the total L comes after everything else: d(L_t)/dL = 0
+        same = [w for w in wrts if w == of or w == Quantity("L")]
+        rest = [w for w in wrts if w not in same]
+        d = grad(fwd, of, rest, style, progress) if rest else Derivation(fwd, str(of), style,
+                                                                          (), ())
+        trivial = {w: ONE if w == of else ZERO for w in same}
+        steps = {w: (Step(f"d{of}/d{w}", e, None, "total"),) for w, e in trivial.items()}
+        by_wrt = {g.wrt: g for g in d.gradients}
+        ordered = tuple(Gradient(str(of), str(w), trivial[w].value, steps[w]) if w in trivial
+                        else by_wrt[str(w)] for w in wrts)
+        return Derivation(fwd, str(of), d.style, d.shared, ordered)
     if style == "delta":
         d = _delta(loc, of, wrts, progress)
         return Derivation(fwd, d.of, "delta", d.shared, d.gradients)

@@ -87,8 +87,26 @@ def _flags(values: dict) -> dict:
         out["outputs"] = flag_list(o, "--outputs") if o.startswith("[") else o
         if isinstance(out["outputs"], list):
             from .numbers import parse_number
-            out["outputs"] = [int(parse_number(s, "--outputs")) for s in out["outputs"]]
+            steps = [parse_number(s, "--outputs") for s in out["outputs"]]
+            if any(q.denominator != 1 for q in steps):
+                raise InputError("expected whole step numbers such as [1, 3]", where="--outputs")
+            out["outputs"] = [int(q) for q in steps]
     return out
+
+
+def guarded(fn):
+    """Input errors become one line on stderr and exit 2; Ctrl-C exits 130."""
+    @functools.wraps(fn)
+    def command(*args, **kw):
+        try:
+            return fn(*args, **kw)
+        except InputError as e:
+            print(f"rnn-solve: error: {e}", file=sys.stderr)
+            raise typer.Exit(Exit.BAD_INPUT) from None
+        except KeyboardInterrupt:
+            print("rnn-solve: interrupted", file=sys.stderr)
+            raise typer.Exit(Exit.INTERRUPTED) from None
+    return command
 
 
 def with_problem(fn):
@@ -99,6 +117,7 @@ def with_problem(fn):
                                 annotation=ann) for name, ann in SHARED.items()]
 
     @functools.wraps(fn)
+    @guarded
     def command(**kw):
         from .files import load
         values = {name: kw.pop(name) for name in SHARED}
@@ -166,10 +185,10 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
 @app.command()
 @with_problem
 def grad(problem,
-         wrt: Annotated[list[str], typer.Option("--wrt", help="What to differentiate by: a "
+         wrt: Annotated[list[str], typer.Option("--wrt", metavar="NAME", help="What to differentiate by: a "
                         "parameter (w_h), a quantity (h_1, a_2) or 'all' (every parameter). "
                         "Repeatable.")],
-         of: Annotated[str, typer.Option("--of", help="What to differentiate: L (default), "
+         of: Annotated[str, typer.Option("--of", metavar="QUANTITY", help="What to differentiate: L (default), "
                        "L_t, y_hat_t, o_t, h_t or a_t.")] = "L",
          style: Annotated[Optional[Style], typer.Option("--style", help="paths (every chain-"
                           "rule path, as by hand; default for T <= 4) or delta (the recursion "
@@ -184,9 +203,9 @@ def grad(problem,
     from .bptt import grad as derive
     from .forward import forward as run
     from .names import PARAMS
-    of_q = problem.resolve(of, "--of").wrt
+    of_q = problem.quantity(of, "--of", differentiable=True)
     names = [n for w in wrt for n in (PARAMS if w.strip().lower() == "all" else [w])]
-    wrts = list(dict.fromkeys(problem.resolve(n, "--wrt").wrt for n in names))
+    wrts = list(dict.fromkeys(problem.quantity(n, "--wrt") for n in names))
     progress, bar = _progress("backpropagating", problem.T)
     try:
         d = derive(run(problem), of_q, wrts, style.value if style else None, progress)
@@ -212,6 +231,7 @@ class CheckFormat(str, enum.Enum):
 
 
 @app.command()
+@guarded
 def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [answers].",
                                                       show_default=False)],
           fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
@@ -249,6 +269,7 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
 
 
 @app.command()
+@guarded
 def examples():
     """List the built-in problems (use one with --problem NAME).
 
@@ -263,21 +284,5 @@ def examples():
 
 
 def main() -> None:
-    """The console script: input errors become one line on stderr and exit code 2."""
-    try:
-        code = app(standalone_mode=False)   # click returns a command's exit code here
-    except InputError as e:
-        print(f"rnn-solve: error: {e}", file=sys.stderr)
-        sys.exit(Exit.BAD_INPUT)
-    except KeyboardInterrupt:
-        print("rnn-solve: interrupted", file=sys.stderr)
-        sys.exit(Exit.INTERRUPTED)
-    except __import__("click").exceptions.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    except __import__("click").exceptions.Exit as e:
-        sys.exit(e.exit_code)
-    except __import__("click").exceptions.Abort:
-        print("rnn-solve: interrupted", file=sys.stderr)
-        sys.exit(Exit.INTERRUPTED)
-    sys.exit(code if isinstance(code, int) else Exit.OK)
+    """The console script (click's standalone mode: usage errors exit 2 with a message)."""
+    app()

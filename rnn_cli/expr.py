@@ -156,6 +156,7 @@ def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = Fals
         if isinstance(e, Sum):
             terms = list(e.terms)
             parts = [wrap(t, 1, first=i == 0) for i, t in enumerate(terms)]
+            parts[1:] = [f"({p})" if p.startswith("-") else p for p in parts[1:]]
             if len(parts) > MAX_TERMS and not all_terms:
                 parts = parts[:2] + [f"... ({len(parts) - 4} more terms)"] + parts[-2:]
             body = " + ".join(parts)

@@ -141,7 +141,17 @@ def load(path: str | None, name: str | None, flags: dict | None = None) -> Probl
     where = f"{source}: [{name}]" if path is None or len(found) > 1 else source
     if flags:
         table = overlay(table, flags)
+        given = ", ".join(_flag_name(k) for k in flags)
+        where = f"{where} with {given}"
+        if any(k.startswith(("params.", "data.")) for k in flags) and table.get("title"):
+            table["title"] = f"{table['title']}, changed by {given}"
     return build(table, name, where)
+
+
+def _flag_name(key: str) -> str:
+    """The flag a problem-table key came from: 'params.h_0' -> '--h0', 'data.x' -> '--x'."""
+    last = key.rpartition(".")[2]
+    return "--h0" if last == "h_0" else "--" + last.replace("_", "-")
 
 
 def write_atomic(path: str | Path, text: str) -> None:

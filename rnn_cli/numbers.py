@@ -182,8 +182,11 @@ def fmt_with_decimal(x, digits: int = 6) -> str:
     """Like fmt, with a fraction's decimal value beside it: '7/3 ≈ 2.33333'."""
     if is_exact(x):
         text = exact_text(x)
-        if "/" in text and len(text) <= 40:
+        if "/" not in text:
+            return text
+        if len(text) <= 24:
             return f"{text} ≈ {approx_text(x, digits)}"
+        return f"≈ {approx_text(x, digits)}"   # exact, but too long to be worth reading
     return fmt(x, digits)
 
 

@@ -61,11 +61,26 @@ class Problem:
             raise unknown("quantity", str(q), self.quantities(), where=where)
         return q
 
+    def quantity(self, text: str, where: str, differentiable: bool = False) -> Quantity:
+        """One quantity (not a derivative) of this problem; `differentiable`: one that --of
+        can take (a per-step quantity or L, not a parameter)."""
+        name = self.resolve(text, where)
+        if name.of is not None:
+            raise InputError(f"expected a quantity, found the derivative {text!r}; write "
+                             f"--of {name.of} --wrt {name.wrt}", where=where)
+        if differentiable and (name.wrt.is_param or name.wrt.index):
+            raise InputError(f"expected L or a per-step quantity (L_t, y_hat_t, o_t, h_t, a_t), "
+                             f"found the parameter {name.wrt}", where=where)
+        return name.wrt
+
     def resolve(self, text: str, where: str = "") -> Name:
         """Parse a quantity or derivative name and check that this problem has it."""
         name = parse_name(text, where)
         if name.of is not None:
             self.check_quantity(name.of, where)
+            if name.of.is_param:
+                raise InputError(f"{text}: a parameter has no derivative; differentiate L or "
+                                 "a per-step quantity", where=where)
         self.check_quantity(name.wrt, where)
         return name
 

@@ -72,6 +72,7 @@ def rows(steps, T: int, digits: int, all_steps: bool):
 def describe(problem) -> str:
     """One line saying what the problem is."""
     p = problem
-    where = "every step" if len(p.targets) == p.T else "steps " + ", ".join(map(str, p.targets))
+    where = "every step" if len(p.targets) == p.T else \
+        ("step " if len(p.targets) == 1 else "steps ") + ", ".join(map(str, p.targets))
     return (f"{p.activation} activation, {p.output} output, {p.loss} loss ({p.reduction}), "
             f"T = {p.T}, targets at {where}")

@@ -24,7 +24,7 @@ def _fill(table: Table, items) -> None:
     # every cell is a Text, never a markup string: formulas hold [ ] brackets
     for r in items:
         if isinstance(r, Gap):
-            table.add_row(Text(str(r), style="dim italic"), Text(""), Text(""), Text(""))
+            table.add_row(Text("..."), Text(str(r), style="dim italic"), Text(""), Text(""))
             continue
         if r.chain:  # a chain-rule term: first the product of derivatives, then its formula
             table.add_row(Text(r.name), Text(r.chain), Text(""), Text(""))

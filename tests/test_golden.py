@@ -1,0 +1,134 @@
+"""Golden files: the Rich table output for the seed problem (assignment3), 100 columns, no colour.
+
+The files in tests/golden/ are the exact text a user sees for
+
+    forward.txt             rnn-solve forward
+    grad_w_h.txt            rnn-solve grad --wrt w_h
+    grad_all_delta.txt      rnn-solve grad --wrt all --style delta
+
+rendered by rnn_cli.render.table (forward_view, grad_view) into a Rich Console of width 100
+with no colour system. Trailing spaces at the ends of lines are ignored in the comparison (Rich
+pads table titles to the table's width; editors strip them).
+
+To refresh them after an intended change to the output, run from the repository's top level
+
+    python tests/test_golden.py --refresh
+
+then READ the diff (git diff tests/golden) and check the numbers by hand before committing:
+the seed's values are h_1 = 2, h_2 = 3, y_hat_1 = 4, y_hat_2 = 6, L = 2, dL/dw_h = 8
+(= -4 + 12), dL/dw_x = 40, dL/dw_y = 2, dL/db_h = 4, dL/db_y = 0, dL/dh_0 = 0.
+"""
+
+import difflib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+WIDTH = 100
+ALL = ("w_x", "w_h", "w_y", "b_h", "b_y", "h_0")   # `--wrt all`, in the contract's order
+
+# name -> (the command it shows, the derivation to render: None for forward, else (wrts, style))
+CASES = {
+    "forward": (["forward"], None),
+    "grad_w_h": (["grad", "--wrt", "w_h"], (("w_h",), None)),
+    "grad_all_delta": (["grad", "--wrt", "all", "--style", "delta"], (ALL, "delta")),
+}
+
+
+def render(name: str) -> str:
+    """The table output of one case, rendered through the library at WIDTH columns."""
+    from rich.console import Console
+
+    from rnn_cli.bptt import grad
+    from rnn_cli.files import load
+    from rnn_cli.forward import forward
+    from rnn_cli.render.table import forward_view, grad_view
+
+    problem = load(None, "assignment3")
+    fwd = forward(problem)
+    _, spec = CASES[name]
+    if spec is None:
+        view = forward_view(fwd)
+    else:
+        wrts, style = spec
+        view = grad_view(grad(fwd, problem.resolve("L").wrt,
+                              [problem.resolve(w).wrt for w in wrts], style))
+    console = Console(file=io.StringIO(), width=WIDTH, color_system=None, highlight=False,
+                      soft_wrap=False)
+    console.print(view)
+    return console.file.getvalue()
+
+
+def normal(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def compare(name: str, got: str) -> None:
+    path = GOLDEN / f"{name}.txt"
+    assert path.exists(), f"{path} is missing: run `python tests/test_golden.py --refresh`"
+    want = normal(path.read_text(encoding="utf-8"))
+    got = normal(got)
+    if got != want:
+        diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
+                                            f"golden/{name}.txt", "rendered now"))
+        raise AssertionError(f"{name} differs from its golden file; if the change is "
+                             f"intended, run `python tests/test_golden.py --refresh`\n{diff}")
+
+
+# -- the tests --------------------------------------------------------------------------------
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - running as a script without pytest
+    pytest = None
+
+if pytest is not None:
+    @pytest.mark.parametrize("name", list(CASES))
+    def test_library_render_matches_golden(name):
+        compare(name, render(name))
+
+    @pytest.mark.parametrize("name", list(CASES))
+    def test_cli_output_matches_golden(name, tmp_path):
+        """The console script, piped with COLUMNS=100, prints exactly the golden text."""
+        args, _ = CASES[name]
+        env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
+        env.update(COLUMNS=str(WIDTH), PYTHONPATH=str(ROOT))
+        r = subprocess.run([sys.executable, "-m", "rnn_cli", *args], capture_output=True,
+                           text=True, cwd=tmp_path, env=env, timeout=120)
+        assert r.returncode == 0, r.stderr
+        compare(name, r.stdout)
+
+    def test_goldens_hold_the_seed_values():
+        """A guard on the goldens themselves: the hand-checked numbers are in them."""
+        text = {name: (GOLDEN / f"{name}.txt").read_text(encoding="utf-8") for name in CASES}
+        assert "1 × 1 + 0.1 × 10" in text["forward"]
+        assert "(6 - 5)^2" in text["forward"]
+        assert "dL/dw_h = 8" in text["grad_w_h"]
+        assert "-4 + 12" in text["grad_w_h"]
+        assert "2(6 - 5) * 2 * [2 + 1 * 1]" in text["grad_w_h"]
+        for line in ("dL/dw_x = 40", "dL/dw_h = 8", "dL/dw_y = 2", "dL/db_h = 4",
+                     "dL/db_y = 0", "dL/dh_0 = 0"):
+            assert line in text["grad_all_delta"], line
+        assert "-2 * 2 + 4 * 1" in text["grad_all_delta"]   # dL/dh_1 = 0
+        for name, t in text.items():
+            assert max(len(line) for line in t.splitlines()) <= WIDTH, name
+            assert "\x1b" not in t, name
+
+
+def refresh() -> None:
+    GOLDEN.mkdir(exist_ok=True)
+    for name in CASES:
+        path = GOLDEN / f"{name}.txt"
+        path.write_text(normal(render(name)), encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--refresh"]:
+        sys.exit("usage: python tests/test_golden.py --refresh   (rewrites tests/golden/*.txt)")
+    sys.path.insert(0, str(ROOT))
+    refresh()
