@@ -234,10 +234,13 @@ def diagnose(graphs, answer, expected, problem, stated: dict, right: set) -> lis
     else:
         found = []
     found += _numeric(answer, expected)
-    ranked = [s for _, s in sorted(found, key=lambda rs: rs[0])]
-    unique = list(dict.fromkeys(ranked))
+    unique = list(dict.fromkeys(s for _, s in sorted(found, key=lambda rs: rs[0])))
     if len(unique) > MAX_EXPLANATIONS:
-        return []      # many explanations fit: a coincidence, not a diagnosis
+        # many fit: keep the likeliest kind alone if it is few, else it is a coincidence
+        best = min(rank for rank, _ in found)
+        unique = list(dict.fromkeys(s for rank, s in found if rank == best))
+        if len(unique) > MAX_EXPLANATIONS:
+            return []
     if not unique:
         slip = _arithmetic_slip(graphs[0], answer, expected, right)
         unique = [slip] if slip else []

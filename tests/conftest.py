@@ -1,9 +1,16 @@
 """Shared fixtures: the seed problem and a loader for problem dicts."""
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (a red build must be reproducible); locally, new ones
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 sys.path.insert(0, str(Path(__file__).parent))   # tests/oracle.py and tests/strategies.py
 
