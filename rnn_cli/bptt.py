@@ -9,7 +9,10 @@ delta: the textbook recursion. dL/dh_t = dL/do_t w_y + dL/da_{t+1} w_h from t = 
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .expr import ONE, Expr, add, call, const, div, mul, power, sub, sym
+from .errors import InputError
+from .expr import ONE, Const, Expr, add, call, const, diag, div, had, index, mul, neg, power, \
+    sub, sym, trans
+from .matrix import unit
 from .forward import Forward, Step
 from .names import Quantity
 
@@ -43,36 +46,57 @@ class _Local:
 
     def __init__(self, fwd: Forward):
         self.p, self.s = fwd.problem, fwd.syms
+        self.vector = self.p.is_vector
         n = len(self.p.targets)
         self.weight = const(Fraction(1, n)) if self.p.reduction == "mean" and n > 1 else None
 
     def dloss(self, t: int) -> Expr:
-        """dL_t/dy_hat_t."""
+        """dL_t/dy_hat_t (a column vector in a vector problem)."""
         yh, y = self.s[f"y_hat_{t}"], self.s[f"y_{t}"]
         if self.p.loss == "squared":
             return mul(const(2), sub(yh, y))
         if self.p.loss == "half_squared":
             return sub(yh, y)
+        if self.p.output == "softmax":    # -y^T log(y_hat): -y / y_hat, entry by entry
+            return neg(div(y, yh))
         one = const(1)  # binary cross-entropy: (1 - y)/(1 - y_hat) - y/y_hat
         return sub(div(sub(one, y), sub(one, yh)), div(y, yh))
 
     def dout(self, t: int) -> Expr | None:
-        """dy_hat_t/do_t, or None where it is 1."""
+        """dy_hat_t/do_t: sigmoid' entry by entry, softmax's Jacobian; None where it is 1."""
         if self.p.output == "identity":
             return None
         yh = self.s[f"y_hat_{t}"]
-        return mul(yh, sub(const(1), yh))        # sigmoid' = y_hat (1 - y_hat)
+        if self.p.output == "softmax":    # diag(y_hat) - y_hat y_hat^T, K x K and symmetric
+            return sub(diag(yh), mul(yh, trans(yh)))
+        return self.had(yh, sub(const(1), yh))   # sigmoid' = y_hat (1 - y_hat)
 
     def dact(self, t: int) -> Expr | None:
-        """dh_t/da_t, or None where it is 1."""
+        """dh_t/da_t entry by entry, or None where it is 1."""
         f, h = self.p.activation, self.s[f"h_{t}"]
         if f == "identity":
             return None
         if f == "tanh":
             return sub(const(1), power(h, 2))
         if f == "sigmoid":
-            return mul(h, sub(const(1), h))
+            return self.had(h, sub(const(1), h))
         return call("relu'", self.s[f"a_{t}"])
+
+    def had(self, a: Expr, b: Expr | None) -> Expr:
+        """a b for numbers, a ⊙ b for vectors."""
+        return had(a, b) if self.vector else mul(a, b)
+
+    def back(self, w: Expr, g: Expr) -> Expr:
+        """The gradient g carried back through a weight: g w for numbers, w^T g for vectors."""
+        return mul(trans(w), g, chain=True) if self.vector else mul(g, w, chain=True)
+
+    def into_o(self, g: Expr, t: int) -> Expr:
+        """dL/do_t from dL/dy_hat_t = g: through sigmoid' entry by entry, or softmax's
+        Jacobian."""
+        d = self.dout(t)
+        if self.p.output == "softmax":
+            return mul(d, g, chain=True)
+        return had(g, d) if self.vector else mul(g, d, chain=True)
 
     def direct(self, wrt: str, t: int) -> Expr | None:
         """The direct da_t/dθ for a parameter θ of the recurrence (None where it is 1)."""
@@ -240,6 +264,16 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
         adj[name] = sym(f"d{Q}/d{name}", e.value)
         return adj[name]
 
+    def zero(base: str) -> Expr:
+        """A zero gradient of the shape of quantity `base`."""
+        m, _ = p.size(base)
+        return const(unit(m, 0)) if loc.vector else ZERO
+
+    # the seed d(of)/d(of): 1, or for one entry of a vector the unit vector e_i
+    if of.index:
+        seed = const(unit(p.size(of.base)[0], of.index[0]))
+    else:
+        seed = ONE
     if of.base == "L" and of.t is None:
         heads, top, weight = set(p.targets), p.T, loc.weight
     elif of.base == "L":
@@ -251,58 +285,75 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
             progress(top - t + 1, top)
         into_h = []
         if of.base == "L" and t in heads:
-            row(f"L_{t}", weight or ONE, t) if weight is not None else None
+            row(f"L_{t}", div(ONE, const(weight.value.denominator)), t) if weight else None
             g = row(f"y_hat_{t}", mul(weight, loc.dloss(t), chain=True), t)
             if loc.dout(t) is not None:
-                g = row(f"o_{t}", mul(g, loc.dout(t), chain=True), t)
+                g = row(f"o_{t}", loc.into_o(g, t), t)
             adj[f"o_{t}"] = g                 # with an identity output, o_t is y_hat_t
-            into_h.append(mul(g, s["w_y"], chain=True))
+            into_h.append(loc.back(s["w_y"], g))
         elif t == top and of.base in ("y_hat", "o"):
-            g = row(f"y_hat_{t}", ONE, t) if of.base == "y_hat" else None
+            g = row(f"y_hat_{t}", seed, t) if of.base == "y_hat" else None
             if of.base == "o" or loc.dout(t) is not None:
-                g = row(f"o_{t}", mul(g, loc.dout(t), chain=True) if g else ONE, t)
+                g = row(f"o_{t}", loc.into_o(g, t) if g else seed, t)
             adj[f"o_{t}"] = g
-            into_h.append(mul(g, s["w_y"], chain=True))
+            into_h.append(loc.back(s["w_y"], g))
         elif t == top and of.base == "h":
-            into_h.append(ONE)
+            into_h.append(seed)
         if t < top or of.base == "a":
             nxt = adj.get(f"a_{t + 1}") if t < top else None
             if t == top:  # of = a_top: the seed is da/da = 1, the path into h_{t-1} below
-                row(f"a_{t}", ONE, t)
+                row(f"a_{t}", seed, t)
                 continue
             if nxt is not None:
-                into_h.append(mul(nxt, s["w_h"], chain=True))
-        dh = row(f"h_{t}", add(*into_h) if into_h else ZERO, t)
+                into_h.append(loc.back(s["w_h"], nxt))
+        dh = row(f"h_{t}", add(*into_h) if into_h else zero("h"), t)
         if loc.dact(t) is not None:
-            row(f"a_{t}", mul(dh, loc.dact(t), chain=True), t)
+            row(f"a_{t}", loc.had(dh, loc.dact(t)) if loc.vector
+                else mul(dh, loc.dact(t), chain=True), t)
         elif p.activation == "identity":
             adj[f"a_{t}"] = dh
     if f"a_1" in adj or of.base == "a" and of.t == 1:
-        row("h_0", mul(adj["a_1"], s["w_h"], chain=True), 0)
+        row("h_0", loc.back(s["w_h"], adj["a_1"]), 0)
     elif "h_0" not in adj:
-        row("h_0", ZERO, 0)
+        row("h_0", zero("h"), 0)
+
+    def pick(e: Expr, i: int) -> Expr:
+        """Entry i of a vector, where wrt names one entry."""
+        return index(e, (wrt.index[i],)) if wrt.index else e
 
     grads = []
     for wrt in wrts:
         name = f"d{Q}/d{wrt}"
-        if wrt.base in ("w_h", "w_x", "b_h"):
-            terms = [mul(adj[f"a_{t}"], loc.direct(wrt.base, t), chain=True)
-                     for t in range(1, top + 1) if f"a_{t}" in adj]
-            e = add(*terms) if terms else ZERO
-        elif wrt.base in ("w_y", "b_y"):
-            terms = [mul(adj[f"o_{t}"], s[f"h_{t}"] if wrt.base == "w_y" else None,
-                         chain=True) for t in range(1, top + 1) if f"o_{t}" in adj]
-            e = add(*terms) if terms else ZERO
+        # dθ = Σ_t (gradient at a_t or o_t) (direct input)^T; one entry: Σ_t g[i] input[j]
+        inputs = {"w_h": lambda t: s[f"h_{t - 1}"], "w_x": lambda t: s[f"x_{t}"],
+                  "w_y": lambda t: s[f"h_{t}"]}
+        if wrt.base in ("w_h", "w_x", "b_h", "w_y", "b_y"):
+            at = "a" if wrt.base in ("w_h", "w_x", "b_h") else "o"
+            terms = []
+            for t in range(1, top + 1):
+                if f"{at}_{t}" not in adj:
+                    continue
+                g = pick(adj[f"{at}_{t}"], 0)
+                if wrt.base in inputs:
+                    x = inputs[wrt.base](t)
+                    x = index(x, (wrt.index[1],)) if wrt.index else trans(x)
+                    terms.append(mul(g, x, chain=True))
+                else:
+                    terms.append(g)
+            e = add(*terms) if terms else (ZERO if wrt.index else zero(wrt.base))
         else:
             key = "h_0" if wrt.base == "h_0" else f"{wrt.base}_{wrt.t}"
-            if key == Q:
+            if key == str(of.base if of.t is None else f"{of.base}_{of.t}") and \
+                    wrt.index == of.index:
                 e = ONE
             elif wrt.base == "L" and Q == "L" and wrt.t in heads:
                 e = weight or ONE
             elif key in adj:
-                grads.append(Gradient(Q, str(wrt), adj[key].value,
-                                      tuple(st for st in shared if st.name == name)))
-                continue
+                if not wrt.index:
+                    grads.append(Gradient(Q, str(wrt), adj[key].value,
+                                          tuple(st for st in shared if st.name == name)))
+                    continue
+                e = pick(adj[key], 0)
             else:
                 e = ZERO   # wrt lies after `of`, or off every path to it
         grads.append(Gradient(Q, str(wrt), e.value, (Step(name, e, None, "total"),)))
@@ -321,7 +372,11 @@ def grad(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | None = N
     >>> d.gradients[0].value
     Fraction(8, 1)
     """
-    style = style or ("paths" if fwd.problem.T <= PATHS_MAX_T else "delta")
+    vector = fwd.problem.is_vector
+    if vector and style == "paths":
+        raise InputError("the paths style writes out scalar chains; vector problems use the "
+                         "delta style (the default for them)", where="--style")
+    style = style or ("paths" if fwd.problem.T <= PATHS_MAX_T and not vector else "delta")
     loc = _Local(fwd)
     if any(w == of or w == Quantity("L") for w in wrts):
         # d(of)/d(of) = 1, and the total L comes after everything else: d(L_t)/dL = 0

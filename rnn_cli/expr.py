@@ -10,6 +10,7 @@ formula printed in symbols, printed with numbers, and its value can never disagr
 from dataclasses import dataclass
 from fractions import Fraction
 
+from . import matrix as mx
 from . import numbers as num
 
 
@@ -70,6 +71,29 @@ class Call(Expr):
     arg: Expr
 
 
+@dataclass(frozen=True)
+class Had(Expr):
+    """An entry-by-entry product, a ⊙ b."""
+    factors: tuple
+
+
+@dataclass(frozen=True)
+class Trans(Expr):
+    arg: Expr
+
+
+@dataclass(frozen=True)
+class Diag(Expr):
+    arg: Expr
+
+
+@dataclass(frozen=True)
+class Index(Expr):
+    """One entry, v[i] or m[i,j] (1-based)."""
+    arg: Expr
+    index: tuple
+
+
 ONE = Const(Fraction(1))
 
 
@@ -103,8 +127,35 @@ def mul(*factors: Expr | None, chain: bool = False) -> Expr:
         return fs[0]
     value = fs[0].value
     for f in fs[1:]:
-        value = value * f.value
+        value = mx.times(value, f.value)
     return Prod(value, fs, chain)
+
+
+def had(*factors: Expr | None) -> Expr:
+    """The entry-by-entry product (for numbers, the product); None factors are left out."""
+    fs = tuple(f for f in factors if f is not None and f is not ONE)
+    if not fs:
+        return ONE
+    if len(fs) == 1:
+        return fs[0]
+    value = fs[0].value
+    for f in fs[1:]:
+        value = mx.hadamard(value, f.value)
+    if not any(isinstance(f.value, mx.Mat) for f in fs):
+        return Prod(value, fs, True)
+    return Had(value, fs)
+
+
+def trans(a: Expr) -> Expr:
+    return Trans(mx.transpose(a.value), a) if isinstance(a.value, mx.Mat) else a
+
+
+def diag(a: Expr) -> Diag:
+    return Diag(mx.diag(a.value), a)
+
+
+def index(a: Expr, i: tuple) -> Expr:
+    return Index(mx.entry(a.value, i), a, i) if isinstance(a.value, mx.Mat) else a
 
 
 def div(a: Expr, b: Expr) -> Quot:
@@ -120,18 +171,32 @@ def neg(a: Expr) -> Neg:
 
 
 def call(fn: str, arg: Expr) -> Call:
-    return Call(num.FUNCTIONS[fn](arg.value), fn, arg)
+    return Call(_apply(fn, arg.value), fn, arg)
+
+
+def _apply(fn: str, v):
+    """A function of the model on a number, or on every entry of a matrix (softmax and sum
+    take the whole vector)."""
+    if fn == "softmax":
+        es = v.map(num.exp)
+        return es / mx.total(es)
+    if fn == "sum":
+        return mx.total(v)
+    f = num.FUNCTIONS[fn]
+    return v.map(f) if isinstance(v, mx.Mat) else f(v)
 
 
 # -- printing ---------------------------------------------------------------------------------
 
-_PREC = {Sum: 1, Diff: 1, Neg: 2, Prod: 3, Quot: 3, Power: 5}
+_PREC = {Sum: 1, Diff: 1, Neg: 2, Prod: 3, Quot: 3, Had: 3, Power: 5, Trans: 6}
 MAX_TERMS = 6   # a longer sum prints its first and last two terms around "..."
 
 
 def _prec(e: Expr, numeric: bool) -> int:
-    if isinstance(e, (Sym, Const)):
+    if isinstance(e, Index) and numeric or isinstance(e, (Sym, Const)):
         v = e.value
+        if isinstance(v, mx.Mat):
+            return 9
         if isinstance(e, Const) or numeric:
             text = num.fmt(v)
             if text.startswith("-"):
@@ -182,6 +247,18 @@ def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = Fals
             return f"{wrap(e.base, 6)}^{e.exp}"
         if isinstance(e, Call):
             return f"{e.fn}({show(e.arg)})"
+        if isinstance(e, Had):
+            return " ⊙ ".join(wrap(f, 3, first=i == 0) for i, f in enumerate(e.factors))
+        if isinstance(e, Trans):
+            return f"{wrap(e.arg, 6)}^T"
+        if isinstance(e, Diag):
+            return f"diag({show(e.arg)})"
+        if isinstance(e, Index):
+            if numeric:
+                return num.fmt(e.value, digits)
+            inner = show(e.arg)
+            inner = f"({inner})" if "/" in inner or not isinstance(e.arg, Sym) else inner
+            return f"{inner}[{','.join(map(str, e.index))}]"
         raise TypeError(e)  # pragma: no cover
 
     def wrap(e: Expr, need: int, first: bool = False) -> str:
@@ -209,7 +286,9 @@ def children(e: Expr) -> tuple:
         return (e.top, e.bottom)
     if isinstance(e, Power):
         return (e.base,)
-    if isinstance(e, (Neg, Call)):
+    if isinstance(e, Had):
+        return e.factors
+    if isinstance(e, (Neg, Call, Trans, Diag, Index)):
         return (e.arg,)
     return ()
 
@@ -246,6 +325,12 @@ def transform(e: Expr, fn) -> Expr:
         return Neg(e.value, transform(e.arg, fn))
     if isinstance(e, Call):
         return Call(e.value, e.fn, transform(e.arg, fn))
+    if isinstance(e, Had):
+        return Had(e.value, tuple(transform(f, fn) for f in e.factors))
+    if isinstance(e, (Trans, Diag)):
+        return type(e)(e.value, transform(e.arg, fn))
+    if isinstance(e, Index):
+        return Index(e.value, transform(e.arg, fn), e.index)
     return e
 
 
@@ -262,8 +347,16 @@ def revalue(e: Expr, env: dict) -> Expr:
         fs = [revalue(f, env) for f in e.factors]
         value = fs[0].value
         for f in fs[1:]:
-            value = value * f.value
+            value = mx.times(value, f.value)
         return Prod(value, tuple(fs), e.chain)
+    if isinstance(e, Had):
+        return had(*(revalue(f, env) for f in e.factors))
+    if isinstance(e, Trans):
+        return trans(revalue(e.arg, env))
+    if isinstance(e, Diag):
+        return diag(revalue(e.arg, env))
+    if isinstance(e, Index):
+        return index(revalue(e.arg, env), e.index)
     if isinstance(e, Diff):
         return sub(revalue(e.left, env), revalue(e.right, env))
     if isinstance(e, Quot):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .expr import Expr, add, call, const, div, mul, neg, power, sub, sym
+from .expr import Expr, add, call, const, div, had, mul, neg, power, sub, sym, trans
 from .problem import Problem
 
 
@@ -63,7 +63,9 @@ def forward(problem: Problem) -> Forward:
             define(f"y_hat_{t}", call(p.output, s[f"o_{t}"]), t, "output")
         if t in p.y:
             s[f"y_{t}"] = sym(f"y_{t}", p.y[t])
-            define(f"L_{t}", loss_formula(p.loss, s[f"y_hat_{t}"], s[f"y_{t}"]), t, "loss")
+            yh, y = s[f"y_hat_{t}"], s[f"y_{t}"]
+            define(f"L_{t}", vector_loss(p.loss, p.output, yh, y) if p.is_vector
+                   else loss_formula(p.loss, yh, y), t, "loss")
     losses = [s[f"L_{t}"] for t in p.targets]
     total = add(*losses)
     if p.reduction == "mean" and len(losses) > 1:
@@ -87,3 +89,17 @@ def loss_formula(loss: str, y_hat: Expr, y: Expr) -> Expr:
     if y.value != 1:
         terms.append(mul(sub(one, y), call("log", sub(one, y_hat))))
     return neg(add(*terms)) if terms else const(Fraction(0))
+
+
+def vector_loss(loss: str, output: str, y_hat: Expr, y: Expr) -> Expr:
+    """L_t summed over the components of a vector output."""
+    if loss == "squared":
+        return call("sum", power(sub(y_hat, y), 2))
+    if loss == "half_squared":
+        return div(call("sum", power(sub(y_hat, y), 2)), const(2))
+    if output == "softmax":
+        # categorical cross-entropy -y^T log(y_hat): -log y_hat[k] for a class k
+        return neg(mul(trans(y), call("log", y_hat)))
+    one = const(1)   # binary cross-entropy, one term per component
+    return neg(call("sum", add(had(y, call("log", y_hat)),
+                               had(sub(one, y), call("log", sub(one, y_hat))))))

@@ -94,8 +94,9 @@ def inexact(x):
 
 
 def lift(x, other=None):
-    """x, made inexact where it is a Fraction and `other` is not (Fraction - mpf fails)."""
-    if isinstance(x, Fraction) and not isinstance(other, Fraction):
+    """x, made inexact where it is a Fraction and `other` is an mpmath number (Fraction - mpf
+    fails), or where no `other` is named."""
+    if isinstance(x, Fraction) and (other is None or hasattr(other, "_mpf_")):
         return inexact(x)
     return x
 
@@ -169,7 +170,12 @@ def approx_text(x, digits: int = 6) -> str:
 
 
 def fmt(x, digits: int = 6) -> str:
-    """A value as a person writes it: exact when exact and short, else to `digits` digits."""
+    """A value as a person writes it: exact when exact and short, else to `digits` digits.
+
+    A matrix is written by rows, [1 2; 3 4]; a column vector [1; 2].
+    """
+    if hasattr(x, "rows"):
+        return "[" + "; ".join(" ".join(fmt(v, digits) for v in r) for r in x.rows) + "]"
     if is_exact(x):
         text = exact_text(x)
         if "/" not in text or len(text) <= 12:
@@ -180,6 +186,8 @@ def fmt(x, digits: int = 6) -> str:
 
 def fmt_with_decimal(x, digits: int = 6) -> str:
     """Like fmt, with a fraction's decimal value beside it: '7/3 ≈ 2.33333'."""
+    if hasattr(x, "rows"):
+        return fmt(x, digits)
     if is_exact(x):
         text = exact_text(x)
         if "/" not in text:

@@ -4,25 +4,30 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .errors import BadShape, InputError, unknown
+from .matrix import Mat
 from .names import ALIASES, PARAMS, Name, Quantity, parse_name
 from .numbers import parse_number
+from .shapes import fit
 
 ACTIVATIONS = ("identity", "tanh", "sigmoid", "relu")
 OUTPUTS = ("identity", "sigmoid", "softmax")
 LOSSES = ("squared", "half_squared", "cross_entropy")
 REDUCTIONS = ("sum", "mean")
-KEYS = ("title", "activation", "output", "loss", "reduction", "outputs", "params", "data",
-        "answers", "tolerance")
+KEYS = ("title", "activation", "output", "loss", "reduction", "outputs", "layout", "params",
+        "data", "answers", "tolerance")
+LAYOUTS = ("column", "row")
 MAX_T = 100_000
+MAX_SIZE = 64          # H, D and K at most
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One RNN exercise. Scalar problems hold numbers; every value is an exact Fraction."""
+    """One RNN exercise. Scalar problems hold numbers (exact Fractions); vector problems hold
+    matrices (w_h H x H, w_x H x D, w_y K x H) and column vectors."""
     name: str
-    params: dict[str, Fraction]
-    x: tuple[Fraction, ...]
-    y: dict[int, Fraction]               # step -> target, for the steps that have one
+    params: dict[str, Fraction | Mat]
+    x: tuple[Fraction | Mat, ...]
+    y: dict[int, Fraction | Mat]         # step -> target, for the steps that have one
     activation: str = "identity"
     output: str = "identity"
     loss: str = "squared"
@@ -32,10 +37,24 @@ class Problem:
     answers: dict = field(default_factory=dict, compare=False)
     tolerance: dict = field(default_factory=dict, compare=False)
     source: str = ""                     # the file it came from, for messages
+    layout: str = "column"
 
     @property
     def T(self) -> int:
         return len(self.x)
+
+    @property
+    def is_vector(self) -> bool:
+        return isinstance(self.params["w_h"], Mat)
+
+    def size(self, name: str) -> tuple[int, int]:
+        """The shape of a parameter or of the per-step quantity `name` (a, h, o, y_hat)."""
+        if not self.is_vector:
+            return (1, 1)
+        H, K = self.params["w_h"].shape[0], self.params["w_y"].shape[0]
+        if name in self.params:
+            return self.params[name].shape
+        return {"a": (H, 1), "h": (H, 1), "o": (K, 1), "y_hat": (K, 1)}.get(name, (1, 1))
 
     @property
     def targets(self) -> tuple[int, ...]:
@@ -53,8 +72,15 @@ class Problem:
     def check_quantity(self, q: Quantity, where: str = "") -> Quantity:
         """q itself, if this problem has it; else an error listing the names it has."""
         if q.index:
-            raise InputError(f"{q}: entries [i,j] name parts of vectors and matrices, and "
-                             "this problem is scalar", where=where)
+            if not self.is_vector:
+                raise InputError(f"{q}: entries [i,j] name parts of vectors and matrices, and "
+                                 "this problem is scalar", where=where)
+            m, n = self.size(q.base)
+            want = 2 if n > 1 else 1
+            if len(q.index) != want or q.index[0] > m or want == 2 and q.index[1] > n:
+                raise InputError(f"{q}: {q.base} is {m} x {n}; expected "
+                                 + (f"{q.base}[i,j] with i <= {m}, j <= {n}" if want == 2
+                                    else f"{q.base}[i] with i <= {m}"), where=where)
         ok = q.is_param or q.base == "L" and (q.t is None or q.t in self.y) \
             or q.t is not None and 1 <= q.t <= self.T and q.base != "L"
         if not ok:
@@ -68,10 +94,14 @@ class Problem:
         if name.of is not None:
             raise InputError(f"expected a quantity, found the derivative {text!r}; write "
                              f"--of {name.of} --wrt {name.wrt}", where=where)
-        if differentiable and (name.wrt.is_param or name.wrt.index):
+        q = name.wrt
+        if differentiable and q.is_param:
             raise InputError(f"expected L or a per-step quantity (L_t, y_hat_t, o_t, h_t, a_t), "
-                             f"found the parameter {name.wrt}", where=where)
-        return name.wrt
+                             f"found the parameter {q}", where=where)
+        if differentiable and self.is_vector and q.base != "L" and not q.index:
+            raise InputError(f"{q} is a vector: differentiate one entry, such as {q}[1]",
+                             where=where)
+        return q
 
     def resolve(self, text: str, where: str = "") -> Name:
         """Parse a quantity or derivative name and check that this problem has it."""
@@ -94,19 +124,51 @@ def _choice(table: dict, key: str, options, default: str, where: str) -> str:
 
 def _scalar(value, where: str) -> Fraction:
     if isinstance(value, list):
-        raise InputError("vector and matrix problems are not supported yet (scalar problems "
-                         "only: every parameter one number)", where=where)
+        raise InputError("expected a number here, found a list", where=where)
     return parse_number(value, where)
 
 
-def _sequence(value, key: str, where: str) -> list:
+def _array(value, where: str) -> Fraction | Mat:
+    """A number, a vector [1, 2] (a column) or a matrix [[1, 2], [3, 4]] (by rows)."""
     if not isinstance(value, list):
-        raise InputError(f"expected a list of numbers such as [10, 10], found "
+        return parse_number(value, where)
+    if not value:
+        raise BadShape("expected numbers, found an empty list", where=where)
+    if len(value) > MAX_SIZE:
+        raise BadShape(f"{len(value)} entries: at most {MAX_SIZE} are allowed", where=where)
+    if all(not isinstance(v, list) for v in value):
+        return Mat.column(parse_number(v, f"{where}[{i + 1}]") for i, v in enumerate(value))
+    if not all(isinstance(v, list) for v in value):
+        raise BadShape("expected a vector of numbers or a matrix (a list of rows)", where=where)
+    rows = []
+    for i, row in enumerate(value):
+        if len(row) != len(value[0]) or not row:
+            raise BadShape(f"row {i + 1} has {len(row)} entries, row 1 has {len(value[0])}",
+                           where=where)
+        if len(row) > MAX_SIZE:
+            raise BadShape(f"{len(row)} entries: at most {MAX_SIZE} are allowed", where=where)
+        if any(isinstance(v, list) for v in row):
+            raise BadShape("expected at most a matrix (lists nested two deep)", where=where)
+        rows.append([parse_number(v, f"{where}[{i + 1}][{j + 1}]") for j, v in enumerate(row)])
+    return Mat(rows)
+
+
+def _sequence(value, key: str, where: str) -> list:
+    """One entry per step: a number, or a list of numbers (a vector)."""
+    if not isinstance(value, list):
+        raise InputError(f"expected a list such as [10, 10] (one entry per step), found "
                          f"{type(value).__name__}", where=f"{where}: {key}")
     if len(value) > MAX_T:
         raise InputError(f"{len(value)} steps: at most {MAX_T} are allowed",
                          where=f"{where}: {key}")
-    return [_scalar(v, f"{where}: {key}[{i + 1}]") for i, v in enumerate(value)]
+    out = []
+    for i, v in enumerate(value):
+        e = _array(v, f"{where}: {key}[{i + 1}]")
+        if isinstance(e, Mat) and not e.is_column:
+            raise BadShape("expected a number or a vector for one step, found a matrix",
+                           where=f"{where}: {key}[{i + 1}]")
+        out.append(e)
+    return out
 
 
 def _target_steps(outputs, T: int, where: str) -> list[int]:
@@ -136,7 +198,7 @@ def _params(table, where: str) -> tuple[dict[str, Fraction], frozenset[str]]:
             raise unknown("parameter", key, PARAMS, where=f"{where}: params")
         if canonical in values:
             raise InputError(f"{key!r} repeats {canonical}", where=f"{where}: params")
-        values[canonical] = _scalar(value, f"{where}: params.{key}")
+        values[canonical] = _array(value, f"{where}: params.{key}")
     missing = [p for p in ("w_x", "w_h", "w_y") if p not in values]
     if missing:
         raise InputError(f"missing {', '.join(missing)} (w_x, w_h and w_y are required; b_h, "
@@ -161,12 +223,10 @@ def build(table: dict, name: str, where: str) -> Problem:
     output = _choice(table, "output", OUTPUTS, "identity", where)
     loss = _choice(table, "loss", LOSSES, "squared", where)
     reduction = _choice(table, "reduction", REDUCTIONS, "sum", where)
-    if output == "softmax":
-        raise InputError("softmax needs a vector output (K > 1); scalar problems take "
-                         "identity or sigmoid", where=f"{where}: output")
-    if loss == "cross_entropy" and output != "sigmoid":
-        raise InputError("cross_entropy on a scalar output needs output = \"sigmoid\" (binary "
-                         "cross-entropy)", where=f"{where}: loss")
+    layout = _choice(table, "layout", LAYOUTS, "column", where)
+    if loss == "cross_entropy" and output == "identity":
+        raise InputError("cross_entropy needs output = \"sigmoid\" (binary cross-entropy) or "
+                         "\"softmax\"", where=f"{where}: loss")
     params, given = _params(table.get("params", {}), where)
     data = table.get("data")
     if not isinstance(data, dict) or "x" not in data:
@@ -186,15 +246,22 @@ def build(table: dict, name: str, where: str) -> Problem:
             table.get("outputs", "all"), list) else f"steps {steps}"
         raise BadShape(f"{len(y)} targets for {len(x)} inputs: expected {len(steps)} "
                        f"(one for {which})", where=f"{where}: data.y")
-    if loss == "cross_entropy":
-        for i, v in enumerate(y):
-            if not 0 <= v <= 1:
-                raise InputError(f"binary cross-entropy needs targets between 0 and 1, found "
-                                 f"{v}", where=f"{where}: data.y[{i + 1}]")
+    raw = {k.lower(): v for k, v in table.get("params", {}).items()}
+    raw = {next(p for p, names in ALIASES.items() if k in (p, *names)): v for k, v in raw.items()}
+    params, x, y = fit(params, raw, x, y, output, loss, layout, where)
+    if not isinstance(params["w_h"], Mat):
+        if output == "softmax":
+            raise InputError("softmax needs a vector output (K >= 2); scalar problems take "
+                             "identity or sigmoid", where=f"{where}: output")
+        if loss == "cross_entropy":
+            for i, v in enumerate(y):
+                if not 0 <= v <= 1:
+                    raise InputError(f"binary cross-entropy needs targets between 0 and 1, "
+                                     f"found {v}", where=f"{where}: data.y[{i + 1}]")
     title = table.get("title", "")
     if not isinstance(title, str):
         raise InputError("expected a string", where=f"{where}: title")
     return Problem(name=name, params=params, x=tuple(x), y=dict(zip(steps, y)),
                    activation=activation, output=output, loss=loss, reduction=reduction,
-                   title=title, given=given, answers=table.get("answers", {}),
+                   title=title, given=given, answers=table.get("answers", {}), layout=layout,
                    tolerance=table.get("tolerance", {}), source=where)

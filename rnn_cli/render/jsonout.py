@@ -17,11 +17,25 @@ def _number(x):
     return f if f not in (float("inf"), float("-inf")) and f == f else None
 
 
+def _nested(x, leaf):
+    """A vector as a list, a matrix as a list of rows, a number as itself (through leaf)."""
+    if hasattr(x, "rows"):
+        if x.shape[1] == 1:
+            return [leaf(r[0]) for r in x.rows]
+        return [[leaf(v) for v in r] for r in x.rows]
+    return leaf(x)
+
+
+def _exact(x) -> bool:
+    return all(num.is_exact(v) for v in x.entries()) if hasattr(x, "rows") else num.is_exact(x)
+
+
 def value_fields(x, key: str = "value") -> dict:
-    """{"value": 0.5, "value_exact": "1/2"}: the exact string only where x is exact."""
-    out = {key: _number(x)}
-    if num.is_exact(x):
-        out[f"{key}_exact"] = num.exact_text(x)
+    """{"value": 0.5, "value_exact": "1/2"}: the exact string only where x is exact;
+    vectors and matrices as nested lists."""
+    out = {key: _nested(x, _number)}
+    if _exact(x):
+        out[f"{key}_exact"] = _nested(x, num.exact_text)
     return out
 
 
@@ -42,11 +56,12 @@ def forward_json(fwd, all_steps: bool = False) -> dict:
     steps = []
     for t in range(1, p.T + 1):
         has = t in p.y
-        steps.append({"t": t, "x": _number(p.x[t - 1]), "a": _number(v[f"a_{t}"].value),
-                      "h": _number(v[f"h_{t}"].value), "o": _number(v[f"o_{t}"].value),
-                      "y_hat": _number(v[f"y_hat_{t}"].value),
-                      "y": _number(p.y[t]) if has else None,
-                      "loss": _number(v[f"L_{t}"].value) if has else None})
+        n = lambda x: _nested(x, _number)
+        steps.append({"t": t, "x": n(p.x[t - 1]), "a": n(v[f"a_{t}"].value),
+                      "h": n(v[f"h_{t}"].value), "o": n(v[f"o_{t}"].value),
+                      "y_hat": n(v[f"y_hat_{t}"].value),
+                      "y": n(p.y[t]) if has else None,
+                      "loss": n(v[f"L_{t}"].value) if has else None})
     loss = v["L"].value
     return {"problem": p.name, "title": p.title, "activation": p.activation,
             "output": p.output, "loss_function": p.loss, "reduction": p.reduction,

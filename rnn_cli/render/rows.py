@@ -30,12 +30,38 @@ class Gap:
                 "--all-steps shows them")
 
 
+MAX_SHOWN = 8      # a vector or matrix side longer than this is shown by its corners
+
+
+def matrix_text(m, digits: int) -> str:
+    """A matrix on several lines, its columns aligned, between brackets: ⎡1 2⎤ / ⎣3 4⎦.
+    Beyond MAX_SHOWN rows or columns the middle is left out (--format json has it all)."""
+    rows = [[num.fmt(v, digits) for v in r] for r in m.rows]
+    if len(rows) > MAX_SHOWN:
+        rows = rows[:3] + [["⋮"] * len(rows[0])] + rows[-3:]
+    if len(rows[0]) > MAX_SHOWN:
+        rows = [r[:3] + ["…"] + r[-3:] for r in rows]
+    widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
+    lines = [" ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows]
+    if len(lines) == 1:
+        return f"[{lines[0]}]"
+    edge = [("⎡", "⎤")] + [("⎢", "⎥")] * (len(lines) - 2) + [("⎣", "⎦")]
+    return "\n".join(f"{a}{line}{b}" for (a, b), line in zip(edge, lines))
+
+
+def value_text(x, digits: int) -> str:
+    return matrix_text(x, digits) if hasattr(x, "rows") else num.fmt_with_decimal(x, digits)
+
+
 def row(step: Step, digits: int, all_terms: bool = False) -> Row:
     e = step.expr
-    value = num.fmt_with_decimal(step.value, digits)
+    value = value_text(step.value, digits)
     formula = text(e, digits=digits, all_terms=all_terms)
     numbers = text(e, numeric=True, digits=digits, all_terms=all_terms)
     name = " = ".join((step.name, *step.same))
+    if hasattr(step.value, "rows"):
+        m, n = step.value.shape
+        name += f"  ({m} x {n})" if n > 1 else f"  ({m})"
     if numbers == num.fmt(step.value, digits) or isinstance(e, Sym) and formula == numbers:
         numbers = ""
     if formula == num.fmt(step.value, digits):

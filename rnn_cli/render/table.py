@@ -71,8 +71,8 @@ def grad_view(d, digits: int = 6, all_steps: bool = False):
 
 
 def rows_value(g, digits: int) -> str:
-    from ..numbers import fmt_with_decimal
-    return fmt_with_decimal(g.value, digits)
+    from ..numbers import fmt, fmt_with_decimal
+    return fmt(g.value, digits) if hasattr(g.value, "rows") else fmt_with_decimal(g.value, digits)
 
 
 def console(file=None, width: int | None = None) -> Console:

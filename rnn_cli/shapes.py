@@ -1,0 +1,92 @@
+"""Sizes: how the parameters, inputs and targets of a vector problem fit together.
+
+H (hidden units) comes from w_h, D (input size) from the inputs, K (outputs) from w_y.
+A flat list is a column vector, except w_y = [..] which is the one row of a K = 1 output; a
+number for b_h, b_y or h_0 stands for that number in every entry. With layout = "row"
+(x W_x + h W_h, as course notebooks write it) the weight matrices are read transposed.
+"""
+
+from fractions import Fraction
+
+from .errors import BadShape, InputError
+from .matrix import Mat, unit
+
+
+def _flat(raw) -> bool:
+    return isinstance(raw, list) and not any(isinstance(v, list) for v in raw)
+
+
+def _dims(m) -> str:
+    r, c = m.shape if isinstance(m, Mat) else (1, 1)
+    return f"{r} x {c}"
+
+
+def fit(params: dict, raw: dict, x: list, y: list, output: str, loss: str, layout: str,
+        where: str):
+    """(params, x, y) as numbers for a scalar problem, or as matrices and column vectors."""
+    vector = any(isinstance(v, Mat) for v in (*params.values(), *x, *y))
+    if not vector:
+        return params, x, y
+    p = dict(params)
+    if layout == "row":       # the course-notebook convention: x W_x + h W_h, h W_y
+        for k in ("w_x", "w_h", "w_y"):
+            if isinstance(p[k], Mat) and not _flat(raw.get(k)):
+                p[k] = p[k].T
+    if isinstance(p["w_y"], Mat) and _flat(raw.get("w_y")):
+        p["w_y"] = p["w_y"].T                 # [a, b] is the one row of a K = 1 output
+    as_mat = lambda v: v if isinstance(v, Mat) else Mat([[v]])
+    w_h, w_x, w_y = (as_mat(p[k]) for k in ("w_h", "w_x", "w_y"))
+    H = w_h.shape[0]
+    if w_h.shape != (H, H):
+        raise BadShape(f"w_h must be square (H x H), found {_dims(w_h)}",
+                       where=f"{where}: params.w_h")
+    D = x[0].shape[0] if isinstance(x[0], Mat) else 1
+    K = w_y.shape[0]
+    for k, m, want in (("w_x", w_x, (H, D)), ("w_y", w_y, (K, H))):
+        if m.shape != want:
+            raise BadShape(f"expected {want[0]} x {want[1]} ({'H x D' if k == 'w_x' else 'K x H'}"
+                           f" with H = {H} from w_h, "
+                           + (f"D = {D} from x)" if k == "w_x" else f"K = {K})")
+                           + f", found {_dims(m)}", where=f"{where}: params.{k}")
+    p["w_h"], p["w_x"], p["w_y"] = w_h, w_x, w_y
+    for k, n in (("b_h", H), ("b_y", K), ("h_0", H)):
+        v = p[k]
+        if not isinstance(v, Mat):
+            p[k] = Mat.column([v] * n)        # one number stands for every entry
+        elif v.shape != (n, 1):
+            raise BadShape(f"expected {n} entries, found {_dims(v)}", where=f"{where}: params.{k}")
+    xs = []
+    for i, v in enumerate(x):
+        v = v if isinstance(v, Mat) else Mat([[v]])
+        if v.shape != (D, 1):
+            raise BadShape(f"expected {D} numbers (D = {D} from x[1]), found {v.shape[0]}",
+                           where=f"{where}: data.x[{i + 1}]")
+        xs.append(v)
+    ys = [_target(v, K, output, loss, f"{where}: data.y[{i + 1}]") for i, v in enumerate(y)]
+    if output == "softmax" and K < 2:
+        raise InputError("softmax needs K >= 2 outputs (w_y with K rows)",
+                         where=f"{where}: output")
+    if (H, D, K) == (1, 1, 1):                # a 1 x 1 problem is the scalar problem
+        one = lambda m: m.rows[0][0] if isinstance(m, Mat) else m
+        return {k: one(v) for k, v in p.items()}, [one(v) for v in xs], [one(v) for v in ys]
+    return p, xs, ys
+
+
+def _target(v, K: int, output: str, loss: str, where: str):
+    """A target: a vector of K numbers; with softmax and cross_entropy also a class 1..K."""
+    if output == "softmax" and loss == "cross_entropy" and not isinstance(v, Mat):
+        if v.denominator != 1 or not 1 <= v <= K:
+            raise InputError(f"expected a class between 1 and {K}, or a vector of {K} "
+                             f"probabilities, found {v}", where=where)
+        return unit(K, int(v))
+    v = v if isinstance(v, Mat) else Mat([[v]])
+    if v.shape != (K, 1):
+        raise BadShape(f"expected {K} numbers (K = {K} from w_y), found {v.shape[0]}",
+                       where=where)
+    if loss == "cross_entropy":
+        if any(not 0 <= e <= 1 for e in v.entries()):
+            raise InputError("cross-entropy needs targets between 0 and 1", where=where)
+        if output == "softmax" and sum(v.entries()) != 1:
+            raise InputError(f"expected probabilities that add up to 1, found a sum of "
+                             f"{sum(v.entries())}", where=where)
+    return v
