@@ -10,6 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .errors import InputError
+from .matrix import Mat
 from .numbers import approx_text, exact_text, is_exact, lift, parse_number
 from .numbers import _DECIMAL  # the same grammar of decimals as everywhere else
 
@@ -19,14 +20,21 @@ TOLERANCE_KEYS = ("abs", "rel")
 @dataclass(frozen=True)
 class Answer:
     name: str                 # as written in the key
-    given: Fraction
+    given: object             # a Fraction, or a Mat for a vector or matrix answer
     text: str                 # the number as written
     decimals: int | None      # None: exact (an integer or a fraction)
     abs: Fraction | None = None
     rel: Fraction | None = None
+    parts: tuple = ()         # a vector or matrix answer: one Answer per entry, by rows
 
     @property
-    def rule(self) -> str:
+    def rule(self) -> str:  # noqa: D401 - the rule, in words
+        if self.parts:
+            rules = list(dict.fromkeys(p.rule for p in self.parts))
+            return rules[0] if len(rules) == 1 else "entry by entry: " + ", ".join(rules)
+        return self._rule()
+
+    def _rule(self) -> str:
         if self.abs is not None or self.rel is not None:
             parts = [f"{k} {exact_text(v)}" for k, v in (("abs", self.abs), ("rel", self.rel))
                      if v is not None]
@@ -37,6 +45,10 @@ class Answer:
 
     def matches(self, value) -> bool:
         """Whether `value` (exact or not) is this answer under its rule."""
+        if self.parts or isinstance(value, Mat):
+            if not (self.parts and isinstance(value, Mat) and value.shape == self.given.shape):
+                return False
+            return all(p.matches(v) for p, v in zip(self.parts, value.entries()))
         try:
             diff = abs(lift(value, self.given) - self.given)
         except (ArithmeticError, TypeError):
@@ -52,7 +64,7 @@ class Answer:
 
     def rounded(self, value) -> str:
         """`value` written the way this answer is written (its decimals), for the report."""
-        if self.decimals is None:
+        if self.decimals is None or self.parts or isinstance(value, Mat):
             return ""
         d = Decimal(value.numerator) / Decimal(value.denominator) if is_exact(value) \
             else Decimal(approx_text(value, 40))
@@ -94,6 +106,8 @@ def parse_answer(name: str, raw, tolerance: dict, where: str) -> Answer:
         if a is not None or r is not None:
             tol_abs, tol_rel = a, r
         raw = raw["value"]
+    if isinstance(raw, list):
+        return _array_answer(name, raw, tol_abs, tol_rel, where)
     given = parse_number(raw, f"{where}: answers.{name}")
     if isinstance(raw, bool) or isinstance(raw, int):
         text, decimals = str(raw), None
@@ -104,3 +118,23 @@ def parse_answer(name: str, raw, tolerance: dict, where: str) -> Answer:
         decimals = None if "/" in text or not _DECIMAL.fullmatch(text) or \
             ("." not in text and "e" not in text.lower()) else _decimals(text)
     return Answer(name, given, text, decimals, tol_abs, tol_rel)
+
+
+def _array_answer(name: str, raw: list, tol_abs, tol_rel, where: str) -> Answer:
+    """A vector [1, 2] or a matrix [[1, 2], [3, 4]] answer, each entry with its own rule."""
+    nested = all(isinstance(r, list) for r in raw)
+    rows = raw if nested else [[v] for v in raw]
+    if not rows or any(isinstance(v, list) for r in rows for v in r) or \
+            len({len(r) for r in rows}) != 1:
+        raise InputError("expected a number, a vector [a, b] or a matrix [[a, b], [c, d]]",
+                         where=f"{where}: answers.{name}")
+    parts = tuple(parse_answer(f"{name}[{i + 1}{f',{j + 1}' if nested else ''}]", v,
+                               {}, where) for i, r in enumerate(rows) for j, v in enumerate(r))
+    if tol_abs is not None or tol_rel is not None:
+        from dataclasses import replace
+        parts = tuple(replace(p, abs=tol_abs, rel=tol_rel) for p in parts)
+    n = len(rows[0])
+    given = Mat([p.given for p in parts[i * n:(i + 1) * n]] for i in range(len(rows)))
+    text = "[" + "; ".join(" ".join(p.text for p in parts[i * n:(i + 1) * n])
+                           for i in range(len(rows))) + "]"
+    return Answer(name, given, text, None, tol_abs, tol_rel, parts)

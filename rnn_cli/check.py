@@ -17,6 +17,7 @@ from .bptt import PATHS_MAX_T, grad
 from .errors import InputError
 from .expr import names, revalue, text
 from .files import read_toml, tables
+from .matrix import entry
 from .forward import Forward, forward
 from .numbers import fmt, fmt_with_decimal
 from .problem import build
@@ -58,6 +59,7 @@ class Graph:
     steps: list
     target: str
     given: dict = field(default_factory=dict)   # parameters and data: name -> value
+    index: tuple = ()                           # an answer about one entry of the target
 
     def evaluate(self, overrides: dict, swap: dict | None = None):
         """The target's value with some steps' values replaced (`overrides`: name -> value)
@@ -77,7 +79,8 @@ class Graph:
             deps[step.name] = set().union(*(deps.get(n, set()) for n in names(e)))
             for n in step.same:
                 env[n], deps[n] = env[step.name], deps[step.name]
-        return env[self.target], env, deps
+        value = env[self.target]
+        return (entry(value, self.index) if self.index else value), env, deps
 
 
 def formula_of(step):
@@ -93,11 +96,14 @@ def graphs(fwd: Forward, name) -> list[Graph]:
     computed = {n for s in base for n in (s.name, *s.same)}
     given = {n: s.value for n, s in fwd.syms.items() if n not in computed}
     if name.of is None:
-        if name.wrt.is_param:
-            return [Graph(base, target, given)]
-        step = next(s for s in fwd.steps if target in (s.name, *s.same))
-        return [Graph(base, step.name, given)]
-    styles = ("paths", "delta") if fwd.problem.T <= 2 * PATHS_MAX_T else ("delta",)
+        q = name.wrt
+        plain = str(type(q)(q.base, q.t))          # h_2 of h_2[1]
+        if q.is_param:
+            return [Graph(base, plain, given, q.index)]
+        step = next(s for s in fwd.steps if plain in (s.name, *s.same))
+        return [Graph(base, step.name, given, q.index)]
+    styles = ("paths", "delta") if fwd.problem.T <= 2 * PATHS_MAX_T and \
+        not fwd.problem.is_vector else ("delta",)
     out = []
     for style in styles:
         d = grad(fwd, name.of, [name.wrt], style)

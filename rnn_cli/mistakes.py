@@ -257,8 +257,8 @@ def _reproduce(graph, answer, problem, stated):
         for overrides in ({}, stated):
             try:
                 value, venv, _ = graph.evaluate(overrides, swap)
-            except (ArithmeticError, TypeError, KeyError):
-                continue
+            except (ArithmeticError, TypeError, KeyError, ValueError, IndexError):
+                continue  # the mistake does not fit this problem (shapes, log of 0, ...)
             if answer.matches(value):
                 sentence = say(venv)
                 if overrides:
@@ -270,7 +270,7 @@ def _reproduce(graph, answer, problem, stated):
 
 def _numeric(answer, expected):
     """Slips in writing the number down: truncated instead of rounded."""
-    if answer.decimals is None or answer.matches(expected):
+    if answer.decimals is None or answer.parts or answer.matches(expected):
         return []
     scale = 10 ** answer.decimals
     q = expected if is_exact(expected) else Fraction(str(expected))
