@@ -304,7 +304,15 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
             if t == top:  # of = a_top: the seed is da/da = 1, the path into h_{t-1} below
                 row(f"a_{t}", seed, t)
                 continue
-            if nxt is not None:
+            if nxt is not None and loc.vector and f"h_{t + 1}" in adj:
+                # the Jacobian dh_{t+1}/dh_t = diag(f'(a_{t+1})) w_h, an H x H factor whose
+                # product over steps is what vanishes or explodes
+                d = loc.dact(t + 1)
+                jac = mul(diag(d) if d is not None else None, s["w_h"], chain=True)
+                name = f"dh_{t + 1}/dh_{t}"
+                shared.append(Step(name, jac, t + 1, "factor"))
+                into_h.append(mul(trans(sym(name, jac.value)), adj[f"h_{t + 1}"], chain=True))
+            elif nxt is not None:
                 into_h.append(loc.back(s["w_h"], nxt))
         dh = row(f"h_{t}", add(*into_h) if into_h else zero("h"), t)
         if loc.dact(t) is not None:

@@ -136,6 +136,17 @@ AllStepsOpt = Annotated[bool, typer.Option("--all-steps", help="Show every step 
                                            "sequence (by default the middle is left out).")]
 
 
+class Notation(str, enum.Enum):
+    canonical = "canonical"
+    goodfellow = "goodfellow"
+    karpathy = "karpathy"
+
+
+NotationOpt = Annotated[Notation, typer.Option("--notation", help="Parameter names in tables: "
+                        "canonical (w_x w_h w_y b_h b_y), goodfellow (U W V b c) or karpathy "
+                        "(W_xh W_hh W_hy b_h b_y).")]
+
+
 def _print(out) -> None:
     """Text as it is (JSON, Markdown, XML); a Rich renderable through a plain-when-piped
     console."""
@@ -163,23 +174,25 @@ def _progress(label: str, total_hint: int):
 @app.command()
 @with_problem
 def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
-            all_steps: AllStepsOpt = False):
+            all_steps: AllStepsOpt = False, notation: NotationOpt = Notation.canonical):
     """The forward pass and the loss, step by step: each formula in symbols, with the numbers
     substituted, and its value.
 
     Example: rnn-solve forward --w-h 0.5 --activation tanh
     """
     from .forward import forward as run
+    from .render.rows import View
     fwd = run(problem)
+    view = View(digits, all_steps, notation.value)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
         _print(dumps(forward_json(fwd, all_steps)))
     elif fmt is Format.markdown:
         from .render.markdown import forward_md
-        _print(forward_md(fwd, digits, all_steps))
+        _print(forward_md(fwd, view))
     else:
         from .render.table import forward_view
-        _print(forward_view(fwd, digits, all_steps))
+        _print(forward_view(fwd, view))
 
 
 @app.command()
@@ -193,7 +206,8 @@ def grad(problem,
          style: Annotated[Optional[Style], typer.Option("--style", help="paths (every chain-"
                           "rule path, as by hand; default for T <= 4) or delta (the recursion "
                           "dL/dh_t, linear in T; default beyond).")] = None,
-         fmt: FormatOpt = Format.table, digits: DigitsOpt = 6, all_steps: AllStepsOpt = False):
+         fmt: FormatOpt = Format.table, digits: DigitsOpt = 6, all_steps: AllStepsOpt = False,
+         notation: NotationOpt = Notation.canonical):
     """A gradient with every chain-rule step: each factor in symbols, with numbers, and its
     value; then each path's product and their sum.
 
@@ -203,6 +217,8 @@ def grad(problem,
     from .bptt import grad as derive
     from .forward import forward as run
     from .names import PARAMS
+    from .render.rows import View
+    view = View(digits, all_steps, notation.value)
     of_q = problem.quantity(of, "--of", differentiable=True)
     names = [n for w in wrt for n in (PARAMS if w.strip().lower() == "all" else [w])]
     wrts = list(dict.fromkeys(problem.quantity(n, "--wrt") for n in names))
@@ -217,10 +233,10 @@ def grad(problem,
         _print(dumps(grad_json(d, all_steps)))
     elif fmt is Format.markdown:
         from .render.markdown import grad_md
-        _print(grad_md(d, digits, all_steps))
+        _print(grad_md(d, view))
     else:
         from .render.table import grad_view
-        _print(grad_view(d, digits, all_steps))
+        _print(grad_view(d, view))
 
 
 class CheckFormat(str, enum.Enum):

@@ -250,7 +250,8 @@ def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = Fals
         if isinstance(e, Had):
             return " ⊙ ".join(wrap(f, 3, first=i == 0) for i, f in enumerate(e.factors))
         if isinstance(e, Trans):
-            return f"{wrap(e.arg, 6)}^T"
+            inner = wrap(e.arg, 6)
+            return f"({inner})^T" if "/" in inner and not inner.startswith("(") else f"{inner}^T"
         if isinstance(e, Diag):
             return f"diag({show(e.arg)})"
         if isinstance(e, Index):

@@ -1,10 +1,12 @@
-"""Golden files: the Rich table output for the seed problem (assignment3), 100 columns, no colour.
+"""Golden files: the Rich table output of the seed problem (assignment3) and of a 2-unit
+problem (softmax_2unit), 100 columns, no colour.
 
 The files in tests/golden/ are the exact text a user sees for
 
     forward.txt             rnn-solve forward
     grad_w_h.txt            rnn-solve grad --wrt w_h
     grad_all_delta.txt      rnn-solve grad --wrt all --style delta
+    vector_grad.txt         rnn-solve grad --problem softmax_2unit --wrt w_h --wrt w_y[2,1]
 
 rendered by rnn_cli.render.table (forward_view, grad_view) into a Rich Console of width 100
 with no colour system. Trailing spaces at the ends of lines are ignored in the comparison (Rich
@@ -36,6 +38,9 @@ CASES = {
     "forward": (["forward"], None),
     "grad_w_h": (["grad", "--wrt", "w_h"], (("w_h",), None)),
     "grad_all_delta": (["grad", "--wrt", "all", "--style", "delta"], (ALL, "delta")),
+    # a 2-unit problem (the built-in softmax_2unit): matrices, Jacobians, one entry
+    "vector_grad": (["grad", "--problem", "softmax_2unit", "--wrt", "w_h", "--wrt",
+                     "w_y[2,1]", "--digits", "4"], (("w_h", "w_y[2,1]"), None)),
 }
 
 
@@ -46,17 +51,20 @@ def render(name: str) -> str:
     from rnn_cli.bptt import grad
     from rnn_cli.files import load
     from rnn_cli.forward import forward
+    from rnn_cli.render.rows import View
     from rnn_cli.render.table import forward_view, grad_view
 
-    problem = load(None, "assignment3")
+    args, spec = CASES[name]
+    problem = load(None, args[args.index("--problem") + 1] if "--problem" in args
+                   else "assignment3")
+    digits = int(args[args.index("--digits") + 1]) if "--digits" in args else 6
     fwd = forward(problem)
-    _, spec = CASES[name]
     if spec is None:
         view = forward_view(fwd)
     else:
         wrts, style = spec
         view = grad_view(grad(fwd, problem.resolve("L").wrt,
-                              [problem.resolve(w).wrt for w in wrts], style))
+                              [problem.resolve(w).wrt for w in wrts], style), View(digits))
     console = Console(file=io.StringIO(), width=WIDTH, color_system=None, highlight=False,
                       soft_wrap=False)
     console.print(view)
@@ -114,6 +122,10 @@ if pytest is not None:
                      "dL/db_y = 0", "dL/dh_0 = 0"):
             assert line in text["grad_all_delta"], line
         assert "-2 * 2 + 4 * 1" in text["grad_all_delta"]   # dL/dh_1 = 0
+        # the 2-unit problem: checked against PyTorch in test_torch.py (0.2225 -0.6295 ...)
+        assert "dL/dw_h = [0.2225 -0.6295; 0.7019 0.7759]" in text["vector_grad"]
+        assert "dL/dw_y[2,1] = -0.3883" in text["vector_grad"]
+        assert "diag(1 - h_3^2) * w_h" in text["vector_grad"]
         for name, t in text.items():
             assert max(len(line) for line in t.splitlines()) <= WIDTH, name
             assert "\x1b" not in t, name

@@ -1,6 +1,6 @@
 """GitHub-flavoured Markdown: one table per stage, formulas as inline code."""
 
-from .rows import Gap, describe, rows
+from .rows import Gap, View, describe, rows
 from .table import STAGES
 
 
@@ -27,21 +27,21 @@ def _head(p) -> list[str]:
     return [f"## {p.name}{title}", "", describe(p), ""]
 
 
-def forward_md(fwd, digits: int = 6, all_steps: bool = False) -> str:
+def forward_md(fwd, view: View = View()) -> str:
     out = _head(fwd.problem)
     for stage, title in STAGES.items():
         steps = [s for s in fwd.steps if s.stage == stage]
         if steps:
-            out += _table(title, rows(steps, fwd.problem.T, digits, all_steps))
+            out += _table(title, rows(steps, fwd.problem.T, view))
     return "\n".join(out)
 
 
-def grad_md(d, digits: int = 6, all_steps: bool = False) -> str:
+def grad_md(d, view: View = View()) -> str:
     T = d.forward.problem.T
     out = _head(d.forward.problem) + [f"Style: {d.style}", ""]
     if d.shared:
         out += _table(f"Backpropagation through time (d{d.of}/d each quantity)",
-                      rows(d.shared, T, digits, all_steps))
+                      rows(d.shared, T, view))
     for g in d.gradients:
-        out += _table(f"d{g.of}/d{g.wrt}", rows(g.steps, T, digits, all_steps))
+        out += _table(view.names(f"d{g.of}/d{g.wrt}"), rows(g.steps, T, view))
     return "\n".join(out)

@@ -1,5 +1,6 @@
 """What every format shows of a step: its name, formula, numbers and value, as text."""
 
+import re
 from dataclasses import dataclass
 
 from .. import numbers as num
@@ -7,6 +8,31 @@ from ..expr import Sym, text
 from ..forward import Step
 
 EDGE = 2   # steps shown at each end of a long sequence
+
+
+NOTATIONS = {
+    "canonical": {},
+    # Goodfellow, Bengio and Courville: a = b + W h + U x, o = c + V h
+    "goodfellow": {"w_x": "U", "w_h": "W", "w_y": "V", "b_h": "b", "b_y": "c"},
+    # Karpathy's min-char-rnn: Wxh, Whh, Why, bh, by
+    "karpathy": {"w_x": "W_xh", "w_h": "W_hh", "w_y": "W_hy", "b_h": "b_h", "b_y": "b_y"},
+}
+_PARAM = re.compile(r"(^|[^A-Za-z0-9_])(d?)(w_x|w_h|w_y|b_h|b_y)(?![A-Za-z0-9_])")
+
+
+@dataclass(frozen=True)
+class View:
+    """How to show a derivation: significant digits, every step or not, whose names."""
+    digits: int = 6
+    all_steps: bool = False
+    notation: str = "canonical"
+
+    def names(self, text: str) -> str:
+        """`text` with the parameters named in this view's notation."""
+        table = NOTATIONS[self.notation]
+        if not table:
+            return text
+        return _PARAM.sub(lambda m: m[1] + m[2] + table[m[3]], text)
 
 
 @dataclass(frozen=True)
@@ -53,7 +79,8 @@ def value_text(x, digits: int) -> str:
     return matrix_text(x, digits) if hasattr(x, "rows") else num.fmt_with_decimal(x, digits)
 
 
-def row(step: Step, digits: int, all_terms: bool = False) -> Row:
+def row(step: Step, view: View) -> Row:
+    digits, all_terms = view.digits, view.all_steps
     e = step.expr
     value = value_text(step.value, digits)
     formula = text(e, digits=digits, all_terms=all_terms)
@@ -67,7 +94,8 @@ def row(step: Step, digits: int, all_terms: bool = False) -> Row:
     if formula == num.fmt(step.value, digits):
         formula = ""
     chain = text(step.chain, all_terms=all_terms) if step.chain is not None else ""
-    return Row(name, formula, numbers, value, chain)
+    n = view.names
+    return Row(n(name), n(formula), numbers, value, n(chain))
 
 
 def visible(steps, T: int, all_steps: bool):
@@ -89,10 +117,10 @@ def visible(steps, T: int, all_steps: bool):
         yield Gap(min(hidden), max(hidden))
 
 
-def rows(steps, T: int, digits: int, all_steps: bool):
+def rows(steps, T: int, view: View):
     """Rows (and Gaps) for a sequence of steps."""
-    for item in visible(steps, T, all_steps):
-        yield item if isinstance(item, Gap) else row(item, digits, all_steps)
+    for item in visible(steps, T, view.all_steps):
+        yield item if isinstance(item, Gap) else row(item, view)
 
 
 def describe(problem) -> str:

@@ -6,7 +6,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from .rows import Gap, describe, rows
+from .rows import Gap, View, describe, rows
 
 STAGES = {"hidden": "Hidden state", "output": "Output", "loss": "Loss", "total": "Total loss"}
 
@@ -38,7 +38,7 @@ def header(problem) -> Text:
     return Text(f"{problem.name}{title}\n{describe(problem)}")
 
 
-def forward_view(fwd, digits: int = 6, all_steps: bool = False):
+def forward_view(fwd, view: View = View()):
     """The forward pass: one table per stage (hidden state, output, loss, total)."""
     parts = [header(fwd.problem)]
     for stage, title in STAGES.items():
@@ -46,12 +46,12 @@ def forward_view(fwd, digits: int = 6, all_steps: bool = False):
         if not steps:
             continue
         table = _table(title)
-        _fill(table, rows(steps, fwd.problem.T, digits, all_steps))
+        _fill(table, rows(steps, fwd.problem.T, view))
         parts.append(table)
     return Group(*parts)
 
 
-def grad_view(d, digits: int = 6, all_steps: bool = False):
+def grad_view(d, view: View = View()):
     """A derivation: the shared recursion (delta style), then each gradient's steps."""
     T = d.forward.problem.T
     parts = [header(d.forward.problem),
@@ -61,11 +61,11 @@ def grad_view(d, digits: int = 6, all_steps: bool = False):
     if d.shared:
         table = _table(f"Backpropagation through time: d{d.of}/d(each quantity), "
                        "from the last step down")
-        _fill(table, rows(d.shared, T, digits, all_steps))
+        _fill(table, rows(d.shared, T, view))
         parts.append(table)
     for g in d.gradients:
-        table = _table(f"d{g.of}/d{g.wrt} = {rows_value(g, digits)}")
-        _fill(table, rows(g.steps, T, digits, all_steps))
+        table = _table(view.names(f"d{g.of}/d{g.wrt} = {rows_value(g, view.digits)}"))
+        _fill(table, rows(g.steps, T, view))
         parts.append(table)
     return Group(*parts)
 
