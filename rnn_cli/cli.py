@@ -58,12 +58,15 @@ SHARED = {
     "y": Annotated[Optional[str], _opt("--y", help="Targets: 5,5 or [5, 5].")],
     "activation": Annotated[Optional[str], _opt("--activation", help="f: identity, tanh, "
                             "sigmoid or relu.")],
-    "output": Annotated[Optional[str], _opt("--output", help="g: identity or sigmoid.")],
+    "output": Annotated[Optional[str], _opt("--output", help="g: identity, sigmoid or "
+                        "softmax.")],
     "loss": Annotated[Optional[str], _opt("--loss", help="squared, half_squared or "
                       "cross_entropy.")],
     "reduction": Annotated[Optional[str], _opt("--reduction", help="sum or mean.")],
     "outputs": Annotated[Optional[str], _opt("--outputs", help='Steps with a target: all, '
                          'last, or a list such as "[2]".')],
+    "layout": Annotated[Optional[str], _opt("--layout", help="column (w_h h + w_x x, the "
+                        "default) or row (x W_xh + h W_hh, as course notebooks write it).")],
 }
 _PARAM_FLAGS = {"w_x": "--w-x", "w_h": "--w-h", "w_y": "--w-y", "b_h": "--b-h",
                 "b_y": "--b-y", "h0": "--h0"}
@@ -79,7 +82,7 @@ def _flags(values: dict) -> dict:
     for key in ("x", "y"):
         if values[key] is not None:
             out[f"data.{key}"] = flag_list(values[key], f"--{key}")
-    for key in ("activation", "output", "loss", "reduction"):
+    for key in ("activation", "output", "loss", "reduction", "layout"):
         if values[key] is not None:
             out[key] = values[key]
     if values["outputs"] is not None:

@@ -108,3 +108,13 @@ def test_long_sequence_is_linear_not_unrolled():
         dh = da * wh
     got = grad(forward(p), parse_quantity("L"), [parse_quantity("w_h")]).gradients[0].value
     assert abs(float(got) - gw) <= 1e-12 * abs(gw)
+
+
+def test_seed_as_one_by_one_matrices_gives_the_scalar_answers_exactly():
+    d = {"params": {"w_x": [[0.1]], "w_h": [[1]], "w_y": [[2]], "h_0": [1]},
+         "data": {"x": [[10], [10]], "y": [[5], [5]]}}
+    p = problem_of(d)
+    got = grad(forward(p), parse_quantity("L"), [parse_quantity(n) for n in PARAMS], "delta")
+    want = {"w_x": 40, "w_h": 8, "w_y": 2, "b_h": 4, "b_y": 0, "h_0": 0}
+    assert {g.wrt: g.value for g in got.gradients} == want
+    assert all(isinstance(g.value, Fraction) for g in got.gradients)
