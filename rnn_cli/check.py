@@ -190,9 +190,15 @@ def check_files(paths) -> Report:
         except InputError as e:
             errors.append(str(e))
             continue
-        keyed = {k: v for k, v in found.items() if "answers" in v}
+        keyed = {k: v for k, v in found.items() if isinstance(v, dict) and "answers" in v}
         if not keyed:
-            errors.append(f"{source}: no [answers] table: nothing to check")
+            # no key at all: say why, naming a misspelt table where there is one
+            try:
+                for name, table in found.items():
+                    build(table, name, f"{source}: [{name}]" if len(found) > 1 else source)
+                errors.append(f"{source}: no [answers] table: nothing to check")
+            except InputError as e:
+                errors.append(str(e))
             continue
         for name, table in keyed.items():
             where = f"{source}: [{name}]" if len(found) > 1 else source

@@ -213,42 +213,46 @@ def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = Fals
     `star` writes every product with * (w_h * h_1), as a sentence quoting a formula does.
     """
 
-    def show(e: Expr) -> str:
+    in_chain = [False]   # inside a chain-rule product, numbers multiply with * too
+
+    def show(e: Expr, lead: bool = True) -> str:
+        """`lead`: e stands first in its expression, where a minus needs no parentheses."""
         if isinstance(e, Const) or (numeric and isinstance(e, Sym)):
             return num.fmt(e.value, digits)
         if isinstance(e, Sym):
             return e.name
         if isinstance(e, Sum):
-            terms = list(e.terms)
-            parts = [wrap(t, 1, first=i == 0) for i, t in enumerate(terms)]
-            parts[1:] = [f"({p})" if p.startswith("-") else p for p in parts[1:]]
+            parts = [wrap(t, 1, first=lead and i == 0) for i, t in enumerate(e.terms)]
             if len(parts) > MAX_TERMS and not all_terms:
                 parts = parts[:2] + [f"... ({len(parts) - 4} more terms)"] + parts[-2:]
             body = " + ".join(parts)
             return f"[{body}]" if e.bracket else body
         if isinstance(e, Diff):
-            return f"{wrap(e.left, 1, first=True)} - {wrap(e.right, 2)}"
+            return f"{wrap(e.left, 1, first=lead)} - {wrap(e.right, 2)}"
         if isinstance(e, Neg):
             return f"-{wrap(e.arg, 3)}"
         if isinstance(e, Prod):
-            out = wrap(e.factors[0], 3, first=True)
+            outer = in_chain[0]
+            in_chain[0] = outer or e.chain
+            out = wrap(e.factors[0], 3, first=lead)
             for prev, f in zip(e.factors, e.factors[1:]):
                 piece = wrap(f, 3)
                 if isinstance(prev, Const) and not e.chain and piece.startswith("("):
                     out += piece                       # 2(y_hat - y)
-                elif e.chain or star:
+                elif e.chain or star or numeric and in_chain[0]:
                     out += " * " + piece
                 else:
                     out += (" × " if numeric else " ") + piece
+            in_chain[0] = outer
             return out
         if isinstance(e, Quot):
-            return f"{wrap(e.top, 3, first=True)} / {wrap(e.bottom, 4)}"
+            return f"{wrap(e.top, 3, first=lead)} / {wrap(e.bottom, 4)}"
         if isinstance(e, Power):
             return f"{wrap(e.base, 6)}^{e.exp}"
         if isinstance(e, Call):
             return f"{e.fn}({show(e.arg)})"
         if isinstance(e, Had):
-            return " ⊙ ".join(wrap(f, 3, first=i == 0) for i, f in enumerate(e.factors))
+            return " ⊙ ".join(wrap(f, 3, first=lead and i == 0) for i, f in enumerate(e.factors))
         if isinstance(e, Trans):
             inner = wrap(e.arg, 6)
             return f"({inner})^T" if "/" in inner and not inner.startswith("(") else f"{inner}^T"
@@ -263,10 +267,10 @@ def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = Fals
         raise TypeError(e)  # pragma: no cover
 
     def wrap(e: Expr, need: int, first: bool = False) -> str:
-        s = show(e)
+        s = show(e, lead=first)
         p = _prec(e, numeric)
-        if p == 2 and first and need <= 3:   # a leading minus needs no parentheses
-            return s
+        if p == 2:   # a minus: bare where it leads, in parentheses anywhere else
+            return s if first and need <= 3 else f"({s})"
         if isinstance(e, Sum) and e.bracket:
             return s
         return f"({s})" if p < need else s

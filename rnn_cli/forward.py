@@ -80,13 +80,13 @@ def loss_formula(loss: str, y_hat: Expr, y: Expr) -> Expr:
         return power(sub(y_hat, y), 2)
     if loss == "half_squared":
         return div(power(sub(y_hat, y), 2), const(2))
-    # binary cross-entropy: -(y log y_hat + (1 - y) log(1 - y_hat)); a term with a zero
-    # weight is dropped, so that y = 1 with y_hat = 1 does not ask for log 0
+    # binary cross-entropy: -(y log y_hat + (1 - y) log(1 - y_hat)); a term is left out only
+    # where its log would be of 0 (y_hat rounded to 0 or 1), which its zero weight allows
     one = const(1)
     terms = []
-    if y.value != 0:
+    if y_hat.value > 0 or y.value != 0:
         terms.append(mul(y, call("log", y_hat)))
-    if y.value != 1:
+    if y_hat.value < 1 or y.value != 1:
         terms.append(mul(sub(one, y), call("log", sub(one, y_hat))))
     return neg(add(*terms)) if terms else const(Fraction(0))
 

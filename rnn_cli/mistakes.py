@@ -124,11 +124,15 @@ def _earliest(term) -> str:
 
 # -- systematic mistakes: the same slip at every step ------------------------------------------
 
-def _everywhere(graph, fn):
-    """A swap that applies fn to every derivative step's formula (None where it changes none)."""
+def _everywhere(graph, fn, only=None):
+    """A swap that applies fn to every derivative step's formula, or to the steps `only`
+    accepts (None where it changes none)."""
     swap = {}
     for step in graph.steps:
-        if step.stage in ("hidden", "output", "loss", "total") and "/" not in step.name:
+        if only is not None and not only(step):
+            continue
+        if only is None and step.stage in ("hidden", "output", "loss", "total") \
+                and "/" not in step.name:
             continue
         e = _step_formula(step)
         new = transform(e, fn)
@@ -166,6 +170,21 @@ def _systematic(graph, problem, env):
         yield 1, _everywhere(graph, double), lambda v: (
             "the derivative of the squared loss kept its factor 2 although the loss is "
             "half_squared: 2(y_hat_t - y_t) was used instead of y_hat_t - y_t")
+    if p.reduction == "mean" and len(p.targets) > 1:
+        n_targets = len(p.targets)
+
+        def no_mean(n):   # the 1/n of the mean, wherever it was applied
+            if isinstance(n, Const) and n.value == Fraction(1, n_targets):
+                return const(1)
+            if isinstance(n, Quot) and isinstance(n.bottom, Const) and \
+                    n.bottom.value == n_targets:
+                return n.top
+        # the mean's 1/n sits in the total L, the totals dL/dθ and the delta recursion's
+        # dL/dy_hat_t: not in a half_squared L_t, whose /2 is no mean
+        totals = lambda s: s.name == "L" or s.stage in ("total", "adjoint")
+        yield 1, _everywhere(graph, no_mean, totals), lambda v: (
+            f"the mean's 1/{n_targets} was left out: the loss was summed over the "
+            f"{n_targets} targets instead of averaged")
     if p.loss in ("squared", "half_squared"):
         def flip(n):
             if _is_residual(n):

@@ -13,7 +13,8 @@ def summary(report) -> str:
     c, k, w = (report.count(v) for v in (CORRECT, CONSISTENT, WRONG))
     if not n:
         return "no answers checked"
-    return (f"{n} answers: {c} correct, {k} consistent (error carried forward), {w} wrong; "
+    return (f"{n} answer{'s' if n != 1 else ''}: {c} correct, {k} consistent (error carried "
+            f"forward), {w} wrong; "
             f"score {c}/{n} ({100 * c / n:.0f}%), {c + k}/{n} with error carried forward")
 
 
