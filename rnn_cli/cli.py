@@ -24,6 +24,7 @@ class Format(str, enum.Enum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    latex = "latex"
 
 
 class Style(str, enum.Enum):
@@ -132,7 +133,11 @@ def with_problem(fn):
     return command
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", help="table, json or markdown.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown or latex "
+                                           "(an align* environment; --standalone for a whole "
+                                           "document).")]
+StandaloneOpt = Annotated[bool, typer.Option("--standalone", help="With --format latex: a "
+                                             "complete document that pdflatex compiles.")]
 DigitsOpt = Annotated[int, typer.Option("--digits", min=1, max=50,
                                         help="Significant digits of inexact values.")]
 AllStepsOpt = Annotated[bool, typer.Option("--all-steps", help="Show every step of a long "
@@ -177,7 +182,8 @@ def _progress(label: str, total_hint: int):
 @app.command()
 @with_problem
 def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
-            all_steps: AllStepsOpt = False, notation: NotationOpt = Notation.canonical):
+            all_steps: AllStepsOpt = False, notation: NotationOpt = Notation.canonical,
+            standalone: StandaloneOpt = False):
     """The forward pass and the loss, step by step: each formula in symbols, with the numbers
     substituted, and its value.
 
@@ -193,6 +199,9 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
     elif fmt is Format.markdown:
         from .render.markdown import forward_md
         _print(forward_md(fwd, view))
+    elif fmt is Format.latex:
+        from .render.latex import forward_tex
+        _print(forward_tex(fwd, view, standalone))
     else:
         from .render.table import forward_view
         _print(forward_view(fwd, view))
@@ -210,7 +219,7 @@ def grad(problem,
                           "rule path, as by hand; default for T <= 4) or delta (the recursion "
                           "dL/dh_t, linear in T; default beyond).")] = None,
          fmt: FormatOpt = Format.table, digits: DigitsOpt = 6, all_steps: AllStepsOpt = False,
-         notation: NotationOpt = Notation.canonical):
+         notation: NotationOpt = Notation.canonical, standalone: StandaloneOpt = False):
     """A gradient with every chain-rule step: each factor in symbols, with numbers, and its
     value; then each path's product and their sum.
 
@@ -237,6 +246,9 @@ def grad(problem,
     elif fmt is Format.markdown:
         from .render.markdown import grad_md
         _print(grad_md(d, view))
+    elif fmt is Format.latex:
+        from .render.latex import grad_tex
+        _print(grad_tex(d, view, standalone))
     else:
         from .render.table import grad_view
         _print(grad_view(d, view))
