@@ -121,6 +121,17 @@ def _chain_sym(name: str, e: Expr | None) -> Expr | None:
     return None if e is None else sym(name, e.value)
 
 
+def recurrence_factors(fwd: Forward) -> dict[int, object]:
+    """dh_t/dh_{t-1} = w_h f'(a_t) at each step t of a scalar problem."""
+    loc = _Local(fwd)
+    w_h = fwd.problem.params["w_h"]
+    out = {}
+    for t in range(1, fwd.problem.T + 1):
+        slope = loc.dact(t)
+        out[t] = w_h * slope.value if slope is not None else w_h
+    return out
+
+
 # -- the paths style --------------------------------------------------------------------------
 
 _LEVELS = ("L", "y_hat", "o", "h")

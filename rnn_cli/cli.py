@@ -254,6 +254,38 @@ def grad(problem,
         _print(grad_view(d, view))
 
 
+@app.command()
+@with_problem
+def explain(problem,
+            topic: Annotated[Optional[str], typer.Argument(help="The topic (see --list).",
+                                                           show_default=False)] = None,
+            list_: Annotated[bool, typer.Option("--list", help="List the topics.")] = False,
+            steps: Annotated[Optional[int], typer.Option("--steps", help="Extend the sequence "
+                             "to N steps by repeating its inputs.")] = None,
+            fmt: FormatOpt = Format.table):
+    """A concept of the assignment worked with the problem's own numbers, ending with an
+    answer a student could hand in.
+
+    Example: rnn-solve explain vanishing --steps 30 --activation tanh --w-h 0.8
+    """
+    from .explain import TOPICS, run
+    if list_ or topic is None:
+        for name, line in TOPICS.items():
+            print(f"{name:<12} {line}")
+        return
+    t = run(topic, problem, steps)
+    if fmt is Format.json:
+        from .render.explainout import topic_json
+        from .render.jsonout import dumps
+        _print(dumps(topic_json(t)))
+    elif fmt in (Format.markdown, Format.latex):
+        from .render.explainout import topic_md
+        _print(topic_md(t))
+    else:
+        from .render.explainout import topic_view
+        _print(topic_view(t))
+
+
 class CheckFormat(str, enum.Enum):
     table = "table"
     json = "json"

@@ -1,0 +1,61 @@
+"""explain: every number against an independent computation (the oracle's finite
+differences), and the closing answer in the problem's own terms."""
+
+import json
+
+import mpmath
+import pytest
+from typer.testing import CliRunner
+
+from conftest import problem_of
+from oracle import derivative
+from rnn_cli.cli import app
+from rnn_cli.explain import run
+
+TANH = {"activation": "tanh", "outputs": "last",
+        "params": {"w_x": "0.5", "w_h": "0.8", "w_y": 1, "b_h": "0.1"},
+        "data": {"x": [1, -1, 0.5, 2, 0, 1], "y": [0]}}
+
+
+def test_products_are_the_finite_difference_jacobians():
+    t = run("vanishing", problem_of(TANH))
+    T = len(TANH["data"]["x"])
+    for row in t.tables[0].rows:
+        k = row[0] - 1                      # the row of step t holds dh_T/dh_{t-1}
+        want = derivative(TANH, f"h_{T}", f"h_{k}")
+        with mpmath.workdps(60):
+            assert abs(row[4] - abs(want)) <= mpmath.mpf("1e-30"), k
+
+
+def test_shares_add_up_and_the_answer_uses_the_numbers():
+    t = run("vanishing", problem_of(TANH))
+    shares = [float(r[3].rstrip("%")) for r in t.tables[0].rows]
+    assert sum(shares) == pytest.approx(100, abs=0.3)
+    assert "dh_6/dh_0 = " in t.answer and "vanishing" in t.answer
+
+
+def test_steps_extend_and_find_the_crossing():
+    t = run("vanishing", problem_of(TANH), steps=40)
+    assert len(t.tables[0].rows) == 40
+    assert "After" in t.prose[1] and "steps back" in t.prose[1]
+
+
+def test_exploding():
+    d = {**TANH, "activation": "identity", "params": {**TANH["params"], "w_h": "1.5"}}
+    t = run("exploding", problem_of(d), steps=30)
+    assert "explode" in t.answer and "After" in t.prose[1]
+
+
+def test_cli_list_json_and_unknown_topic():
+    r = CliRunner().invoke(app, ["explain", "--list"])
+    assert r.exit_code == 0 and "vanishing" in r.stdout
+    r = CliRunner().invoke(app, ["explain", "vanishing", "--format", "json"])
+    doc = json.loads(r.stdout)
+    assert doc["topic"] == "vanishing" and doc["tables"][0]["rows"]
+    import subprocess
+    import sys
+    from conftest import ROOT
+    p = subprocess.run([sys.executable, "-m", "rnn_cli", "explain", "vanishingg"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2 and "did you mean 'vanishing'" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
