@@ -262,6 +262,8 @@ def explain(problem,
             list_: Annotated[bool, typer.Option("--list", help="List the topics.")] = False,
             steps: Annotated[Optional[int], typer.Option("--steps", help="Extend the sequence "
                              "to N steps by repeating its inputs.")] = None,
+            truncate: Annotated[Optional[int], typer.Option("--truncate", help="bptt: also "
+                                "the gradient when each loss goes back only K steps.")] = None,
             fmt: FormatOpt = Format.table):
     """A concept of the assignment worked with the problem's own numbers, ending with an
     answer a student could hand in.
@@ -273,7 +275,7 @@ def explain(problem,
         for name, line in TOPICS.items():
             print(f"{name:<12} {line}")
         return
-    t = run(topic, problem, steps)
+    t = run(topic, problem, steps, truncate)
     if fmt is Format.json:
         from .render.explainout import topic_json
         from .render.jsonout import dumps

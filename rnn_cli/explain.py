@@ -38,12 +38,15 @@ class Topic:
 TOPICS = {
     "vanishing": "why the gradient of the last output with respect to the first input shrinks",
     "exploding": "the same product of factors, when it grows instead",
+    "bptt": "what backpropagation through time is, its advantage and its cost, counted",
 }
+COST_STEPS = (2, 10, 100, 1000)
 
 
-def extend(problem, steps: int | None):
-    """The problem over `steps` steps, its inputs repeated (and its targets, at the last)."""
-    if steps is None or steps == problem.T:
+def extend(problem, steps: int | None, always: bool = False):
+    """The problem over `steps` steps, its inputs repeated and its last target at the last
+    step (`always`: even when it already has that many steps)."""
+    if steps is None or steps == problem.T and not always:
         return problem
     if not 1 <= steps <= MAX_STEPS:
         raise InputError(f"expected between 1 and {MAX_STEPS} steps, found {steps}",
@@ -142,10 +145,118 @@ def _geo_mean(values):
     return c.exp(sum(logs) / len(logs))
 
 
-def run(topic: str, problem, steps: int | None = None) -> Topic:
+def multiplications(e) -> int:
+    """The multiplications of numbers that evaluating a formula takes (a matrix product of
+    m x k by k x n takes m k n; an entry-by-entry product, one per entry)."""
+    from .expr import Had, Power, Prod, walk
+    from .matrix import Mat
+    shape = lambda v: v.shape if isinstance(v, Mat) else (1, 1)
+    count = 0
+    for node in walk(e):
+        if isinstance(node, Prod):
+            left = shape(node.factors[0].value)
+            for f in node.factors[1:]:
+                (m, k), (_, n) = left, shape(f.value)
+                count += m * k * n if isinstance(f.value, Mat) else m * k
+                left = (m, n) if isinstance(f.value, Mat) else left
+        elif isinstance(node, Had):
+            m, n = shape(node.value)
+            count += m * n * (len(node.factors) - 1)
+        elif isinstance(node, Power):
+            m, n = shape(node.value)
+            count += m * n * (node.exp - 1)
+    return count
+
+
+def cost(problem, T: int) -> tuple[int, int, int]:
+    """(forward multiplications, backward multiplications, numbers stored for the backward
+    pass), counted on the problem run over T steps: the steps really built, then counted."""
+    from .matrix import Mat
+    from .names import PARAMS
+    fwd = forward(extend(problem, T, always=True))
+    d = grad(fwd, Quantity("L"), [Quantity(n) for n in PARAMS], "delta")
+    back = sum(multiplications(s.expr) for s in (*d.shared, *(x for g in d.gradients
+                                                                for x in g.steps)))
+    ahead = sum(multiplications(s.expr) for s in fwd.steps)
+    size = lambda v: v.shape[0] * v.shape[1] if isinstance(v, Mat) else 1
+    stored = sum(size(fwd.value(f"{q}_{t}")) for t in range(1, T + 1)
+                 for q in ("a", "h", "o", "y_hat"))
+    return ahead, back, stored
+
+
+def truncated(fwd, K: int):
+    """dL/dw_h when each L_t sends its gradient back at most K steps (truncated BPTT)."""
+    from .bptt import _Local
+    p, loc = fwd.problem, _Local(fwd)
+    factors = recurrence_factors(fwd)
+    total = Fraction(0)
+    for t in p.targets:
+        g = loc.dloss(t).value * (loc.weight.value if loc.weight else 1)
+        out = loc.dout(t)
+        g = g * (out.value if out is not None else 1) * p.params["w_y"]   # dL_t/dh_t
+        for k in range(t, max(0, t - K), -1):                            # h_t back to h_k
+            slope = loc.dact(k)
+            total = total + g * (slope.value if slope is not None else 1) * fwd.value(f"h_{k - 1}")
+            g = g * factors[k]
+    return total
+
+
+def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topic:
+    """Backpropagation through time: what it is, why it pays, what it costs."""
+    if problem.is_vector and truncate:
+        raise InputError("--truncate works on scalar problems so far", where="--truncate")
+    rows = []
+    for T in COST_STEPS:
+        ahead, back, stored = cost(problem, T)
+        rows.append((T, ahead, back, stored, f"{back / T:.1f}"))
+    per_step = rows[-1][2] / COST_STEPS[-1]
+    tables = [Table("Cost, counted on this problem run over T steps (inputs repeated)",
+                    ("T", "forward multiplications", "backward multiplications",
+                     "numbers stored", "backward per step"), tuple(rows))]
+    p = extend(problem, steps)
+    fwd = forward(p)
+    full = grad(fwd, Quantity("L"), [Quantity("w_h")], "delta").gradients[0].value
+    prose = [
+        "Backpropagation through time unrolls the network over its T steps and applies the chain "
+        "rule backwards from the last step: one recursion dL/dh_t = dL/do_t w_y + dL/da_{t+1} "
+        "w_h carries every later loss back to step t.",
+        "Its advantage: the weights are shared by every step, so the error of every step is "
+        "accumulated into one gradient per weight, and one update learns from the whole "
+        "sequence. Its cost: the forward pass must keep every step's activations for the "
+        "backward pass, and the work grows linearly with T for each single update.",
+    ]
+    if truncate:
+        if not 1 <= truncate <= p.T:
+            raise InputError(f"expected a number of steps between 1 and {p.T}",
+                             where="--truncate")
+        cut = truncated(fwd, truncate)
+        err = abs(inexact(cut) - inexact(full))
+        rel = err / abs(inexact(full)) if full else err
+        tables.append(Table(f"Truncated BPTT: each loss sends its gradient back {truncate} steps",
+                            ("T", "K", "dL/dw_h (full)", "dL/dw_h (truncated)", "relative error"),
+                            ((p.T, truncate, approx_text(full), approx_text(cut),
+                              approx_text(rel, 3)),)))
+        prose.append(f"Truncated to K = {truncate} steps, the backward pass of this {p.T}-step "
+                     f"problem gives dL/dw_h = {approx_text(cut)} instead of "
+                     f"{approx_text(full)}: a relative error of {approx_text(rel, 3)}, for about "
+                     f"K/T of the backward work.")
+    answer = (
+        f"BPTT computes the exact gradient of a recurrent network by running the chain rule "
+        f"backwards through the unrolled steps; because the weights are shared, every step's "
+        f"error adds to the same gradient, so one update uses the whole sequence. The price is "
+        f"memory and time that grow with the sequence: for this network, "
+        f"{rows[-1][3]} stored numbers and {rows[-1][2]} multiplications in the backward pass "
+        f"at T = {COST_STEPS[-1]} (about {per_step:.0f} per step), for a single parameter "
+        f"update.")
+    return Topic("bptt", TOPICS["bptt"], tuple(prose), tuple(tables), answer)
+
+
+def run(topic: str, problem, steps: int | None = None, truncate: int | None = None) -> Topic:
     """The topic worked on the problem."""
     if topic == "vanishing":
         return vanishing(problem, steps)
     if topic == "exploding":
         return vanishing(problem, steps, exploding=True)
+    if topic == "bptt":
+        return bptt(problem, steps, truncate)
     raise unknown("topic", topic, TOPICS, where="explain")

@@ -59,3 +59,31 @@ def test_cli_list_json_and_unknown_topic():
                        capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 2 and "did you mean 'vanishing'" in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_bptt_costs_grow_linearly_as_the_formula_says():
+    # scalar tanh, no biases, one target at the last step: per step the forward pass takes
+    # w_h h, w_x x, w_y h (3 multiplications), the backward pass dL/da_{t+1} w_h,
+    # dL/dh_t (1 - h_t^2) with its square, and dL/da_t h_{t-1}, dL/da_t x_t (5); 4 numbers
+    # (a, h, o, y_hat) are stored per step
+    from rnn_cli.explain import cost
+    p = problem_of(TANH)
+    (f10, b10, s10), (f50, b50, s50) = cost(p, 10), cost(p, 50)
+    assert f50 - f10 == 3 * 40 and b50 - b10 == 5 * 40 and s50 - s10 == 4 * 40
+    assert s10 == 40
+
+
+def test_truncated_bptt():
+    from rnn_cli.bptt import grad
+    from rnn_cli.explain import truncated
+    from rnn_cli.forward import forward
+    from rnn_cli.names import Quantity
+    p = problem_of(TANH)
+    f = forward(p)
+    full = grad(f, Quantity("L"), [Quantity("w_h")], "delta").gradients[0].value
+    assert abs(truncated(f, 6) - full) < 1e-40           # K = T is the full gradient
+    # K = 1 keeps only the direct term of the last step: 2 y_hat_6 w_y (1 - h_6^2) h_5
+    h5, h6 = f.value("h_5"), f.value("h_6")
+    assert abs(truncated(f, 1) - 2 * f.value("y_hat_6") * (1 - h6 ** 2) * h5) < 1e-40
+    t = run("bptt", p, truncate=2)
+    assert "Truncated to K = 2" in t.prose[-1] and "4000 stored numbers" in t.answer
