@@ -64,7 +64,13 @@ class Answer:
 
     def rounded(self, value) -> str:
         """`value` written the way this answer is written (its decimals), for the report."""
-        if self.decimals is None or self.parts or isinstance(value, Mat):
+        if self.parts and isinstance(value, Mat):
+            cols = value.shape[1]
+            texts = [p.rounded(v) or exact_text(v) if is_exact(v) else p.rounded(v)
+                     for p, v in zip(self.parts, value.entries())]
+            return "[" + "; ".join(" ".join(texts[i:i + cols])
+                                   for i in range(0, len(texts), cols)) + "]"
+        if self.decimals is None or isinstance(value, Mat):
             return ""
         d = Decimal(value.numerator) / Decimal(value.denominator) if is_exact(value) \
             else Decimal(approx_text(value, 40))
@@ -138,3 +144,10 @@ def _array_answer(name: str, raw: list, tol_abs, tol_rel, where: str) -> Answer:
     text = "[" + "; ".join(" ".join(p.text for p in parts[i * n:(i + 1) * n])
                            for i in range(len(rows))) + "]"
     return Answer(name, given, text, None, tol_abs, tol_rel, parts)
+
+
+def wrong_entries(ans: Answer, value) -> list[str]:
+    """The entries of a vector or matrix answer that do not match, by name."""
+    if not ans.parts or not isinstance(value, Mat):
+        return []
+    return [p.name for p, v in zip(ans.parts, value.entries()) if not p.matches(v)]

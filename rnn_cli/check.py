@@ -12,7 +12,7 @@ Every answer is a step of a derivation (forward steps, then the gradient's). Its
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answers import Answer, parse_answer
+from .answers import Answer, parse_answer, wrong_entries
 from .bptt import PATHS_MAX_T, grad
 from .errors import InputError
 from .expr import names, revalue, text
@@ -134,9 +134,14 @@ def check_problem(problem, answers: dict, file: str) -> tuple[list[Result], list
             errors.append(str(e))
     # first pass: right or not, against the right value
     expected, ok, gs = {}, {}, {}
-    for name, ans in parsed:
+    for name, ans in list(parsed):
         gs[str(name)] = graphs(fwd, name)
         expected[str(name)] = gs[str(name)][0].evaluate({})[0]
+        mismatch = _shape_mismatch(ans, expected[str(name)])
+        if mismatch:
+            errors.append(str(InputError(mismatch, where=f"{where}: answers.{ans.name}")))
+            parsed.remove((name, ans))
+            continue
         ok[str(name)] = ans.matches(expected[str(name)])
     # the key's wrong answers, by the name of the step they stand for
     stated = {str(n): a.given for n, a in parsed if not ok[str(n)]}
@@ -155,9 +160,26 @@ def check_problem(problem, answers: dict, file: str) -> tuple[list[Result], list
                                   ans.rule, (sentence,), froms))
             continue
         right = {k for k, v in ok.items() if v}
+        found = list(diagnose(gs[n], ans, expected[n], problem, others, right))
+        off = wrong_entries(ans, expected[n])
+        if off and len(off) < len(ans.parts):
+            found.append(("the entry that differs: " if len(off) == 1 else
+                          "the entries that differ: ") + ", ".join(off))
         results.append(Result(file, problem.name, ans.name, ans, expected[n], WRONG, ans.rule,
-                              tuple(diagnose(gs[n], ans, expected[n], problem, others, right))))
+                              tuple(found)))
     return results, errors
+
+
+def _shape_mismatch(ans: Answer, value) -> str:
+    """Why a vector or matrix answer cannot be compared with the value, or ''."""
+    from .matrix import Mat
+    shape = lambda v: v.shape if isinstance(v, Mat) else (1, 1)
+    want, got = shape(value), shape(ans.given)
+    if want == got:
+        return ""
+    words = lambda s: "one number" if s == (1, 1) else (f"{s[0]} numbers" if s[1] == 1
+                                                       else f"a {s[0]} x {s[1]} matrix")
+    return f"expected {words(want)}, found {words(got)}"
 
 
 def _carried(gs: list[Graph], ans: Answer, stated: dict):

@@ -10,8 +10,8 @@ import itertools
 from dataclasses import replace
 from fractions import Fraction
 
-from .expr import Const, Diff, Power, Prod, Quot, Sum, Sym, const, names, revalue, sub, text, \
-    transform, walk
+from .expr import Const, Diff, Had, Power, Prod, Quot, Sum, Sym, const, had, names, revalue, \
+    sub, text, transform, walk
 from .numbers import exact_text, fmt, is_exact
 
 WEIGHTS = ("w_x", "w_h", "w_y")
@@ -206,8 +206,8 @@ def _activation_slips(graph, p, env):
                 isinstance(n.right, Power) and n.right.exp == 2 and _h_of(n.right.base):
             return _h_of(n.right.base)
 
-    def sigmoid_slope(n):  # h_t (1 - h_t)
-        if isinstance(n, Prod) and len(n.factors) == 2 and _h_of(n.factors[0]) and \
+    def sigmoid_slope(n):  # h_t (1 - h_t), or h_t ⊙ (1 - h_t)
+        if isinstance(n, (Prod, Had)) and len(n.factors) == 2 and _h_of(n.factors[0]) and \
                 isinstance(n.factors[1], Diff) and _h_of(n.factors[1].right) == \
                 _h_of(n.factors[0]):
             return _h_of(n.factors[0])
@@ -224,7 +224,7 @@ def _activation_slips(graph, p, env):
         return Sym(env[f"h_{t}"], f"h_{t}")
 
     forms = {"tanh": lambda x: sub(one, Power(x.value ** 2, x, 2)),
-             "sigmoid": lambda x: Prod(x.value * (1 - x.value), (x, sub(one, x)))}
+             "sigmoid": lambda x: had(x, sub(one, x))}
     at_a = lambda n: forms[p.activation](a(t)) if (t := slope(n)) else None
     word = {"tanh": "1 - a_t^2 instead of 1 - h_t^2 = 1 - tanh(a_t)^2",
             "sigmoid": "a_t(1 - a_t) instead of h_t(1 - h_t) = sigmoid'(a_t)"}[p.activation]

@@ -76,11 +76,13 @@ class Problem:
                 raise InputError(f"{q}: entries [i,j] name parts of vectors and matrices, and "
                                  "this problem is scalar", where=where)
             m, n = self.size(q.base)
-            want = 2 if n > 1 else 1
+            want = 2 if n > 1 or q.base in ("w_x", "w_h", "w_y") else 1
+            plain = q.base if q.t is None else f"{q.base}_{q.t}"
             if len(q.index) != want or q.index[0] > m or want == 2 and q.index[1] > n:
-                raise InputError(f"{q}: {q.base} is {m} x {n}; expected "
-                                 + (f"{q.base}[i,j] with i <= {m}, j <= {n}" if want == 2
-                                    else f"{q.base}[i] with i <= {m}"), where=where)
+                raise InputError(f"{q}: {plain} is " + (f"{m} x {n}" if want == 2 else
+                                                        f"a vector of {m}") + "; expected "
+                                 + (f"{plain}[i,j] with i <= {m}, j <= {n}" if want == 2
+                                    else f"{plain}[i] with i <= {m}"), where=where)
         ok = q.is_param or q.base == "L" and (q.t is None or q.t in self.y) \
             or q.t is not None and 1 <= q.t <= self.T and q.base != "L"
         if not ok:
@@ -108,6 +110,10 @@ class Problem:
         name = parse_name(text, where)
         if name.of is not None:
             self.check_quantity(name.of, where)
+            if self.is_vector and name.of.base in ("a", "h", "o", "y_hat") and \
+                    not name.of.index:
+                raise InputError(f"{text}: {name.of} is a vector, so this is a Jacobian; name "
+                                 f"one row, such as d{name.of}[1]/d{name.wrt}", where=where)
             if name.of.is_param:
                 raise InputError(f"{text}: a parameter has no derivative; differentiate L or "
                                  "a per-step quantity", where=where)
@@ -143,7 +149,8 @@ def _array(value, where: str) -> Fraction | Mat:
     rows = []
     for i, row in enumerate(value):
         if len(row) != len(value[0]) or not row:
-            raise BadShape(f"row {i + 1} has {len(row)} entries, row 1 has {len(value[0])}",
+            raise BadShape(f"rows of different lengths: row {i + 1} has {len(row)}, row 1 "
+                           f"has {len(value[0])}",
                            where=where)
         if len(row) > MAX_SIZE:
             raise BadShape(f"{len(row)} entries: at most {MAX_SIZE} are allowed", where=where)

@@ -40,23 +40,35 @@ def fit(params: dict, raw: dict, x: list, y: list, output: str, loss: str, layou
     w_h, w_x, w_y = (as_mat(p[k]) for k in ("w_h", "w_x", "w_y"))
     H = w_h.shape[0]
     if w_h.shape != (H, H):
-        raise BadShape(f"w_h must be square (H x H), found {_dims(w_h)}",
+        raise BadShape(f"w_h must be square (H x H), found "
+                       f"{_dims(w_h.T if layout == 'row' else w_h)}",
                        where=f"{where}: params.w_h")
     D = x[0].shape[0] if isinstance(x[0], Mat) else 1
-    K = w_y.shape[0]
+    # K: from the targets where they are vectors; a class index leaves it to w_y
+    class_targets = output == "softmax" and loss == "cross_entropy" and y and \
+        not isinstance(y[0], Mat)
+    K = y[0].shape[0] if y and isinstance(y[0], Mat) else w_y.shape[0] if class_targets \
+        or not y else 1
+    row = layout == "row"
     for k, m, want in (("w_x", w_x, (H, D)), ("w_y", w_y, (K, H))):
         if m.shape != want:
-            raise BadShape(f"expected {want[0]} x {want[1]} ({'H x D' if k == 'w_x' else 'K x H'}"
-                           f" with H = {H} from w_h, "
-                           + (f"D = {D} from x)" if k == "w_x" else f"K = {K})")
-                           + f", found {_dims(m)}", where=f"{where}: params.{k}")
+            # said in the convention the file is written in
+            shape, dims = (want[::-1], "D x H" if k == "w_x" else "H x K") if row else \
+                (want, "H x D" if k == "w_x" else "K x H")
+            found = m.T if row and not _flat(raw.get(k)) else m
+            source = f"D = {D} from x" if k == "w_x" else (
+                f"K = {K} from the targets" if y and isinstance(y[0], Mat) else f"K = {K}")
+            raise BadShape(f"expected {shape[0]} x {shape[1]} ({dims} with H = {H} from w_h, "
+                           f"{source}), found {_dims(found)}", where=f"{where}: params.{k}")
     p["w_h"], p["w_x"], p["w_y"] = w_h, w_x, w_y
     for k, n in (("b_h", H), ("b_y", K), ("h_0", H)):
         v = p[k]
         if not isinstance(v, Mat):
             p[k] = Mat.column([v] * n)        # one number stands for every entry
         elif v.shape != (n, 1):
-            raise BadShape(f"expected {n} entries, found {_dims(v)}", where=f"{where}: params.{k}")
+            raise BadShape(f"expected {n} entries, found " + (f"{v.shape[0]}" if v.is_column
+                                                              else _dims(v)),
+                           where=f"{where}: params.{k}")
     xs = []
     for i, v in enumerate(x):
         v = v if isinstance(v, Mat) else Mat([[v]])

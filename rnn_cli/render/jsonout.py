@@ -4,6 +4,7 @@ import json
 
 from .. import numbers as num
 from ..expr import text
+from .rows import is_matrix
 
 
 def _number(x):
@@ -17,10 +18,11 @@ def _number(x):
     return f if f not in (float("inf"), float("-inf")) and f == f else None
 
 
-def _nested(x, leaf):
-    """A vector as a list, a matrix as a list of rows, a number as itself (through leaf)."""
+def _nested(x, leaf, matrix: bool = False):
+    """A vector as a list, a matrix as a list of rows (`matrix`: even with one column), a
+    number as itself (through leaf)."""
     if hasattr(x, "rows"):
-        if x.shape[1] == 1:
+        if x.shape[1] == 1 and not matrix:
             return [leaf(r[0]) for r in x.rows]
         return [[leaf(v) for v in r] for r in x.rows]
     return leaf(x)
@@ -30,12 +32,12 @@ def _exact(x) -> bool:
     return all(num.is_exact(v) for v in x.entries()) if hasattr(x, "rows") else num.is_exact(x)
 
 
-def value_fields(x, key: str = "value") -> dict:
+def value_fields(x, key: str = "value", matrix: bool = False) -> dict:
     """{"value": 0.5, "value_exact": "1/2"}: the exact string only where x is exact;
     vectors and matrices as nested lists."""
-    out = {key: _nested(x, _number)}
+    out = {key: _nested(x, _number, matrix)}
     if _exact(x):
-        out[f"{key}_exact"] = _nested(x, num.exact_text)
+        out[f"{key}_exact"] = _nested(x, num.exact_text, matrix)
     return out
 
 
@@ -43,7 +45,7 @@ def step_json(step, all_terms: bool = False) -> dict:
     out = {"name": step.name, "t": step.t, "kind": step.stage,
            "formula": text(step.expr, all_terms=all_terms),
            "substituted": text(step.expr, numeric=True, digits=17, all_terms=all_terms),
-           **value_fields(step.value)}
+           **value_fields(step.value, matrix=is_matrix(step.name))}
     if step.same:
         out["same_as"] = list(step.same)
     if step.chain is not None:
@@ -72,7 +74,7 @@ def forward_json(fwd, all_steps: bool = False) -> dict:
 
 def grad_json(d, all_steps: bool = False) -> dict:
     out = {"problem": d.forward.problem.name, "of": d.of, "style": d.style,
-           "gradients": {g.wrt: {**value_fields(g.value),
+           "gradients": {g.wrt: {**value_fields(g.value, matrix=is_matrix(g.wrt)),
                                  "terms": [step_json(s, all_steps) for s in g.steps]}
                          for g in d.gradients}}
     if d.shared:

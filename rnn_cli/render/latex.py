@@ -46,14 +46,15 @@ def number(v, digits: int) -> str:
     return text
 
 
-def latex(e, numeric: bool = False, digits: int = 6) -> str:
-    """A formula in LaTeX, in symbols or with the numbers substituted."""
+def latex(e, numeric: bool = False, digits: int = 6, rename=lambda n: n) -> str:
+    """A formula in LaTeX, in symbols or with the numbers substituted; `rename` maps the
+    canonical names to a notation's."""
 
     def show(e, lead=True) -> str:
         if isinstance(e, Const) or (numeric and isinstance(e, (Sym, Index))):
             return number(e.value, digits)
         if isinstance(e, Sym):
-            return name(e.name)
+            return name(rename(e.name))
         if isinstance(e, Sum):
             body = " + ".join(wrap(t, 1, lead and i == 0) for i, t in enumerate(e.terms))
             return rf"\left[{body}\right]" if e.bracket else body
@@ -105,11 +106,11 @@ def _lines(steps, T: int, view: View) -> list[str]:
         if not hasattr(item, "expr"):
             out.append(rf"&\quad\text{{{item}}} \\")
             continue
-        symbols = latex(item.expr, digits=view.digits)
+        symbols = latex(item.expr, digits=view.digits, rename=view.names)
         numbers = latex(item.expr, numeric=True, digits=view.digits)
         value = number(item.value, view.digits)
         parts = [p for p in dict.fromkeys((symbols, numbers, value))]
-        out.append(rf"{view.names(name(item.name))} &= " + " = ".join(parts) + r" \\")
+        out.append(rf"{name(view.names(item.name))} &= " + " = ".join(parts) + r" \\")
     return out
 
 
@@ -131,7 +132,8 @@ def grad_tex(d, view: View = View(), standalone: bool = False) -> str:
     if d.shared:
         body += [r"\paragraph{Backpropagation through time}", _align(_lines(d.shared, T, view))]
     for g in d.gradients:
-        body += [rf"\paragraph{{${view.names(name(f'd{g.of}/d{g.wrt}'))}$}}",
+        title = name(view.names(f"d{g.of}/d{g.wrt}"))
+        body += [rf"\paragraph{{${title}$}}",
                  _align(_lines(g.steps, T, view))]
     return _document(body) if standalone else "\n".join(body)
 

@@ -18,7 +18,7 @@ def _table(title: str, items) -> list[str]:
         formula = f"`{_esc(r.chain)}` = `{_esc(r.formula)}`" if r.chain else \
             (f"`{_esc(r.formula)}`" if r.formula else "")
         numbers = f"`{_esc(r.numbers)}`" if r.numbers else ""
-        out.append(f"| `{r.name}` | {formula} | {numbers} | {_esc(r.value)} |")
+        out.append(f"| `{r.name}` | {formula} | {numbers} | {_esc(r.inline or r.value)} |")
     return out + [""]
 
 

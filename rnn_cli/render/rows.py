@@ -40,8 +40,9 @@ class Row:
     name: str
     formula: str
     numbers: str       # '' where it would only repeat the value
-    value: str
+    value: str         # a matrix on several lines
     chain: str = ''    # a chain-rule term in derivative names
+    inline: str = ''   # the value on one line: [1 2; 3 4]
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,12 @@ def value_text(x, digits: int) -> str:
     return matrix_text(x, digits) if hasattr(x, "rows") else num.fmt_with_decimal(x, digits)
 
 
+def is_matrix(name: str) -> bool:
+    """Whether `name` (a weight, or a derivative with respect to one) is a matrix, even with
+    a single column."""
+    return name.rpartition("/d")[2] in ("w_x", "w_h", "w_y") or name in ("w_x", "w_h", "w_y")
+
+
 def row(step: Step, view: View) -> Row:
     digits, all_terms = view.digits, view.all_steps
     e = step.expr
@@ -88,14 +95,15 @@ def row(step: Step, view: View) -> Row:
     name = " = ".join((step.name, *step.same))
     if hasattr(step.value, "rows"):
         m, n = step.value.shape
-        name += f"  ({m} x {n})" if n > 1 else f"  ({m})"
+        name += f"  ({m} x {n})" if n > 1 or is_matrix(step.name) else f"  ({m})"
     if numbers == num.fmt(step.value, digits) or isinstance(e, Sym) and formula == numbers:
         numbers = ""
     if formula == num.fmt(step.value, digits):
         formula = ""
     chain = text(step.chain, all_terms=all_terms) if step.chain is not None else ""
     n = view.names
-    return Row(n(name), n(formula), numbers, value, n(chain))
+    return Row(n(name), n(formula), numbers, value, n(chain), num.fmt_with_decimal(step.value,
+                                                                                     digits))
 
 
 def visible(steps, T: int, all_steps: bool):

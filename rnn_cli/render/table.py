@@ -14,9 +14,9 @@ STAGES = {"hidden": "Hidden state", "output": "Output", "loss": "Loss", "total":
 def _table(title: str, with_chain: bool = False) -> Table:
     t = Table(title=Text(title), title_justify="left", show_lines=False, expand=False)
     t.add_column("quantity", style="bold", no_wrap=True)
-    t.add_column("formula")
-    t.add_column("with numbers")
-    t.add_column("value", justify="right", style="cyan")
+    t.add_column("formula", ratio=2)
+    t.add_column("with numbers", ratio=3)
+    t.add_column("value", justify="right", style="cyan", no_wrap=True)  # matrices keep rows
     return t
 
 
