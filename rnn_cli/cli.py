@@ -264,6 +264,11 @@ def explain(problem,
                              "to N steps by repeating its inputs.")] = None,
             truncate: Annotated[Optional[int], typer.Option("--truncate", help="bptt: also "
                                 "the gradient when each loss goes back only K steps.")] = None,
+            text: Annotated[Optional[list[str]], typer.Option("--text", help="seq2seq, onehot, "
+                            "padding: a text (repeatable).")] = None,
+            vocab: Annotated[Optional[str], typer.Option("--vocab", help="The characters of the "
+                             "vocabulary (default: those of the texts).")] = None,
+            batch: Annotated[int, typer.Option("--batch", help="Batch size.")] = 2,
             fmt: FormatOpt = Format.table):
     """A concept of the assignment worked with the problem's own numbers, ending with an
     answer a student could hand in.
@@ -275,7 +280,7 @@ def explain(problem,
         for name, line in TOPICS.items():
             print(f"{name:<12} {line}")
         return
-    t = run(topic, problem, steps, truncate)
+    t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch)
     if fmt is Format.json:
         from .render.explainout import topic_json
         from .render.jsonout import dumps

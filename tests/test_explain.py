@@ -87,3 +87,51 @@ def test_truncated_bptt():
     assert abs(truncated(f, 1) - 2 * f.value("y_hat_6") * (1 - h6 ** 2) * h5) < 1e-40
     t = run("bptt", p, truncate=2)
     assert "Truncated to K = 2" in t.prose[-1] and "4000 stored numbers" in t.answer
+
+
+# -- character-level sequences ----------------------------------------------------------------
+
+from hypothesis import given, settings                     # noqa: E402
+from hypothesis import strategies as st                    # noqa: E402
+
+from rnn_cli import charseq                                # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="abcdefgh xyz", min_size=1, max_size=20), min_size=1,
+                max_size=6))
+def test_one_hot_round_trip(texts):
+    v = charseq.vocabulary(texts)
+    for t in texts:
+        vectors = charseq.one_hot(t, v)
+        assert all(sum(x) == 1 and len(x) == len(v) for x in vectors)
+        assert charseq.decode(vectors, v) == t
+
+
+def test_decode_probabilities_takes_the_largest():
+    v = ("·", "a", "b")
+    assert charseq.decode([[0.1, 0.2, 0.7], [0.0, 0.9, 0.1], [0.8, 0.1, 0.1]], v) == "ba"
+
+
+def test_batches_and_padding_by_hand():
+    # sorted by length: hi(2) held(4) help(4) hello(5); batches of 2: [hi, held] [help, hello]
+    groups = charseq.batches(["hello", "hi", "help", "held"], 2)
+    assert groups == [["hi", "held"], ["help", "hello"]]
+    padded, mask = charseq.pad(groups[0])
+    assert padded == ["hi··", "held"] and mask == [[1, 1, 0, 0], [1, 1, 1, 1]]
+    t = run("padding", None, texts=("hello", "hi", "help", "held"))
+    # 3 padding symbols sorted (2 + 1); in the given order [hello, hi] [help, held]: 3 + 0
+    assert "3 symbols with sorted batches, 3 with the texts batched in the order given" in \
+        " ".join(t.prose)
+
+
+def test_feedforward_argument_uses_the_texts():
+    t = run("seq2seq", None, texts=("hello", "help"))
+    assert "'l' is followed by 'l', 'o', 'p'" in " ".join(t.prose)
+
+
+def test_vocabulary_errors():
+    import pytest as _pytest
+    from rnn_cli.errors import InputError
+    with _pytest.raises(InputError, match="not in the vocabulary"):
+        run("onehot", None, texts=("hello",), vocab="helo!x"[:3])
