@@ -269,6 +269,8 @@ def explain(problem,
             vocab: Annotated[Optional[str], typer.Option("--vocab", help="The characters of the "
                              "vocabulary (default: those of the texts).")] = None,
             batch: Annotated[int, typer.Option("--batch", help="Batch size.")] = 2,
+            forget_bias: Annotated[str, typer.Option("--forget-bias", help="lstm: the forget "
+                                   "gate's bias.")] = "1",
             fmt: FormatOpt = Format.table):
     """A concept of the assignment worked with the problem's own numbers, ending with an
     answer a student could hand in.
@@ -280,7 +282,9 @@ def explain(problem,
         for name, line in TOPICS.items():
             print(f"{name:<12} {line}")
         return
-    t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch)
+    from .numbers import parse_number
+    t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch,
+            parse_number(forget_bias, "--forget-bias"))
     if fmt is Format.json:
         from .render.explainout import topic_json
         from .render.jsonout import dumps
