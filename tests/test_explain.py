@@ -139,18 +139,18 @@ def test_vocabulary_errors():
 
 def test_lstm_forget_gates_against_a_hand_written_step():
     import math
-    import numpy as np
     p = problem_of(TANH)
     t = run("lstm", p, forget_bias=1)
-    # the LSTM of the topic, written out in numpy: every gate uses w_x = 0.5, w_h = 0.8
-    sig = lambda z: 1 / (1 + np.exp(-z))
-    h, c, prod, gates = 0.0, 0.0, 1.0, []
+    # the LSTM of the topic, written out by hand in floats: every gate uses w_x = 0.5,
+    # w_h = 0.8; b = 0.1 in the input, candidate and output gates, 1 in the forget gate
+    sig = lambda z: 1 / (1 + math.exp(-z))
+    h, c, gates = 0.0, 0.0, []
     for x in [1, -1, 0.5, 2, 0, 1]:
         a = 0.8 * h + 0.5 * x
-        i, f, g, o = sig(a + 0.1), sig(a + 1.0), np.tanh(a + 0.1), sig(a + 0.1)
+        i, f, g, o = sig(a + 0.1), sig(a + 1.0), math.tanh(a + 0.1), sig(a + 0.1)
         c = f * c + i * g
-        h = o * np.tanh(c)
+        h = o * math.tanh(c)
         gates.append(f)
     for row, f in zip(t.tables[0].rows, gates):
         assert math.isclose(float(row[3]), f, rel_tol=1e-5)
-    assert math.isclose(float(t.tables[0].rows[0][4]), float(np.prod(gates)), rel_tol=1e-5)
+    assert math.isclose(float(t.tables[0].rows[0][4]), math.prod(gates), rel_tol=1e-5)
