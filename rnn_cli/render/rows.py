@@ -136,5 +136,11 @@ def describe(problem) -> str:
     p = problem
     where = "every step" if len(p.targets) == p.T else \
         ("step " if len(p.targets) == 1 else "steps ") + ", ".join(map(str, p.targets))
+    sizes = ""
+    if p.is_vector:
+        H, K = p.size("h")[0], p.size("y_hat")[0]
+        D = p.x[0].shape[0] if hasattr(p.x[0], "shape") else 1
+        sizes = f", H = {H}, D = {D}, K = {K}" + (" (weights read in the row layout)"
+                                                   if p.layout == "row" else "")
     return (f"{p.activation} activation, {p.output} output, {p.loss} loss ({p.reduction}), "
-            f"T = {p.T}, targets at {where}")
+            f"T = {p.T}{sizes}, targets at {where}")
