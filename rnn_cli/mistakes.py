@@ -17,6 +17,7 @@ from .numbers import exact_text, fmt, is_exact
 WEIGHTS = ("w_x", "w_h", "w_y")
 MAX_EXPLANATIONS = 3
 MAX_SITES = 80      # single-site mistakes are tried on at most this many steps near the answer
+MAX_GRAPH = 400     # ... and only in derivations of at most this many steps
 
 
 def _step_formula(step):
@@ -269,7 +270,10 @@ def diagnose(graphs, answer, expected, problem, stated: dict, right: set) -> lis
 def _reproduce(graph, answer, problem, stated):
     _, env, _ = graph.evaluate({})
     found = []
-    candidates = itertools.chain(_single_site(graph, env), _systematic(graph, problem, env))
+    # each candidate re-evaluates the whole derivation: on a long one only the systematic
+    # mistakes (a handful) are tried, so that checking a key stays a matter of seconds
+    single = _single_site(graph, env) if len(graph.steps) <= MAX_GRAPH else ()
+    candidates = itertools.chain(single, _systematic(graph, problem, env))
     for rank, swap, say in candidates:
         if not swap:
             continue
