@@ -17,6 +17,7 @@ from .forward import Forward, Step
 from .names import Quantity
 
 PATHS_MAX_T = 4     # the default style is paths up to this many steps, delta beyond
+PATHS_LIMIT = 40    # paths at T = 40 takes about 3.5 s; at T = 100, 30 s
 ZERO = const(Fraction(0))
 RECURRENT = ("w_h", "w_x", "b_h", "h_0")
 
@@ -395,6 +396,9 @@ def grad(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | None = N
     if vector and style == "paths":
         raise InputError("the paths style writes out scalar chains; vector problems use the "
                          "delta style (the default for them)", where="--style")
+    if style == "paths" and fwd.problem.T > PATHS_LIMIT:
+        raise InputError(f"the paths style writes out every path, work that grows with T^3: "
+                         f"at most T = {PATHS_LIMIT}; use --style delta", where="--style")
     style = style or ("paths" if fwd.problem.T <= PATHS_MAX_T and not vector else "delta")
     loc = _Local(fwd)
     if any(w == of or w == Quantity("L") for w in wrts):

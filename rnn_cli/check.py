@@ -23,6 +23,7 @@ from .numbers import fmt, fmt_with_decimal
 from .problem import build
 
 CORRECT, CONSISTENT, WRONG = "correct", "consistent", "wrong"
+MAX_DIAGNOSED_T = 200   # beyond, answers are judged but not diagnosed (each replay is long)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,8 @@ def check_problem(problem, answers: dict, file: str) -> tuple[list[Result], list
                                   ans.rule, (sentence,), froms))
             continue
         right = {k for k, v in ok.items() if v}
-        found = list(diagnose(gs[n], ans, expected[n], problem, others, right))
+        found = list(diagnose(gs[n], ans, expected[n], problem, others, right)) \
+            if problem.T <= MAX_DIAGNOSED_T else []
         off = wrong_entries(ans, expected[n])
         if off and len(off) < len(ans.parts):
             found.append(("the entry that differs: " if len(off) == 1 else

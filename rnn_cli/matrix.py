@@ -71,10 +71,15 @@ class Mat:
     def hadamard(self, o) -> "Mat":
         return self.zip(o, lambda a, b: a * b)
 
+    def is_diagonal(self) -> bool:
+        return all(v == 0 for i, r in enumerate(self.rows) for j, v in enumerate(r) if i != j)
+
     def __matmul__(self, o: "Mat"):
         (m, k), (k2, n) = self.shape, o.shape
         if k != k2:
             raise ValueError(f"cannot multiply {m} x {k} by {k2} x {n}")
+        if m == k > 1 and self.is_diagonal():     # diag(d) W scales W's rows: H^2, not H^3
+            return Mat([self.rows[i][i] * v for v in r] for i, r in enumerate(o.rows))
         cols = o.T.rows
         out = Mat([_dot(r, c) for c in cols] for r in self.rows)
         return out.rows[0][0] if out.shape == (1, 1) else out
