@@ -235,6 +235,10 @@ def check_files(paths) -> Report:
             except InputError as e:
                 errors.append(str(e))
                 continue
+            except (ZeroDivisionError, OverflowError) as e:
+                errors.append(f"{where}: overflow: {e or 'a division by zero'} (an output "
+                              "saturated at 0 or 1?)")
+                continue
             results += rs
             errors += es
     return Report(tuple(results), tuple(errors))

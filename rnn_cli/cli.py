@@ -107,6 +107,12 @@ def guarded(fn):
         except InputError as e:
             print(f"rnn-solve: error: {e}", file=sys.stderr)
             raise typer.Exit(Exit.BAD_INPUT) from None
+        except (ZeroDivisionError, OverflowError) as e:
+            # a saturated sigmoid (y_hat = 1 at 50 digits) divides 0 by 0 in dL/dy_hat
+            print(f"rnn-solve: error: overflow: {e or 'a division by zero'}: a value is out of "
+                  "the range the working precision represents (an output saturated at 0 or "
+                  "1?); make the weights or inputs smaller", file=sys.stderr)
+            raise typer.Exit(Exit.BAD_INPUT) from None
         except KeyboardInterrupt:
             print("rnn-solve: interrupted", file=sys.stderr)
             raise typer.Exit(Exit.INTERRUPTED) from None
@@ -279,8 +285,12 @@ def explain(problem,
     """
     from .explain import TOPICS, run
     if list_ or topic is None:
-        for name, line in TOPICS.items():
-            print(f"{name:<12} {line}")
+        if fmt is Format.json:
+            from .render.jsonout import dumps
+            _print(dumps({"topics": [{"topic": k, "title": v} for k, v in TOPICS.items()]}))
+        else:
+            for name, line in TOPICS.items():
+                print(f"{name:<12} {line}")
         return
     from .numbers import parse_number
     t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch,
@@ -335,7 +345,7 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
             _print(text)
         else:
             from .files import write_atomic
-            write_atomic(output, text.rstrip("\n") + "\n")
+            write_atomic(output, text.rstrip("\n") + "\n", protect=files)
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed

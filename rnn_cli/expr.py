@@ -18,6 +18,11 @@ from . import numbers as num
 class Expr:
     value: object
 
+    def __post_init__(self):
+        # an exact value past MAX_EXACT_DIGITS digits continues at the working precision, so
+        # a long exact problem stays linear in T (numbers.settle)
+        object.__setattr__(self, "value", num.settle(self.value))
+
 
 @dataclass(frozen=True)
 class Sym(Expr):

@@ -1,5 +1,6 @@
 """The problem of spec section 1: its options, parameters, inputs and targets, validated."""
 
+import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -18,6 +19,7 @@ KEYS = ("title", "activation", "output", "loss", "reduction", "outputs", "layout
 LAYOUTS = ("column", "row")
 MAX_T = 10_000         # grad --wrt all at T = 10,000: 4-6 s, under 200 MB
 MAX_SIZE = 64          # H, D and K at most
+MAX_TITLE = 200
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,12 @@ def build(table: dict, name: str, where: str) -> Problem:
     title = table.get("title", "")
     if not isinstance(title, str):
         raise InputError("expected a string", where=f"{where}: title")
+    if len(title) > MAX_TITLE:
+        raise InputError(f"{len(title):,} characters: a title has at most {MAX_TITLE}",
+                         where=f"{where}: title")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in title):
+        raise InputError("control or formatting characters (an escape sequence, a direction "
+                         "override) are not allowed in a title", where=f"{where}: title")
     return Problem(name=name, params=params, x=tuple(x), y=dict(zip(steps, y)),
                    activation=activation, output=output, loss=loss, reduction=reduction,
                    title=title, given=given, answers=table.get("answers", {}), layout=layout,
