@@ -1,49 +1,194 @@
-"""Problem files (spec section 3), the built-in examples, and flags laid over them."""
+"""Problem files (spec section 3), the built-in examples, and flags laid over them.
+
+Nothing read here is ever evaluated: TOML is parsed by tomllib (after a scan that bounds its
+work), numbers by numbers.parse_number, names by names.parse_name.
+"""
 
 import copy
+import os
+import re
 import tomllib
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from .errors import BadFile, InputError
+from .errors import BadFile, InputError, TooLarge, listing, quoted
 from .numbers import parse_number
 from .problem import Problem, build
 
 DEFAULT = "assignment3"
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = 1_000_000   # a problem file; also the longest flag value
+MAX_DEPTH = 10               # tables and arrays nested in one another (a problem needs 6)
 EXAMPLES = "examples.toml"
+
+
+# -- a scan before tomllib --------------------------------------------------------------------
+# tomllib's work on a dotted key grows with the square of its number of parts (a 40 kB line
+# `a.a.a...a = 1` takes 4 s, a 1 MB one about an hour), and it nests arrays by recursion. This
+# scan bounds both before tomllib sees the text. It reads just enough TOML to know where keys
+# and brackets are (strings and comments are skipped whole) and is generous by design: the
+# exact depth is checked on the parsed document (check_depth), so a scan that errs by a level
+# either way changes nothing for any file that could be valid.
+
+_SCAN_LIMIT = 2 * MAX_DEPTH + 4
+_TOKEN = re.compile(r'''
+      (?P<str>"""(?:[^"\\]|\\.|"(?!""))*"{3,5}      # multi-line basic string
+            |'{3}(?:[^']|'(?!''))*'{3,5}            # multi-line literal string
+            |"(?:[^"\\\n]|\\.)*"                    # basic string
+            |'[^'\n]*')                             # literal string
+    | (?P<space>[ \t\r]+)
+    | (?P<comment>\#[^\n]*)
+    | (?P<nl>\n)
+    | (?P<punct>[\[\]{}=,.])
+    | (?P<bare>[^\s"'\#\[\]{}=,.]+)
+    | (?P<other>.)
+''', re.VERBOSE | re.DOTALL)
+
+
+def _scan(text: str, where: str) -> None:
+    """Reject keys, tables and arrays nested far beyond MAX_DEPTH before tomllib parses them
+    (a dotted key of thousands of parts would take tomllib minutes)."""
+    line = 1
+    stack: list[tuple[str, int]] = []   # open [ and { of values, with their depth
+    mode = "start"                      # start | header | key | value | ikey | rest
+    table, parts, pending, aot, last = 1, 0, 0, 0, ""
+    for m in _TOKEN.finditer(text):
+        kind, tok = m.lastgroup, m[0]
+        if kind == "nl":
+            line += 1
+            if not stack:
+                mode = "start"
+            continue
+        if kind in ("space", "comment", "other"):
+            continue
+        if kind == "str":
+            line += tok.count("\n")
+        is_key = kind in ("str", "bare")
+        if is_key and mode in ("header", "key", "ikey") and parts and last != ".":
+            return          # two key parts without a dot: not TOML, tomllib says where
+        last = tok
+        if mode == "start":
+            if tok == "[":
+                mode, parts, aot = "header", 0, 0
+            elif is_key:
+                mode, parts = "key", 1
+        elif mode == "header":
+            if is_key:
+                parts += 1
+            elif tok == "[" and parts == 0:
+                aot = 1
+            elif tok == "]":
+                table, mode = 1 + parts + aot, "rest"
+        elif mode in ("key", "ikey"):
+            if is_key:
+                parts += 1
+            elif tok == "=":
+                pending = (table if mode == "key" else stack[-1][1]) + parts
+                mode = "value"
+            elif tok == "}" and mode == "ikey":          # {} or {a = 1,}
+                mode, pending = _close(stack, pending)
+        elif mode == "value":
+            if tok in ("[", "{"):
+                stack.append((tok, pending))
+                if pending > _SCAN_LIMIT:
+                    break
+                if tok == "{":
+                    mode, parts = "ikey", 0
+                else:
+                    pending += 1
+            elif tok in ("]", "}"):
+                mode, pending = _close(stack, pending)
+            elif tok == "," and stack:
+                if stack[-1][0] == "{":
+                    mode, parts = "ikey", 0
+                else:
+                    pending = stack[-1][1] + 1
+        if parts > _SCAN_LIMIT:
+            break
+    else:
+        return
+    raise TooLarge(f"line {line}: keys, tables or arrays nested more than {MAX_DEPTH} levels "
+                   "deep (a problem needs at most 6)", where=where)
+
+
+def _close(stack: list, pending: int) -> tuple[str, int]:
+    """The mode and pending depth after a ] or } closes the innermost open value."""
+    if stack:
+        stack.pop()
+    if not stack:
+        return "rest", pending
+    kind, depth = stack[-1]
+    return "value", depth + 1 if kind == "[" else pending
+
+
+def check_depth(doc, where: str) -> None:
+    """Reject a document with tables or arrays nested more than MAX_DEPTH deep. Iterative: a
+    deep document must not exhaust the stack of whatever walks it next (copy.deepcopy)."""
+    todo = [(doc, 1, ())]
+    while todo:
+        node, depth, path = todo.pop()
+        if depth > MAX_DEPTH:
+            key = ".".join(str(k) for k in path)
+            raise TooLarge(f"{quoted(key)} is nested {depth} levels deep: at most {MAX_DEPTH} "
+                           "are allowed (a problem needs at most 6)", where=where)
+        children = node.items() if isinstance(node, dict) else enumerate(node, 1)
+        for k, v in children:
+            if isinstance(v, (dict, list)):
+                todo.append((v, depth + 1, (*path, k)))
 
 
 def parse_toml(text: str, where: str) -> dict:
     """TOML with every float kept as the decimal it is written as (0.1 is 1/10)."""
+    if len(text) > MAX_FILE_BYTES:
+        raise TooLarge(f"{len(text):,} characters: at most {MAX_FILE_BYTES:,} are read",
+                       where=where)
+    _scan(text, where)
     try:
-        return tomllib.loads(text, parse_float=Decimal)
+        doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as e:
         raise BadFile(f"not valid TOML: {e}", where=where) from None
     except RecursionError:
-        raise BadFile("not valid TOML: nested too deeply", where=where) from None
+        raise TooLarge(f"not valid TOML: nested too deeply (at most {MAX_DEPTH} levels)",
+                       where=where) from None
+    except ValueError:   # an integer of more than 4300 digits: Python's own limit
+        m = re.search(r"[0-9_]{4300,}", text)
+        line = f"line {text.count(chr(10), 0, m.start()) + 1}: " if m else ""
+        raise BadFile(f"{line}an integer of more than 4300 digits, expected a number of at "
+                      "most 1001 digits (1e1000)", where=where) from None
+    check_depth(doc, where)
+    return doc
 
 
 def read_toml(path: str | Path) -> dict:
-    """The parsed TOML document at `path`."""
-    p = Path(path)
+    """The parsed TOML document at `path`. At most MAX_FILE_BYTES are ever read: the size a
+    file reports is not trusted (/dev/zero reports 0)."""
+    where = str(path)
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise BadFile(f"the file is {p.stat().st_size:,} bytes; at most "
-                          f"{MAX_FILE_BYTES:,} are read", where=str(path))
-        raw = p.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise BadFile("no such file", where=str(path)) from None
+        raise BadFile("no such file", where=where) from None
     except IsADirectoryError:
-        raise BadFile("is a folder, expected a TOML file", where=str(path)) from None
+        raise BadFile("is a folder, expected a TOML file", where=where) from None
     except OSError as e:
-        raise BadFile(f"cannot read it: {e.strerror}", where=str(path)) from None
+        raise BadFile(f"cannot read it: {e.strerror or e}", where=where) from None
+    except ValueError:   # a NUL in the name
+        raise BadFile("not a valid file name", where=where) from None
+    if len(raw) > MAX_FILE_BYTES:
+        try:
+            size = os.stat(path).st_size
+        except (OSError, ValueError):  # pragma: no cover - it was just read
+            size = 0
+        found = f"is {size:,} bytes" if size > MAX_FILE_BYTES else \
+            f"holds more than {MAX_FILE_BYTES:,} bytes"
+        raise TooLarge(f"the file {found}; at most {MAX_FILE_BYTES:,} are read", where=where)
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadFile("not UTF-8 text, expected a TOML file", where=str(path)) from None
-    return parse_toml(text, str(path))
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise BadFile(f"not UTF-8 text (line {line}), expected a TOML file",
+                      where=where) from None
+    return parse_toml(text.removeprefix("\ufeff"), where)
 
 
 def tables(doc: dict, source: str) -> dict[str, dict]:
@@ -56,7 +201,7 @@ def tables(doc: dict, source: str) -> dict[str, dict]:
                       "problems such as [assignment3] with their own", where=source)
     stray = [k for k, v in doc.items() if not isinstance(v, dict)]
     if stray:
-        raise InputError(f"unexpected top-level key {stray[0]!r} in a file of named problems",
+        raise InputError(f"unexpected top-level key {quoted(stray[0])} in a file of named problems",
                          where=source)
     return found
 
@@ -80,7 +225,7 @@ def pick(found: dict[str, dict], name: str | None, source: str) -> tuple[str, di
     if name is None:
         if len(found) == 1:
             return next(iter(found.items()))
-        raise InputError(f"holds {len(found)} problems ({', '.join(found)}); choose one "
+        raise InputError(f"holds {len(found)} problems ({listing(found)}); choose one "
                          "with --problem NAME", where=source)
     if name not in found:
         from .errors import unknown
@@ -88,9 +233,16 @@ def pick(found: dict[str, dict], name: str | None, source: str) -> tuple[str, di
     return name, found[name]
 
 
+def _flag_text(text: str, flag: str) -> str:
+    if len(text) > MAX_FILE_BYTES:
+        raise TooLarge(f"{len(text):,} characters: at most {MAX_FILE_BYTES:,} are read",
+                       where=flag)
+    return text.strip()
+
+
 def flag_value(text: str, flag: str):
     """A flag's value: a number, or a TOML array such as [[1,2],[3,4]] (never evaluated)."""
-    s = text.strip()
+    s = _flag_text(text, flag)
     if s.startswith("["):
         return parse_toml(f"v = {s}", flag)["v"]
     parse_number(s, flag)  # validates; the exact reading happens in build()
@@ -99,7 +251,7 @@ def flag_value(text: str, flag: str):
 
 def flag_list(text: str, flag: str) -> list:
     """--x and --y: '10,10' or a TOML array '[10, 10]'."""
-    s = text.strip()
+    s = _flag_text(text, flag)
     if s.startswith("["):
         value = parse_toml(f"v = {s}", flag)["v"]
         if not isinstance(value, list):  # pragma: no cover - TOML gives a list for [..]
@@ -108,7 +260,7 @@ def flag_list(text: str, flag: str) -> list:
     return [part.strip() for part in s.split(",")] if s else []
 
 
-def overlay(table: dict, flags: dict) -> dict:
+def overlay(table: dict, flags: dict, where: str = "") -> dict:
     """A copy of `table` with the flags' values laid over it (flags win).
 
     `flags` is flat: 'activation', 'params.w_h', 'data.x', ...
@@ -119,6 +271,13 @@ def overlay(table: dict, flags: dict) -> dict:
         section, _, sub = key.partition(".")
         if sub:
             part = out.setdefault(section, {})
+            if not isinstance(part, dict):
+                found = {list: "a list", str: "a string", bool: "a boolean"}.get(
+                    type(part), "a number")
+                raise InputError(f"expected a table [{section}] of "
+                                 f"{'parameters' if section == 'params' else 'x and y'}, "
+                                 f"found {found}", where=f"{where}: {section}" if where
+                                 else section)
             if section == "params":  # a flag replaces the same parameter under any alias
                 from .names import ALIASES
                 for alias in (sub, *ALIASES[sub]):
@@ -140,7 +299,7 @@ def load(path: str | None, name: str | None, flags: dict | None = None) -> Probl
     name, table = pick(found, name, source)
     where = f"{source}: [{name}]" if path is None or len(found) > 1 else source
     if flags:
-        table = overlay(table, flags)
+        table = overlay(table, flags, where)
         given = ", ".join(_flag_name(k) for k in flags)
         where = f"{where} with {given}"
         if any(k.startswith(("params.", "data.")) for k in flags) and table.get("title"):
@@ -154,19 +313,52 @@ def _flag_name(key: str) -> str:
     return "--h0" if last == "h_0" else "--" + last.replace("_", "-")
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write a file whole or not at all: a temporary file beside it, then a rename."""
-    import os
+def write_atomic(path: str | Path, text: str, protect=()) -> None:
+    """Write a file whole or not at all: a temporary file beside it, flushed to disk, then
+    renamed over it. An interrupted or failed run leaves the old file as it was and no
+    temporary file behind. A symbolic link is written through (the file it names is
+    replaced); a new file gets the usual permissions (0666 less the umask), a replaced one
+    keeps its own. `protect`: files never to be written over (check's input files)."""
+    import stat
     import tempfile
-    p = Path(path)
+    where = str(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or ".")
+        target = Path(os.path.realpath(path))
+        if any(Path(os.path.realpath(p)) == target for p in protect):
+            raise BadFile("is one of the input files: the report is never written over an "
+                          "input", where=where)
+        if target.is_dir():
+            raise BadFile("is a folder, expected a file name for the report", where=where)
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0o022)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        data = text.encode("utf-8", "surrogateescape")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                   dir=target.parent)
     except OSError as e:
-        raise BadFile(f"cannot write there: {e.strerror}", where=str(path)) from None
+        raise BadFile(f"cannot write there: {e.strerror or e}", where=where) from None
+    except ValueError:   # a NUL in the name
+        raise BadFile("not a valid file name", where=where) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, p)
-    except BaseException:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise BadFile(f"cannot write it: {e.strerror or e}", where=where) from None
         raise
+    try:   # the rename itself, on disk (best effort: not every system opens a folder)
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError:  # pragma: no cover
+        pass

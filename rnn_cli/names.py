@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from .errors import InputError, unknown
+from .errors import InputError, quoted, unknown
 
 PARAMS = ("w_x", "w_h", "w_y", "b_h", "b_y", "h_0")
 ALIASES = {
@@ -19,8 +19,12 @@ _STEP_OF = {s: base for base, spellings in STEP_BASES.items() for s in spellings
 TOTAL = ("l", "e", "j")
 MAX_NAME = 100
 
-_STEP = re.compile(r"(?P<base>[^\W\d_]+(?:_hat)?)_?(?P<t>\d+)", re.UNICODE)
-_INDEX = re.compile(r"(?P<name>.*?)\[\s*(?P<i>\d+)\s*(?:,\s*(?P<j>\d+)\s*)?\]")
+# The grammar of a name: letters (ŷ is one), an optional _hat, an optional underscore, a step
+# number; then an optional entry [i] or [i,j]. Digits are ASCII: int() would also read
+# Arabic-Indic or full-width ones. A name is matched, never evaluated.
+_STEP = re.compile(r"(?P<base>[^\W\d_]+(?:_hat)?)_?(?P<t>[0-9]{1,9})", re.UNICODE)
+_INDEX = re.compile(r"(?P<name>[^\[\]]*?)\[[ \t]*(?P<i>[0-9]{1,9})[ \t]*"
+                    r"(?:,[ \t]*(?P<j>[0-9]{1,9})[ \t]*)?\]")
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ class Quantity:
 def parse_quantity(text: str, where: str = "") -> Quantity:
     """Read one quantity name: 'W_hh' is w_h, 'h2' is h_2, 'yhat_1' is y_hat_1, 'E' is L."""
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_NAME:
-        raise InputError(f"expected a quantity name, found {str(text)[:40]!r}", where=where)
+        found = quoted(text, 40) if isinstance(text, str) else type(text).__name__
+        raise InputError(f"expected a quantity name (at most {MAX_NAME} characters), found "
+                         f"{found}", where=where)
     name = text.strip()
     index: tuple[int, ...] = ()
     if m := _INDEX.fullmatch(name):
@@ -94,4 +100,7 @@ def parse_name(text: str, where: str = "") -> Name:
     parts = split_derivative(text)
     if parts is None:
         return Name(None, parse_quantity(text, where))
-    return Name(parse_quantity(parts[0], where), parse_quantity(parts[1], where))
+    try:
+        return Name(parse_quantity(parts[0], where), parse_quantity(parts[1], where))
+    except InputError as e:       # say which derivative the unknown part belongs to
+        raise type(e)(f"in the derivative {quoted(text)}: {e.args[0]}", where=where) from None

@@ -8,15 +8,27 @@ import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from .errors import BadNumber
+from .errors import BadNumber, Overflow
 
 WORKING_DIGITS = 50
 
-# A sign, digits with an optional point and exponent, or a fraction p/q: nothing else.
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)")
+# A sign, digits with an optional point and exponent, or a fraction p/q: nothing else. ASCII
+# digits only (a regex \d would also take Arabic-Indic or full-width digits).
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_FRACTION = re.compile(r"([+-]?[0-9]+)[ \t]*/[ \t]*([+-]?[0-9]+)")
 MAX_TEXT = 400          # characters in one number: more is not a number a person typed
 MAX_EXPONENT = 1000     # |e| in 1e1000: beyond it a value cannot be meant
+_INT_LIMIT = 10 ** (MAX_EXPONENT + 1)   # a TOML integer must be below it, as 1e1000 is
+
+# Exact values stay Fractions while their numerator and denominator have at most this many
+# digits (see `settle`); beyond, exact arithmetic costs time and memory quadratic in T for
+# nothing a person reads.
+MAX_EXACT_DIGITS = 1000
+# exp(x) for |x| beyond this is out of any meaningful range (e^1000000 has 434,295 digits)
+EXP_LIMIT = 10 ** 6
+# An exact value is written out in full up to this many digits (JSON's value_exact); longer
+# is an overflow, reported as such rather than spending minutes converting it to decimal.
+MAX_PRINT_DIGITS = 100_000
 
 
 def parse_number(value, where: str = "") -> Fraction:
@@ -28,6 +40,9 @@ def parse_number(value, where: str = "") -> Fraction:
     if isinstance(value, bool):
         raise BadNumber(f"expected a number, found {str(value).lower()}", where=where)
     if isinstance(value, int):
+        if abs(value) >= _INT_LIMIT:
+            raise BadNumber(f"an integer of more than {MAX_EXPONENT + 1} digits is out of range "
+                            f"(at most {MAX_EXPONENT + 1}, as 1e{MAX_EXPONENT})", where=where)
         return Fraction(value)
     if isinstance(value, float):  # only reached from Python callers: read as its shortest repr
         value = repr(value)
@@ -55,8 +70,15 @@ def parse_number(value, where: str = "") -> Fraction:
             raise BadNumber(f"{text!r} is out of range (exponent beyond ±{MAX_EXPONENT})",
                             where=where)
         return Fraction(d)
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity", "snan"):
+        raise BadNumber(f"expected a finite number, found {text!r}", where=where)
     raise BadNumber(f"expected a number (like 0.1, -2.5e-3 or 1/3), found {_shorten(text)!r}",
                     where=where)
+
+
+def _digits(n: int) -> int:
+    """The number of decimal digits of |n| (at most one too many: no str() of a huge int)."""
+    return max(1, int(abs(n).bit_length() * 0.30102999566398120) + 1)
 
 
 def _kind(value) -> str:
@@ -77,8 +99,23 @@ def ctx():
     global _ctx
     if _ctx is None:
         import mpmath
-        _ctx = mpmath.MPContext()
-        _ctx.dps = WORKING_DIGITS
+        from mpmath.libmp import from_rational
+        c = mpmath.MPContext()
+        c.dps = WORKING_DIGITS
+        general = c.convert
+
+        def convert(x, strings=True):
+            """mpmath's own conversion, but a Fraction (an exact value meeting an inexact one,
+            as in 2 * tanh(a)) is read here: mpmath reads it inside a bare `except: pass`,
+            which swallows a Ctrl-C that lands there (the run goes on, or fails with a
+            TypeError). Rounded the same way: p/q to the working precision."""
+            if isinstance(x, Fraction):
+                prec, rounding = c._prec_rounding
+                return c.make_mpf(from_rational(x.numerator, x.denominator, prec, rounding))
+            return general(x, strings)
+
+        c.convert = convert   # the arithmetic of this context's numbers looks it up here
+        _ctx = c
     return _ctx
 
 
@@ -101,6 +138,28 @@ def lift(x, other=None):
     return x
 
 
+def settle(x):
+    """x itself; or, where an exact value has outgrown MAX_EXACT_DIGITS digits (numerator or
+    denominator), the same value at the working precision. Applied to every computed value
+    it keeps a long exact problem (w_h = 0.9: denominators 10^t) linear in T."""
+    if isinstance(x, Fraction):
+        if max(x.numerator.bit_length(), x.denominator.bit_length()) > _EXACT_BITS:
+            return inexact(x)
+        return x
+    if hasattr(x, "rows"):
+        return x.map(settle)
+    return x
+
+
+_EXACT_BITS = int(MAX_EXACT_DIGITS * 3.321928094887362)
+
+
+def _out_of_range(what: str, x) -> Overflow:
+    return Overflow(f"overflow: {what}({approx_text(x, 6)}) is out of range (the argument is "
+                    f"beyond ±{EXP_LIMIT:,}: e to that power has more than 434,000 digits); "
+                    "the inputs or weights are too large in magnitude")
+
+
 def tanh(x):
     return Fraction(0) if x == 0 else ctx().tanh(inexact(x))
 
@@ -109,6 +168,10 @@ def sigmoid(x):
     if x == 0:
         return Fraction(1, 2)
     c = ctx()
+    if x > 4 * WORKING_DIGITS:      # 1 / (1 + e^-x) is 1 at the working precision
+        return c.one
+    if x < -EXP_LIMIT:
+        raise _out_of_range("sigmoid", x)
     return 1 / (1 + c.exp(-inexact(x)))
 
 
@@ -122,12 +185,18 @@ def relu_slope(x):
 
 
 def exp(x):
-    return Fraction(1) if x == 0 else ctx().exp(inexact(x))
+    if x == 0:
+        return Fraction(1)
+    if abs(x) > EXP_LIMIT:
+        raise _out_of_range("exp", x)
+    return ctx().exp(inexact(x))
 
 
 def log(x):
     if x <= 0:
-        raise ArithmeticError(f"log of {fmt(x)}")
+        raise Overflow(f"overflow: log of {fmt(x)}: a sigmoid or softmax output is 0 or 1 at "
+                       f"the {WORKING_DIGITS}-digit working precision (its pre-activation is "
+                       "too large in magnitude), so its cross-entropy cannot be computed")
     return Fraction(0) if x == 1 else ctx().log(inexact(x))
 
 
@@ -137,24 +206,46 @@ FUNCTIONS = {"tanh": tanh, "sigmoid": sigmoid, "relu": relu, "relu'": relu_slope
 
 # -- writing values --------------------------------------------------------------------------
 
-def _terminates(q: Fraction) -> bool:
-    d = q.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
+def _terminates(d: int) -> bool:
+    """Whether 1/d has a finite decimal expansion (d = 2^a 5^b)."""
+    d >>= (d & -d).bit_length() - 1          # the factors 2, at once
+    while d % 5 == 0:
+        d //= 5
     return d == 1
+
+
+def _int_text(n: int) -> str:
+    """str(n) for any size up to MAX_PRINT_DIGITS (Python's str() stops at 4300 digits)."""
+    if n.bit_length() <= 12_000:                 # about 3,600 digits: str() takes it
+        return str(n)
+    if n < 0:
+        return "-" + _int_text(-n)
+    if _digits(n) > MAX_PRINT_DIGITS:
+        raise Overflow(f"overflow: an exact value of about {_digits(n):,} digits is too long "
+                       f"to write out (at most {MAX_PRINT_DIGITS:,})")
+    k = int((n.bit_length() - 1) * 0.30102999566398120) // 2    # 10^k <= sqrt(n), so hi >= 1
+    hi, lo = divmod(n, 10 ** k)
+    return _int_text(hi) + _int_text(lo).zfill(k)
 
 
 def exact_text(q: Fraction) -> str:
     """A rational exactly: '3', '-0.25', '7/3'."""
     if q.denominator == 1:
-        return str(q.numerator)
-    if _terminates(q):
-        s = format(Decimal(q.numerator) / Decimal(q.denominator), "f") if q.denominator < 10**28 \
-            else None
-        if s is not None and len(s) <= 24:
+        return _int_text(q.numerator)
+    if q.denominator < 10**28 and _digits(q.numerator) <= 24 and _terminates(q.denominator):
+        s = format(Decimal(q.numerator) / Decimal(q.denominator), "f")
+        if len(s) <= 24:
             return s.rstrip("0").rstrip(".") if "." in s else s
-    return f"{q.numerator}/{q.denominator}"
+    return f"{_int_text(q.numerator)}/{_int_text(q.denominator)}"
+
+
+def _short_exact(q: Fraction, limit: int) -> str | None:
+    """exact_text(q) where it is at most `limit` characters, else None (decided from the
+    sizes, before any long conversion)."""
+    if _digits(q.numerator) + _digits(q.denominator) > 2 * limit + 4:
+        return None     # even its decimal form (if any) is longer than `limit`
+    text = exact_text(q)
+    return text if len(text) <= limit else None
 
 
 def approx_text(x, digits: int = 6) -> str:
@@ -169,6 +260,9 @@ def approx_text(x, digits: int = 6) -> str:
     return s[:-2] if s.endswith(".0") else s
 
 
+SHORT_INTEGER = 40   # an exact integer longer than this is written to `digits` digits
+
+
 def fmt(x, digits: int = 6) -> str:
     """A value as a person writes it: exact when exact and short, else to `digits` digits.
 
@@ -177,10 +271,9 @@ def fmt(x, digits: int = 6) -> str:
     if hasattr(x, "rows"):
         return "[" + "; ".join(" ".join(fmt(v, digits) for v in r) for r in x.rows) + "]"
     if is_exact(x):
-        text = exact_text(x)
-        if "/" not in text or len(text) <= 12:
+        text = _short_exact(x, SHORT_INTEGER if x.denominator == 1 else 24)
+        if text is not None and ("/" not in text or len(text) <= 12):
             return text
-        return approx_text(x, digits)
     return approx_text(x, digits)
 
 
@@ -189,10 +282,10 @@ def fmt_with_decimal(x, digits: int = 6) -> str:
     if hasattr(x, "rows"):
         return fmt(x, digits)
     if is_exact(x):
-        text = exact_text(x)
-        if "/" not in text:
+        text = _short_exact(x, SHORT_INTEGER if x.denominator == 1 else 24)
+        if text is not None and "/" not in text:
             return text
-        if len(text) <= 24:
+        if text is not None:
             return f"{text} ≈ {approx_text(x, digits)}"
         return f"≈ {approx_text(x, digits)}"   # exact, but too long to be worth reading
     return fmt(x, digits)
