@@ -648,3 +648,21 @@ def test_ctrl_c_during_check_leaves_the_old_report(tmp_path):
     assert err.splitlines() == ["rnn-solve: interrupted"]
     assert report.read_text() == "OLD REPORT"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.toml", "report.json"]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS[:2])
+def test_a_payload_in_every_string_field_of_one_file(payload):
+    """The issue's case: every string a problem file can hold carries Python; the file is
+    refused (by the first field read), nothing runs, and check still answers in one line."""
+    q = json.dumps(payload)           # a TOML basic string is written like a JSON one
+    text = (f"[{q}]\ntitle = {q}\nactivation = {q}\noutput = {q}\nloss = {q}\n"
+            f"reduction = {q}\noutputs = {q}\nlayout = {q}\n"
+            f"[{q}.params]\nw_x = {q}\nw_h = {q}\nw_y = {q}\nb_h = {q}\n{q} = {q}\n"
+            f"[{q}.data]\nx = [{q}, {q}]\ny = [{q}, {q}]\n"
+            f"[{q}.answers]\n{q} = {q}\n\"dL/d{payload}\" = {q}\n")
+    path = write("all.toml", text)
+    for command in (["forward", "-f", path], ["grad", "--wrt", "all", "-f", path]):
+        bad(run(*command), "all.toml")
+    r = run("check", path)            # check still prints its (empty) report on stdout
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.splitlines()) == 1 and "all.toml" in r.stderr
