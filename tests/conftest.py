@@ -18,6 +18,17 @@ from rnn_cli.files import load            # noqa: E402
 from rnn_cli.problem import build         # noqa: E402
 
 ROOT = Path(__file__).parent.parent
+# the seed problem's tables as TOML text, for tests that write problem files
+SEED_TABLES = """\
+[params]
+w_x = 0.1
+w_h = 1
+w_y = 2
+h_0 = 1
+[data]
+x = [10, 10]
+y = [5, 5]
+"""
 SEED = {"params": {"w_x": 0.1, "w_h": 1, "w_y": 2, "h_0": 1},
         "data": {"x": [10, 10], "y": [5, 5]}}
 

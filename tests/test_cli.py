@@ -41,20 +41,9 @@ SEED_STEPS = [{"t": 1, "a": 2, "h": 2, "o": 4, "y_hat": 4, "y": 5, "loss": 1},
               {"t": 2, "a": 3, "h": 3, "o": 6, "y_hat": 6, "y": 5, "loss": 1}]
 SEED_GRADS = {"w_x": 40, "w_h": 8, "w_y": 2, "b_h": 4, "b_y": 0, "h_0": 0}
 
-SEED_FILE = """\
-title = "the seed, as a file"
-activation = "identity"
+from conftest import SEED_TABLES  # noqa: E402
 
-[params]
-w_x = 0.1
-w_h = 1
-w_y = 2
-h_0 = 1
-
-[data]
-x = [10, 10]
-y = [5, 5]
-"""
+SEED_FILE = 'title = "the seed, as a file"\nactivation = "identity"\n' + SEED_TABLES
 
 runner = CliRunner()
 

@@ -27,20 +27,12 @@ from rnn_cli import files, numbers, problem
 from rnn_cli.cli import app
 from rnn_cli.errors import InputError, MAX_MESSAGE
 
+from conftest import SEED_TABLES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
-SEED = """\
-title = "the seed"
-[params]
-w_x = 0.1
-w_h = 1
-w_y = 2
-h_0 = 1
-[data]
-x = [10, 10]
-y = [5, 5]
-"""
+SEED = 'title = "the seed"\n' + SEED_TABLES
 
 MARK = "PWNED"
 PAYLOADS = [

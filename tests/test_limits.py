@@ -23,19 +23,12 @@ from rnn_cli import errors, files, names, numbers, problem
 from rnn_cli.cli import app
 from rnn_cli.errors import InputError, Overflow
 
+from conftest import SEED_TABLES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
-SEED = """\
-[params]
-w_x = 0.1
-w_h = 1
-w_y = 2
-h_0 = 1
-[data]
-x = [10, 10]
-y = [5, 5]
-"""
+SEED = SEED_TABLES
 
 
 def bad(result, *needles) -> str:
