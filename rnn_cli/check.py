@@ -236,7 +236,7 @@ def check_files(paths) -> Report:
                 errors.append(str(e))
                 continue
             except (ZeroDivisionError, OverflowError) as e:
-                errors.append(f"{where}: overflow: {e or 'a division by zero'} (an output "
+                errors.append(f"{where}: overflow: {str(e) or 'a division by zero'} (an output "
                               "saturated at 0 or 1?)")
                 continue
             results += rs

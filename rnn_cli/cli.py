@@ -109,7 +109,7 @@ def guarded(fn):
             raise typer.Exit(Exit.BAD_INPUT) from None
         except (ZeroDivisionError, OverflowError) as e:
             # a saturated sigmoid (y_hat = 1 at 50 digits) divides 0 by 0 in dL/dy_hat
-            print(f"rnn-solve: error: overflow: {e or 'a division by zero'}: a value is out of "
+            print(f"rnn-solve: error: overflow: {str(e) or 'a division by zero'}: a value is out of "
                   "the range the working precision represents (an output saturated at 0 or "
                   "1?); make the weights or inputs smaller", file=sys.stderr)
             raise typer.Exit(Exit.BAD_INPUT) from None

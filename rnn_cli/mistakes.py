@@ -17,7 +17,7 @@ from .numbers import exact_text, fmt, is_exact
 WEIGHTS = ("w_x", "w_h", "w_y")
 MAX_EXPLANATIONS = 3
 MAX_SITES = 80      # single-site mistakes are tried on at most this many steps near the answer
-MAX_GRAPH = 400     # ... and only in derivations of at most this many steps
+MAX_GRAPH = 150     # ... and only in derivations of at most this many steps
 
 
 def _step_formula(step):

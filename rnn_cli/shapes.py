@@ -11,7 +11,7 @@ from fractions import Fraction
 from .errors import BadShape, InputError
 from .matrix import Mat, unit
 
-MAX_WORK = 100_000   # T (H^2 + H D + K H): about 10 s of exact or 50-digit arithmetic
+MAX_WORK = 50_000    # T (H^2 + H D + K H): at most about 6 s of exact or 50-digit arithmetic
 
 
 def _flat(raw) -> bool:
