@@ -175,9 +175,9 @@ def _progress(label: str, total_hint: int):
     """A progress callback drawing a Rich bar on stderr for long sequences (else None)."""
     if total_hint < 2000 or not sys.stderr.isatty():
         return None, None
+    from rich.console import Console
     from rich.progress import Progress
-    bar = Progress(transient=True, console=__import__("rich.console").console.Console(
-        stderr=True))
+    bar = Progress(transient=True, console=Console(stderr=True))
     task = bar.add_task(label, total=total_hint)
     bar.start()
     return (lambda done, total: bar.update(task, completed=done, total=total)), bar

@@ -43,6 +43,11 @@ class Quantity:
         return self.base in PARAMS
 
 
+def param_name(key: str) -> str | None:
+    """The canonical name of a parameter written under any alias ('W_hh' -> 'w_h'), or None."""
+    return _PARAM_OF.get(key.lower()) if isinstance(key, str) else None
+
+
 def parse_quantity(text: str, where: str = "") -> Quantity:
     """Read one quantity name: 'W_hh' is w_h, 'h2' is h_2, 'yhat_1' is y_hat_1, 'E' is L."""
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_NAME:

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from .errors import BadShape, InputError, unknown
 from .matrix import Mat
-from .names import ALIASES, PARAMS, Name, Quantity, parse_name
+from .names import PARAMS, Name, Quantity, param_name, parse_name
 from .numbers import parse_number
 from .shapes import fit
 
@@ -201,8 +201,7 @@ def _params(table, where: str) -> tuple[dict[str, Fraction], frozenset[str]]:
         raise InputError("expected a table of parameters", where=f"{where}: params")
     values: dict[str, Fraction] = {}
     for key, value in table.items():
-        canonical = next((p for p, names in ALIASES.items()
-                          if key.lower() in (p, *names)), None)
+        canonical = param_name(key)
         if canonical is None:
             raise unknown("parameter", key, PARAMS, where=f"{where}: params")
         if canonical in values:
@@ -255,8 +254,7 @@ def build(table: dict, name: str, where: str) -> Problem:
             table.get("outputs", "all"), list) else f"steps {steps}"
         raise BadShape(f"{len(y)} targets for {len(x)} inputs: expected {len(steps)} "
                        f"(one for {which})", where=f"{where}: data.y")
-    raw = {k.lower(): v for k, v in table.get("params", {}).items()}
-    raw = {next(p for p, names in ALIASES.items() if k in (p, *names)): v for k, v in raw.items()}
+    raw = {param_name(k): v for k, v in table.get("params", {}).items()}
     params, x, y = fit(params, raw, x, y, output, loss, layout, where)
     if not isinstance(params["w_h"], Mat):
         if output == "softmax":

@@ -290,19 +290,9 @@ BUDGET = 20      # seconds: a few on the machine the limits were measured on, wi
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["table", "json"])
-def test_tanh_problem_at_the_T_limit_within_budget(tmp_path, fmt):
-    f = long_file(tmp_path / "t.toml", problem.MAX_T, exact=False)
-    if f.stat().st_size > files.MAX_FILE_BYTES:
-        pytest.skip("beyond the file limit")
-    code, err, took = run_limited(["grad", "--style", "delta", "--wrt", "all", "-f", str(f),
-                                   "--format", fmt], tmp_path, BUDGET)
-    assert code == 0, (code, err[-1000:], took)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("fmt", ["table", "json"])
-def test_exact_problem_at_the_T_limit_within_budget(tmp_path, fmt):
-    f = long_file(tmp_path / "e.toml", problem.MAX_T, exact=True)
+@pytest.mark.parametrize("exact", [False, True], ids=["tanh", "exact"])
+def test_problem_at_the_T_limit_within_budget(tmp_path, fmt, exact):
+    f = long_file(tmp_path / "p.toml", problem.MAX_T, exact=exact)
     if f.stat().st_size > files.MAX_FILE_BYTES:
         pytest.skip("beyond the file limit")
     code, err, took = run_limited(["grad", "--style", "delta", "--wrt", "all", "-f", str(f),
