@@ -6,7 +6,7 @@ the problem or for one answer, replace that rule.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from .errors import InputError
@@ -72,9 +72,13 @@ class Answer:
                                    for i in range(0, len(texts), cols)) + "]"
         if self.decimals is None or isinstance(value, Mat):
             return ""
-        d = Decimal(value.numerator) / Decimal(value.denominator) if is_exact(value) \
-            else Decimal(approx_text(value, 40))
-        return str(d.quantize(Decimal(1).scaleb(-self.decimals)))
+        with localcontext() as ctx:
+            ctx.prec = 60
+            d = Decimal(value.numerator) / Decimal(value.denominator) if is_exact(value) \
+                else Decimal(approx_text(value, 40))
+            if not d.is_finite() or d.adjusted() + self.decimals + 2 > ctx.prec:
+                return approx_text(value, 12)   # too long to write out to the answer's decimals
+            return str(d.quantize(Decimal(1).scaleb(-self.decimals)))
 
 
 def _decimals(text: str) -> int:

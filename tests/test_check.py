@@ -284,3 +284,16 @@ def test_junit_parses(tmp_path):
 def test_markdown(tmp_path):
     r = _run("check", HANDWRITTEN, "--format", "markdown", cwd=tmp_path)
     assert "| `y_hat_1` | 2 | 4 |" in r.stdout and "score 4/11" in r.stdout
+
+
+def test_huge_values_against_written_decimals(tmp_path):
+    # h_1 = 0.5 * 1e1000 = 5e999: far more digits than a decimal context holds. The report
+    # still prints (found by the fuzz test: it used to raise decimal.InvalidOperation).
+    path = tmp_path / "huge.toml"
+    path.write_text('params = {w_x = 0.5, w_h = 0.5, w_y = 0.5}\n'
+                    'data = {x = ["1e1000"], y = [-1]}\n'
+                    'answers = {h_1 = 0.1, "dL/dw_y" = 1e-77}\n')
+    r = _run("check", path, cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "5e+999" in r.stdout
