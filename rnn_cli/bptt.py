@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .errors import InputError
-from .expr import ONE, Const, Expr, add, call, const, diag, div, had, index, mul, neg, power, \
+from .expr import ONE, Const, Expr, More, add, call, const, diag, div, had, index, mul, neg, power, \
     sub, sym, trans
 from .matrix import unit
-from .forward import Forward, Step
+from .fast import value
+from .forward import EDGE, Forward, Step, shown
 from .names import Quantity
 
 PATHS_MAX_T = 4     # the default style is paths up to this many steps, delta beyond
@@ -47,6 +48,7 @@ class _Local:
 
     def __init__(self, fwd: Forward):
         self.p, self.s = fwd.problem, fwd.syms
+        self.numeric, self.all_steps = fwd.numeric, fwd.all_steps
         self.vector = self.p.is_vector
         n = len(self.p.targets)
         self.weight = const(Fraction(1, n)) if self.p.reduction == "mean" and n > 1 else None
@@ -292,9 +294,15 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
         heads, top, weight = {of.t}, of.t, None
     else:
         heads, top, weight = set(), of.t, None
-    for t in range(top, 0, -1):
+    n = loc.numeric          # a large problem: only the steps a table shows are written out
+    written = shown(top, loc.all_steps) if n is not None else range(1, top + 1)
+    for t in reversed(written):
         if progress:
             progress(top - t + 1, top)
+        if n is not None and t < top and t + 1 not in written:
+            # the step above was not written out: its adjoints from the float64 arrays
+            adj[f"a_{t + 1}"] = sym(f"d{Q}/d{loc.a_name(t + 1)}", value(n.da[t], loc.vector))
+            adj[f"h_{t + 1}"] = sym(f"d{Q}/dh_{t + 1}", value(n.dh[t + 1], loc.vector))
         into_h = []
         if of.base == "L" and t in heads:
             row(f"L_{t}", div(ONE, const(weight.value.denominator)), t) if weight else None
@@ -350,7 +358,9 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
         if wrt.base in ("w_h", "w_x", "b_h", "w_y", "b_y"):
             at = "a" if wrt.base in ("w_h", "w_x", "b_h") else "o"
             terms = []
-            for t in range(1, top + 1):
+            for t in written:
+                if n is not None and len(written) < top and t == top - EDGE + 1:
+                    terms.append(_rest(n, wrt, EDGE + 1, top - EDGE, loc.vector))
                 if f"{at}_{t}" not in adj:
                     continue
                 g = pick(adj[f"{at}_{t}"], 0)
@@ -368,6 +378,8 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
                 e = ONE
             elif wrt.base == "L" and Q == "L" and wrt.t in heads:
                 e = weight or ONE
+            elif n is not None and key not in adj and key != "h_0":
+                e = const(_adjoint(n, wrt, loc.vector))   # a step not written out
             elif key in adj:
                 if not wrt.index:
                     grads.append(Gradient(Q, str(wrt), adj[key].value,
@@ -378,6 +390,23 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
                 e = ZERO   # wrt lies after `of`, or off every path to it
         grads.append(Gradient(Q, str(wrt), e.value, (Step(name, e, None, "total"),)))
     return Derivation(None, Q, "delta", tuple(shared), tuple(grads))
+
+
+def _rest(n, wrt: Quantity, first: int, last: int, vector: bool) -> More:
+    """The terms of dL/d(wrt) from steps first..last, not written out, as one value."""
+    v = n.term(wrt.base, range(first, last + 1))
+    if wrt.index:
+        v = v[tuple(i - 1 for i in wrt.index)] if v.ndim == 2 else v[wrt.index[0] - 1]
+    return More(value(v, vector and not wrt.index), first, last)
+
+
+def _adjoint(n, wrt: Quantity, vector: bool):
+    """dL/d(wrt) for a quantity of a step not written out, from the float64 arrays."""
+    arrays = {"a": n.da, "h": n.dh[1:], "o": n.do, "y_hat": n.dy_hat}
+    v = arrays[wrt.base][wrt.t - 1]
+    if wrt.index:
+        v = v[wrt.index[0] - 1]
+    return value(v, vector and not wrt.index)
 
 
 # -- the entry point --------------------------------------------------------------------------

@@ -197,7 +197,7 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
     """
     from .forward import forward as run
     from .render.rows import View
-    fwd = run(problem)
+    fwd = run(problem, brief=True, all_steps=all_steps)
     view = View(digits, all_steps, notation.value)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
@@ -234,7 +234,7 @@ def grad(problem,
     """
     from .bptt import grad as derive
     from .forward import forward as run
-    from .names import PARAMS
+    from .names import PARAMS, Quantity
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
     of_q = problem.quantity(of, "--of", differentiable=True)
@@ -242,7 +242,10 @@ def grad(problem,
     wrts = list(dict.fromkeys(problem.quantity(n, "--wrt") for n in names))
     progress, bar = _progress("backpropagating", problem.T)
     try:
-        d = derive(run(problem), of_q, wrts, style.value if style else None, progress)
+        # a large problem in float64, writing out only the steps shown (dL/d(.) only)
+        fwd = run(problem, brief=of_q == Quantity("L") and style is not Style.paths,
+                  all_steps=all_steps)
+        d = derive(fwd, of_q, wrts, style.value if style else None, progress)
     finally:
         if bar is not None:
             bar.stop()

@@ -99,6 +99,17 @@ class Index(Expr):
     index: tuple
 
 
+@dataclass(frozen=True)
+class More(Expr):
+    """The terms of a long sum for steps first..last, not written out: only their total."""
+    first: int
+    last: int
+
+    @property
+    def label(self) -> str:
+        return f"[{self.last - self.first + 1} more terms, t = {self.first}..{self.last}]"
+
+
 ONE = Const(Fraction(1))
 
 
@@ -198,7 +209,7 @@ MAX_TERMS = 6   # a longer sum prints its first and last two terms around "..."
 
 
 def _prec(e: Expr, numeric: bool) -> int:
-    if isinstance(e, Index) and numeric or isinstance(e, (Sym, Const)):
+    if isinstance(e, Index) and numeric or isinstance(e, (Sym, Const, More)):
         v = e.value
         if isinstance(v, mx.Mat):
             return 9
@@ -226,6 +237,8 @@ def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = Fals
             return num.fmt(e.value, digits)
         if isinstance(e, Sym):
             return e.name
+        if isinstance(e, More):
+            return num.fmt(e.value, digits) if numeric else e.label
         if isinstance(e, Sum):
             parts = [wrap(t, 1, first=lead and i == 0) for i, t in enumerate(e.terms)]
             if len(parts) > MAX_TERMS and not all_terms:
@@ -349,7 +362,7 @@ def revalue(e: Expr, env: dict) -> Expr:
     above it computed again."""
     if isinstance(e, Sym):
         return Sym(env.get(e.name, e.value), e.name)
-    if isinstance(e, Const):
+    if isinstance(e, (Const, More)):
         return e
     if isinstance(e, Sum):
         return add(*(revalue(t, env) for t in e.terms), bracket=e.bracket)

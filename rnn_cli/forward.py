@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .expr import Expr, add, call, const, div, had, mul, neg, power, sub, sym, trans
+from .errors import TooLarge
+from .expr import Expr, More, add, call, const, div, had, mul, neg, power, sub, sym, trans
 from .problem import Problem
 
 
@@ -27,14 +28,62 @@ class Forward:
     problem: Problem
     steps: tuple[Step, ...]
     syms: dict                      # every quantity's name -> its Sym (its value inside)
+    numeric: object = None          # fast.Numeric: a large problem's values in float64
+    all_steps: bool = False         # with numeric: every step written out, not just the edges
 
     def value(self, name: str):
         return self.syms[name].value
 
 
-def forward(problem: Problem) -> Forward:
-    """Run the network of spec section 1 over the problem's inputs, keeping every formula."""
-    p, s = problem, {}
+EDGE = 2   # steps written out at each end of a long sequence
+
+
+class Lookup(dict):
+    """Names -> Syms, where a step not written out reads its value from the float64 arrays."""
+
+    def __init__(self, problem: Problem, n):
+        super().__init__()
+        self.p, self.n = problem, n
+
+    def __missing__(self, name: str) -> Expr:
+        from .fast import value
+        base, _, t = name.rpartition("_")
+        arrays = {"x": self.n.x, "a": self.n.a, "o": self.n.o, "y_hat": self.n.y_hat,
+                  "y": self.n.y, "h": self.n.h[1:], "L": self.n.L_t}
+        if not t.isdigit() or base not in arrays or not 1 <= int(t) <= self.p.T:
+            raise KeyError(name)
+        self[name] = sym(name, value(arrays[base][int(t) - 1], self.p.is_vector and
+                                     base != "L"))
+        return self[name]
+
+
+def shown(T: int, all_steps: bool) -> list[int]:
+    """The steps a long sequence writes out: the first and last EDGE, or all of them."""
+    if all_steps or T <= 2 * EDGE + 1:
+        return list(range(1, T + 1))
+    return [*range(1, EDGE + 1), *range(T - EDGE + 1, T + 1)]
+
+
+def forward(problem: Problem, brief: bool = False, all_steps: bool = False) -> Forward:
+    """Run the network of spec section 1 over the problem's inputs, keeping every formula.
+
+    `brief`: a problem too large for exact or 50-digit arithmetic at every step (fast.wanted)
+    is evaluated in float64, and only the steps a table shows (all with `all_steps`) are
+    written out as formulas; the others are values in `Forward.numeric`.
+    """
+    from . import fast
+    from .shapes import MAX_WORK
+    p = problem
+    numeric = None
+    if brief and fast.wanted(p, MAX_WORK):
+        numeric = fast.run(p)
+    elif fast.work(p) > MAX_WORK:
+        raise TooLarge(f"T x (H^2 + H D + K H) = {fast.work(p):,} multiplications per pass "
+                       f"is more than the {MAX_WORK:,} that exact or 50-digit arithmetic "
+                       "finishes in seconds (forward and grad evaluate a problem this large "
+                       "in float64; check and explain do not); use fewer steps or units",
+                       where=f"{p.source}: data.x" if p.source else "--x")
+    s = Lookup(p, numeric) if numeric is not None else {}
     for name, v in p.params.items():
         s[name] = sym(name, v)
     steps = []
@@ -45,7 +94,7 @@ def forward(problem: Problem) -> Forward:
         for other in same:
             s[other] = sym(other, expr.value)
 
-    for t in range(1, p.T + 1):
+    for t in shown(p.T, all_steps) if numeric is not None else range(1, p.T + 1):
         s[f"x_{t}"] = sym(f"x_{t}", p.x[t - 1])
         # a_t = w_h h_{t-1} + w_x x_t + b_h; a zero bias that was never written is left out
         a = add(mul(s["w_h"], s[f"h_{t - 1}"]), mul(s["w_x"], s[f"x_{t}"]),
@@ -66,12 +115,22 @@ def forward(problem: Problem) -> Forward:
             yh, y = s[f"y_hat_{t}"], s[f"y_{t}"]
             define(f"L_{t}", vector_loss(p.loss, p.output, yh, y) if p.is_vector
                    else loss_formula(p.loss, yh, y), t, "loss")
-    losses = [s[f"L_{t}"] for t in p.targets]
+    if numeric is None:
+        losses = [s[f"L_{t}"] for t in p.targets]
+    else:   # the losses of the steps not written out as one term
+        written = set(shown(p.T, all_steps))
+        first = [t for t in p.targets if t in written and t <= p.T // 2]
+        rest = [t for t in p.targets if t not in written]
+        losses = [s[f"L_{t}"] for t in first]
+        if rest:
+            losses.append(More(fast.value(numeric.L_t[[t - 1 for t in rest]].sum(), False),
+                               rest[0], rest[-1]))
+        losses += [s[f"L_{t}"] for t in p.targets if t in written and t > p.T // 2]
     total = add(*losses)
-    if p.reduction == "mean" and len(losses) > 1:
-        total = div(total, const(len(losses)))
+    if p.reduction == "mean" and len(p.targets) > 1:
+        total = div(total, const(len(p.targets)))
     define("L", total, None, "total")
-    return Forward(p, tuple(steps), s)
+    return Forward(p, tuple(steps), s, numeric, all_steps)
 
 
 def loss_formula(loss: str, y_hat: Expr, y: Expr) -> Expr:

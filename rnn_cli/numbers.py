@@ -261,15 +261,21 @@ def approx_text(x, digits: int = 6) -> str:
 
 
 SHORT_INTEGER = 40   # an exact integer longer than this is written to `digits` digits
+SHOWN_INLINE = 8     # a matrix side longer than this is written by its first and last two
 
 
 def fmt(x, digits: int = 6) -> str:
     """A value as a person writes it: exact when exact and short, else to `digits` digits.
 
-    A matrix is written by rows, [1 2; 3 4]; a column vector [1; 2].
+    A matrix is written by rows, [1 2; 3 4]; a column vector [1; 2]. Beyond SHOWN_INLINE
+    rows or columns only the first and last two are written, around a … (the JSON values
+    have every entry).
     """
     if hasattr(x, "rows"):
-        return "[" + "; ".join(" ".join(fmt(v, digits) for v in r) for r in x.rows) + "]"
+        cut = lambda seq, f: [f(v) for v in seq[:2]] + ["…"] + [f(v) for v in seq[-2:]] \
+            if len(seq) > SHOWN_INLINE else [f(v) for v in seq]
+        return "[" + "; ".join(cut(x.rows, lambda r: " ".join(cut(r, lambda v: fmt(v, digits)))
+                                   if r != "…" else r)) + "]"
     if is_exact(x):
         text = _short_exact(x, SHORT_INTEGER if x.denominator == 1 else 24)
         if text is not None and ("/" not in text or len(text) <= 12):

@@ -76,11 +76,6 @@ def fit(params: dict, raw: dict, x: list, y: list, output: str, loss: str, layou
             raise BadShape(f"expected {D} numbers (D = {D} from x[1]), found {v.shape[0]}",
                            where=f"{where}: data.x[{i + 1}]")
         xs.append(v)
-    work = len(xs) * (H * H + H * D + K * H)
-    if work > MAX_WORK:
-        raise InputError(f"T x (H^2 + H D + K H) = {work:,} multiplications per pass is more "
-                         f"than the {MAX_WORK:,} that finish in seconds; use fewer steps or "
-                         "units", where=f"{where}: data.x")
     ys = [_target(v, K, output, loss, f"{where}: data.y[{i + 1}]") for i, v in enumerate(y)]
     if output == "softmax" and K < 2:
         raise InputError("softmax needs K >= 2 outputs (w_y with K rows)",

@@ -4,6 +4,7 @@ import json
 
 from .. import numbers as num
 from ..expr import text
+from ..forward import EDGE
 from .rows import is_matrix
 
 
@@ -53,12 +54,24 @@ def step_json(step, all_terms: bool = False) -> dict:
     return out
 
 
+def _row(arr, vector: bool):
+    """Step t's value from a float64 array row: a list for a vector, else a number."""
+    return [float(v) for v in arr] if vector else float(arr[0])
+
+
 def forward_json(fwd, all_steps: bool = False) -> dict:
-    p, v = fwd.problem, fwd.syms
+    p, v, num_ = fwd.problem, fwd.syms, fwd.numeric
     steps = []
+    n = lambda x: _nested(x, _number)
     for t in range(1, p.T + 1):
         has = t in p.y
-        n = lambda x: _nested(x, _number)
+        if num_ is not None:   # a large problem: every value from its float64 arrays
+            r = lambda a: _row(a[t - 1], p.is_vector)
+            steps.append({"t": t, "x": n(p.x[t - 1]), "a": r(num_.a), "h": r(num_.h[1:]),
+                          "o": r(num_.o), "y_hat": r(num_.y_hat),
+                          "y": n(p.y[t]) if has else None,
+                          "loss": float(num_.L_t[t - 1]) if has else None})
+            continue
         steps.append({"t": t, "x": n(p.x[t - 1]), "a": n(v[f"a_{t}"].value),
                       "h": n(v[f"h_{t}"].value), "o": n(v[f"o_{t}"].value),
                       "y_hat": n(v[f"y_hat_{t}"].value),
@@ -69,7 +82,17 @@ def forward_json(fwd, all_steps: bool = False) -> dict:
             "output": p.output, "loss_function": p.loss, "reduction": p.reduction,
             "steps": steps, "loss": _number(loss),
             **({"loss_exact": num.exact_text(loss)} if num.is_exact(loss) else {}),
-            "derivation": [step_json(s, all_steps) for s in fwd.steps]}
+            "derivation": [step_json(s, all_steps) for s in fwd.steps],
+            **_float64(fwd)}
+
+
+def _float64(fwd) -> dict:
+    """For a large problem: which steps the derivation leaves out, and that its numbers are
+    float64."""
+    if fwd.numeric is None or fwd.all_steps or fwd.problem.T <= 2 * EDGE + 1:
+        return {"arithmetic": "float64"} if fwd.numeric is not None else {}
+    return {"arithmetic": "float64", "left_out": {"first": EDGE + 1,
+                                                  "last": fwd.problem.T - EDGE}}
 
 
 def grad_json(d, all_steps: bool = False) -> dict:
@@ -79,6 +102,12 @@ def grad_json(d, all_steps: bool = False) -> dict:
                          for g in d.gradients}}
     if d.shared:
         out["recursion"] = [step_json(s, all_steps) for s in d.shared]
+    fwd = d.forward
+    out.update(_float64(fwd))
+    if fwd.numeric is not None:   # every step's dL/dh_t and dL/da_t, written out or not
+        vec = fwd.problem.is_vector
+        out["adjoints"] = {"h": [_row(r, vec) for r in fwd.numeric.dh[1:]],
+                           "a": [_row(r, vec) for r in fwd.numeric.da]}
     return out
 
 

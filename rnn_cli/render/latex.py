@@ -6,7 +6,7 @@ The printer walks the same formula trees as expr.text, in LaTeX's own words.
 import re
 
 from .. import numbers as num
-from ..expr import (Call, Const, Diag, Diff, Had, Index, Neg, Power, Prod, Quot, Sum, Sym,
+from ..expr import (Call, Const, Diag, Diff, Had, Index, More, Neg, Power, Prod, Quot, Sum, Sym,
                     Trans, _prec)
 from .rows import View, visible
 
@@ -55,6 +55,9 @@ def latex(e, numeric: bool = False, digits: int = 6, rename=lambda n: n) -> str:
             return number(e.value, digits)
         if isinstance(e, Sym):
             return name(rename(e.name))
+        if isinstance(e, More):
+            return number(e.value, digits) if numeric else \
+                rf"\sum_{{t={e.first}}}^{{{e.last}}} \cdots"
         if isinstance(e, Sum):
             body = " + ".join(wrap(t, 1, lead and i == 0) for i, t in enumerate(e.terms))
             return rf"\left[{body}\right]" if e.bracket else body

@@ -5,9 +5,7 @@ from dataclasses import dataclass
 
 from .. import numbers as num
 from ..expr import Sym, text
-from ..forward import Step
-
-EDGE = 2   # steps shown at each end of a long sequence
+from ..forward import EDGE, Step
 
 
 NOTATIONS = {
@@ -63,11 +61,13 @@ MAX_SHOWN = 8      # a vector or matrix side longer than this is shown by its co
 def matrix_text(m, digits: int) -> str:
     """A matrix on several lines, its columns aligned, between brackets: ⎡1 2⎤ / ⎣3 4⎦.
     Beyond MAX_SHOWN rows or columns the middle is left out (--format json has it all)."""
+    big = max(m.shape) > MAX_SHOWN
+    digits = min(digits, 4) if big else digits   # a matrix of corners, narrow enough to read
     rows = [[num.fmt(v, digits) for v in r] for r in m.rows]
     if len(rows) > MAX_SHOWN:
         rows = rows[:3] + [["⋮"] * len(rows[0])] + rows[-3:]
     if len(rows[0]) > MAX_SHOWN:
-        rows = [r[:3] + ["…"] + r[-3:] for r in rows]
+        rows = [r[:2] + ["…"] + r[-2:] for r in rows]
     widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
     lines = [" ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows]
     if len(lines) == 1:
@@ -107,19 +107,23 @@ def row(step: Step, view: View) -> Row:
 
 
 def visible(steps, T: int, all_steps: bool):
-    """The steps to show, with a Gap where the middle of a long sequence is left out."""
+    """The steps to show, with a Gap where the middle of a long sequence is left out (whether
+    its steps are in `steps` or were never written out, as in a large problem)."""
     if all_steps or T <= 2 * EDGE + 1:
         yield from steps
         return
     hidden: set[int] = set()
+    side = None          # the end of the sequence the last step shown was at
     for step in steps:
         t = step.t
         if t is not None and EDGE < t <= T - EDGE:
             hidden.add(t)
             continue
-        if hidden:
-            yield Gap(min(hidden), max(hidden))
+        here = None if t is None else t > EDGE
+        if hidden or here is not None and side is not None and here != side:
+            yield Gap(min(hidden), max(hidden)) if hidden else Gap(EDGE + 1, T - EDGE)
             hidden = set()
+        side = here if here is not None else side
         yield step
     if hidden:
         yield Gap(min(hidden), max(hidden))
