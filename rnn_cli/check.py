@@ -61,6 +61,21 @@ class Graph:
     target: str
     given: dict = field(default_factory=dict)   # parameters and data: name -> value
     index: tuple = ()                           # an answer about one entry of the target
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # mistakes' replays
+
+    def _reads(self, e) -> set:
+        """names(e), kept for each formula (the memo holds e, so its id stays its own)."""
+        got = self.memo.get(("reads", id(e)))
+        if got is None or got[0] is not e:
+            got = self.memo[("reads", id(e))] = (e, names(e))
+        return got[1]
+
+    def reads(self, names_) -> bool:
+        """Whether any of these names is a step or an input of this derivation."""
+        if "names" not in self.memo:
+            self.memo["names"] = set(self.given) | {n for s in self.steps
+                                                    for n in (s.name, *s.same)}
+        return not self.memo["names"].isdisjoint(names_)
 
     def evaluate(self, overrides: dict, swap: dict | None = None):
         """The target's value with some steps' values replaced (`overrides`: name -> value)
@@ -77,7 +92,7 @@ class Graph:
                 continue
             e = (swap or {}).get(step.name, formula_of(step))
             env[step.name] = revalue(e, env).value
-            deps[step.name] = set().union(*(deps.get(n, set()) for n in names(e)))
+            deps[step.name] = set().union(*(deps.get(n, set()) for n in self._reads(e)))
             for n in step.same:
                 env[n], deps[n] = env[step.name], deps[step.name]
         value = env[self.target]
@@ -120,10 +135,25 @@ def graphs(fwd: Forward, name) -> list[Graph]:
 
 # -- checking one problem ---------------------------------------------------------------------
 
-def check_problem(problem, answers: dict, file: str) -> tuple[list[Result], list[str]]:
-    """Every answer of one problem's key, judged. Bad answers become error lines."""
+def fingerprint(p) -> tuple:
+    """What the derivations of a problem depend on: equal for the same exercise in two keys."""
+    key = lambda v: v.rows if hasattr(v, "rows") else v
+    return (p.activation, p.output, p.loss, p.reduction, p.T, p.given,
+            tuple((k, key(v)) for k, v in sorted(p.params.items())), tuple(map(key, p.x)),
+            tuple((t, key(v)) for t, v in sorted(p.y.items())))
+
+
+def check_problem(problem, answers: dict, file: str,
+                  memo: dict | None = None) -> tuple[list[Result], list[str]]:
+    """Every answer of one problem's key, judged. Bad answers become error lines.
+
+    `memo` keeps the derivations of each exercise across calls: a class's keys to one problem
+    derive it once, and replay each mistake once (mistakes.py keeps those in the Graph)."""
     from .mistakes import diagnose
-    fwd = forward(problem)
+    shared = (memo if memo is not None else {}).setdefault(fingerprint(problem), {})
+    if "fwd" not in shared:
+        shared["fwd"] = forward(problem)
+    fwd = shared["fwd"]
     where = problem.source
     parsed, errors = [], []
     tolerance = problem.tolerance
@@ -136,8 +166,10 @@ def check_problem(problem, answers: dict, file: str) -> tuple[list[Result], list
     # first pass: right or not, against the right value
     expected, ok, gs = {}, {}, {}
     for name, ans in list(parsed):
-        gs[str(name)] = graphs(fwd, name)
-        expected[str(name)] = gs[str(name)][0].evaluate({})[0]
+        if str(name) not in shared:
+            g = graphs(fwd, name)
+            shared[str(name)] = (g, g[0].evaluate({})[0])
+        gs[str(name)], expected[str(name)] = shared[str(name)]
         mismatch = _shape_mismatch(ans, expected[str(name)])
         if mismatch:
             errors.append(str(InputError(mismatch, where=f"{where}: answers.{ans.name}")))
@@ -206,7 +238,7 @@ def _carried(gs: list[Graph], ans: Answer, stated: dict):
 
 def check_files(paths) -> Report:
     """Check the answer keys in the files; bad input is reported per file, never fatal."""
-    results, errors = [], []
+    results, errors, memo = [], [], {}
     for path in paths:
         source = str(path)
         try:
@@ -231,7 +263,7 @@ def check_files(paths) -> Report:
                 if not isinstance(problem.answers, dict) or not problem.answers:
                     raise InputError("expected a table of answers such as h_1 = 2",
                                      where=f"{where}: answers")
-                rs, es = check_problem(problem, problem.answers, source)
+                rs, es = check_problem(problem, problem.answers, source, memo)
             except InputError as e:
                 errors.append(str(e))
                 continue

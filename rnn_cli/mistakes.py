@@ -267,28 +267,42 @@ def diagnose(graphs, answer, expected, problem, stated: dict, right: set) -> lis
     return unique
 
 
-def _reproduce(graph, answer, problem, stated):
+def _replays(graph, problem, overrides: dict, single: bool = True) -> list:
+    """(rank, value, env, say) of the derivation replayed with each candidate mistake, the
+    key's `overrides` in place; value None where the mistake does not fit. Kept in the graph:
+    every key to the same exercise with the same overrides reuses them."""
+    memo_key = ("replays", single, tuple(sorted((k, repr(v)) for k, v in overrides.items())))
+    if memo_key in graph.memo:
+        return graph.memo[memo_key]
     _, env, _ = graph.evaluate({})
-    found = []
     # each candidate re-evaluates the whole derivation: on a long one only the systematic
     # mistakes (a handful) are tried, so that checking a key stays a matter of seconds
-    single = _single_site(graph, env) if len(graph.steps) <= MAX_GRAPH else ()
-    candidates = itertools.chain(single, _systematic(graph, problem, env))
-    for rank, swap, say in candidates:
+    sites = _single_site(graph, env) if single and len(graph.steps) <= MAX_GRAPH else ()
+    out = []
+    for rank, swap, say in itertools.chain(sites, _systematic(graph, problem, env)):
         if not swap:
             continue
-        for overrides in ({}, stated):
-            try:
-                value, venv, _ = graph.evaluate(overrides, swap)
-            except (ArithmeticError, TypeError, KeyError, ValueError, IndexError):
-                continue  # the mistake does not fit this problem (shapes, log of 0, ...)
-            if answer.matches(value):
-                sentence = say(venv)
-                if overrides:
-                    sentence += " (with the key's earlier answers)"
-                found.append((rank, sentence))
-                break
-    return found
+        try:
+            value, venv, _ = graph.evaluate(overrides, swap)
+        except (ArithmeticError, TypeError, KeyError, ValueError, IndexError):
+            value, venv = None, None  # the mistake does not fit this problem (shapes, log 0)
+        out.append((rank, value, venv, say))
+    graph.memo[memo_key] = out
+    return out
+
+
+def _reproduce(graph, answer, problem, stated):
+    found = [(rank, say(venv)) for rank, value, venv, say in _replays(graph, problem, {})
+             if value is not None and answer.matches(value)]
+    # else a systematic mistake on top of the key's own earlier answers, where this derivation
+    # reads them (each key has its own: a replay of every single slip per key is too slow for
+    # a class's worth of keys)
+    stated = {k: v for k, v in stated.items() if graph.reads([k])}
+    if found or not stated:
+        return found
+    return [(rank, say(venv) + " (with the key's earlier answers)")
+            for rank, value, venv, say in _replays(graph, problem, stated, single=False)
+            if value is not None and answer.matches(value)]
 
 
 def _numeric(answer, expected):
