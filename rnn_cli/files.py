@@ -310,7 +310,12 @@ def load(path: str | None, name: str | None, flags: dict | None = None) -> Probl
 def _flag_name(key: str) -> str:
     """The flag a problem-table key came from: 'params.h_0' -> '--h0', 'data.x' -> '--x'."""
     last = key.rpartition(".")[2]
-    return "--h0" if last == "h_0" else "--" + last.replace("_", "-")
+    from .names import PARAMS
+    if last in ("h_0", "c_0"):
+        return f"--{last[0]}0"
+    if key.startswith("params.") and last not in PARAMS:
+        return f"--param {last}"          # a gate's parameter
+    return "--" + last.replace("_", "-")
 
 
 def write_atomic(path: str | Path, text: str, protect=()) -> None:
