@@ -108,7 +108,8 @@ def _sources(cell: str) -> dict[str, tuple[str, str | None]]:
     out = {"w_y": ("o", "y"), "b_y": ("o", None)}
     gates = "ifgo" if cell == "lstm" else "rz"
     for k in gates:
-        out.update({f"w_x{k}": (f"a{k}", "x"), f"w_h{k}": (f"a{k}", "h"), f"b_{k}": (f"a{k}", None)})
+        out.update({f"w_x{k}": (f"a{k}", "x"), f"w_h{k}": (f"a{k}", "h"),
+                    f"b_{k}": (f"a{k}", None)})
     if cell == "gru":
         out.update({"w_xn": ("an", "x"), "b_xn": ("an", None), "w_hn": ("hn", "h"),
                     "b_hn": ("hn", None)})

@@ -273,6 +273,9 @@ def _reproduce(graph, answer, problem, stated):
     # each candidate re-evaluates the whole derivation: on a long one only the systematic
     # mistakes (a handful) are tried, so that checking a key stays a matter of seconds
     single = _single_site(graph, env) if len(graph.steps) <= MAX_GRAPH else ()
+    if problem.cell != "rnn":   # gated cells: their own mistakes, and the loss's
+        from .gated_mistakes import candidates as gated
+        single = gated(graph, problem, env)
     candidates = itertools.chain(single, _systematic(graph, problem, env))
     for rank, swap, say in candidates:
         if not swap:
