@@ -299,8 +299,10 @@ def explain(problem,
     """
     from .explain import TOPICS, run
     if problem.cell != "rnn" and not list_ and topic is not None:
-        raise InputError(f"explain works on plain RNN problems for now; this one has an "
-                         f"{problem.cell} cell (forward, grad and check solve it)", where="--cell")
+        from .gated import A_CELL
+        raise InputError(f"explain works on plain RNN problems for now; this one has "
+                         f"{A_CELL[problem.cell]} cell (forward, grad and check solve it)",
+                         where=f"explain {topic}")
     if list_ or topic is None:
         if fmt is Format.json:
             from .render.jsonout import dumps

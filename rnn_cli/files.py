@@ -300,7 +300,8 @@ def load(path: str | None, name: str | None, flags: dict | None = None) -> Probl
     else:
         found, source = tables(read_toml(path), str(path)), str(path)
     name, table = pick(found, name, source)
-    where = f"{source}: [{name}]" if path is None or len(found) > 1 else source
+    where = f"{source}: [{name}]" if path is None and source != "flags" or len(found) > 1 \
+        else source
     if flags:
         table = overlay(table, flags, where)
         given = ", ".join(_flag_name(k) for k in flags)

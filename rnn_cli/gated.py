@@ -28,6 +28,7 @@ from .problem import Problem
 LSTM_GATES = (("i", "i", "sigmoid"), ("f", "f", "sigmoid"), ("g", "g", "tanh"),
               ("o", "og", "sigmoid"))        # (parameter suffix, gate name, function)
 GRU_GATES = (("r", "r", "sigmoid"), ("z", "z", "sigmoid"))
+A_CELL = {"lstm": "an LSTM", "gru": "a GRU"}
 
 
 def _hp(vector: bool):
@@ -135,11 +136,11 @@ def grad_gated(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | No
     """
     p = fwd.problem
     if style == "paths":
-        raise InputError(f"the paths style is written for the plain RNN; {p.cell} cells use "
-                         "the delta style (the default for them)", where="--style")
+        raise InputError(f"the paths style is written for the plain RNN; {A_CELL[p.cell]} "
+                         "cell uses the delta style (the default for it)", where="--style")
     if of.base != "L":
-        raise InputError(f"for an {p.cell} cell, --of takes L or L_t (the loss); found {of}",
-                         where="--of")
+        raise InputError(f"for {A_CELL[p.cell]} cell, --of takes L or L_t (the loss); found "
+                         f"{of}", where="--of")
     loc = _Local(fwd)
     s, vector, cell = loc.s, loc.vector, p.cell
     hp, one = _hp(vector), const(1)

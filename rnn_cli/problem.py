@@ -133,6 +133,9 @@ class Problem:
             if name.of.is_param:
                 raise InputError(f"{text}: a parameter has no derivative; differentiate L or "
                                  "a per-step quantity", where=where)
+            if self.cell != "rnn" and name.of.base != "L":
+                raise InputError(f"{text}: for gated cells rnn-solve differentiates the loss, "
+                                 f"L or L_t (such as dL/d{name.wrt})", where=where)
         self.check_quantity(name.wrt, where)
         return name
 
@@ -254,8 +257,9 @@ def _cell_params(table: dict, where: str, cell: str):
     weights = [p for p in names if p.startswith("w_")]
     missing = [p for p in weights if p not in values]
     if missing:
+        states = "h_0 and c_0" if cell == "lstm" else "h_0"
         raise InputError(f"missing {', '.join(missing)} (a {cell} cell needs every weight: "
-                         f"{', '.join(weights)}; biases, h_0 and c_0 default to 0)",
+                         f"{', '.join(weights)}; biases and {states} default to 0)",
                          where=f"{where}: params")
     given = frozenset(values)
     for p in names:
