@@ -135,12 +135,12 @@ def grad_gated(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | No
     'delta'
     """
     p = fwd.problem
-    if style == "paths":
-        raise InputError(f"the paths style is written for the plain RNN; {A_CELL[p.cell]} "
-                         "cell uses the delta style (the default for it)", where="--style")
     if of.base != "L":
         raise InputError(f"for {A_CELL[p.cell]} cell, --of takes L or L_t (the loss); found "
                          f"{of}", where="--of")
+    if style == "paths":
+        from .gated_paths import grad_paths
+        return grad_paths(fwd, of, wrts)
     loc = _Local(fwd)
     s, vector, cell = loc.s, loc.vector, p.cell
     hp, one = _hp(vector), const(1)

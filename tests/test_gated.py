@@ -42,11 +42,12 @@ def close(ours, theirs) -> bool:
 
 
 @st.composite
-def gated_problems(draw, cell=None):
+def gated_problems(draw, cell=None, scalar=False):
     cell = cell or draw(st.sampled_from(["lstm", "gru"]))
-    H, D, K = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    H, D, K = (1, 1, 1) if scalar else \
+        (draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2)))
     T = draw(st.integers(1, 5))
-    scalar = (H, D, K) == (1, 1, 1) and draw(st.booleans())   # written as plain numbers
+    scalar = (H, D, K) == (1, 1, 1) and (scalar or draw(st.booleans()))   # plain numbers
     output = draw(st.sampled_from(["identity", "sigmoid"] + (["softmax"] if K >= 2 else [])))
     loss = draw(st.sampled_from({"identity": ["squared", "half_squared"],
                                  "sigmoid": ["squared", "cross_entropy"],
@@ -105,14 +106,14 @@ def _compare(d):
         assert close(g.value, theirs), g.wrt
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(gated_problems("lstm"))
 def test_lstm_matches_pytorch(d):
     _compare(d)
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(gated_problems("gru"))
 def test_gru_matches_pytorch(d):
@@ -134,6 +135,35 @@ def test_one_entry_and_one_loss(d, data):
     g = grad_gated(forward_gated(p), Quantity("L", t), [wrt]).gradients[0]
     expected = grads[name][i - 1, j - 1] if p.is_vector else grads[name]
     assert abs(float(g.value) - float(expected)) <= RTOL * max(1.0, abs(float(expected)))
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(gated_problems(scalar=True))
+def test_paths_style_agrees_with_delta_and_pytorch(d):
+    """The paths style (every path, cell-state and hidden-state paths apart) gives the delta
+    recursion's values to 40 digits, and PyTorch's."""
+    grads, _ = run(d)
+    assume(all(torch.isfinite(g).all() for g in grads.values()))
+    p = problem_of(d)
+    f = forward_gated(p)
+    wrts = [Quantity(n) for n in p.param_names]
+    paths = grad_gated(f, Quantity("L"), wrts, "paths").gradients
+    delta = grad_gated(f, Quantity("L"), wrts, "delta").gradients
+    for a, b in zip(paths, delta, strict=True):
+        assert abs(float(a.value - b.value)) <= 1e-40 * max(1, abs(float(b.value))), a.wrt
+        assert close(a.value, grads[a.wrt]), a.wrt
+    t = p.targets[-1]
+    one = grad_gated(f, Quantity("L", t), wrts[:3], "paths").gradients
+    assert all(abs(float(a.value - b.value)) < 1e-40 for a, b in
+               zip(one, grad_gated(f, Quantity("L", t), wrts[:3], "delta").gradients))
+
+
+def test_paths_style_shows_the_cell_state_path_apart():
+    out = invoke("grad", "-p", "lstm_1unit", "--wrt", "c_0", "--style", "paths")
+    assert "dh_2/dc_0 (cell-state paths)" in out and "dh_2/dc_0 (hidden-state paths)" in out
+    assert "dh_2/dc_2 * dc_2/dc_1 * dc_1/dc_0" in out     # the forget gates' product
+    assert "dL/dc_0 = 0.141571" in out                     # PyTorch's, in examples.toml
 
 
 # -- the problem model: names and files --------------------------------------------------------
@@ -231,7 +261,7 @@ def test_bad_flags_are_one_line():
     assert r.exit_code == 2 and "--param" in r.stderr and "Traceback" not in r.stderr
     r = runner.invoke(app, ["grad", "-p", "lstm_1unit", "--wrt", "w_h"])
     assert r.exit_code == 2 and "og_1" in r.stderr      # lists the names the problem has
-    r = runner.invoke(app, ["grad", "-p", "lstm_1unit", "--wrt", "all", "--style", "paths"])
+    r = runner.invoke(app, ["grad", "-p", "gru_2unit", "--wrt", "all", "--style", "paths"])
     assert r.exit_code == 2 and "delta" in r.stderr
 
 
