@@ -18,7 +18,6 @@ The output layer, the losses and their derivatives are the plain RNN's (forward.
 from fractions import Fraction
 
 from .bptt import ONE, ZERO, Derivation, Gradient, _Local
-from .errors import InputError
 from .expr import Expr, add, call, const, div, had, index, mul, power, sub, sym, trans
 from .forward import Forward, Step, loss_formula, vector_loss
 from .matrix import unit
@@ -135,9 +134,6 @@ def grad_gated(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | No
     'delta'
     """
     p = fwd.problem
-    if of.base != "L":
-        raise InputError(f"for {A_CELL[p.cell]} cell, --of takes L or L_t (the loss); found "
-                         f"{of}", where="--of")
     if style == "paths":
         from .gated_paths import grad_paths
         return grad_paths(fwd, of, wrts)
@@ -162,14 +158,25 @@ def grad_gated(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | No
     def dtanh(v: Expr) -> Expr:          # tanh' = 1 - tanh^2
         return sub(one, power(v, 2))
 
-    if of.t is None:
+    if of.base == "L" and of.t is None:
         heads, top, weight = set(p.targets), p.T, loc.weight
     else:
-        heads, top, weight = {of.t}, of.t, None
+        heads, top, weight = ({of.t} if of.base == "L" else set()), of.t, None
+    # the seed d(of)/d(of): 1, or for one entry of a vector the unit vector e_i
+    start = f"{of.base}_{of.t}" if of.base != "L" else None
+    seed = const(unit(p.size(of.base)[0], of.index[0])) if of.index else ONE
+
+    def node(name: str, t: int, parts) -> Expr | None:
+        """dQ/d(name): the seed, or the sum of what reaches it from the quantities that read
+        it (parts: (their name, how the gradient passes back)); None where nothing does."""
+        if name == start:
+            return row(name, seed, t)
+        es = [back(adj[src]) for src, back in parts if src in adj]
+        return row(name, add(*es), t) if es else None
+
     for t in range(top, 0, -1):
         if progress:
             progress(top - t + 1, top)
-        into_h = []
         if t in heads:        # the loss at t reaches h_t through the output layer
             if weight:
                 row(f"L_{t}", div(ONE, const(weight.value.denominator)), t)
@@ -177,42 +184,47 @@ def grad_gated(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | No
             if loc.dout(t) is not None:
                 g = row(f"o_{t}", loc.into_o(g, t), t)
             adj[f"o_{t}"] = g
-            into_h.append(loc.back(s["w_y"], g))
-        if t < top:           # and step t+1 reads h_t in each of its gates
-            if cell == "gru":
-                into_h.append(hp(adj[f"h_{t + 1}"], s[f"z_{t + 1}"]))
-            for q, w in _into_prev_h(cell):
-                into_h.append(loc.back(s[w], adj[f"{q}_{t + 1}"]))
-        dh = row(f"h_{t}", add(*into_h) if into_h else zero("h"), t)
+        elif t == top and of.base in ("y_hat", "o"):
+            g = row(f"y_hat_{t}", seed, t) if of.base == "y_hat" else None
+            if of.base == "o" or loc.dout(t) is not None:
+                g = row(f"o_{t}", loc.into_o(g, t) if g else seed, t)
+            adj[f"o_{t}"] = g
+        # h_t: read by the output layer, and by every gate of step t+1
+        into_h = [(f"o_{t}", lambda g: loc.back(s["w_y"], g))]
+        if t < top:
+            if cell == "gru":   # h_{t+1} keeps z_{t+1} of h_t
+                into_h.append((f"h_{t + 1}", lambda g: hp(g, s[f"z_{t + 1}"])))
+            into_h += [(f"{q}_{t + 1}", lambda g, w=w: loc.back(s[w], g))
+                       for q, w in _into_prev_h(cell)]
+        node(f"h_{t}", t, into_h)
         if cell == "lstm":
             tc = call("tanh", s[f"c_{t}"])
-            dog = row(f"og_{t}", hp(dh, tc), t)
+            node(f"og_{t}", t, [(f"h_{t}", lambda g: hp(g, tc))])
             # c_t reaches L through h_t (past the output gate) and through c_{t+1} (past f_{t+1})
-            into_c = [hp(dh, s[f"og_{t}"], dtanh(tc))]
-            if t < top:
-                into_c.append(hp(adj[f"c_{t + 1}"], s[f"f_{t + 1}"]))
-            dc = row(f"c_{t}", add(*into_c), t)
-            di = row(f"i_{t}", hp(dc, s[f"g_{t}"]), t)
-            df = row(f"f_{t}", hp(dc, s[f"c_{t - 1}"]), t)
-            dg = row(f"g_{t}", hp(dc, s[f"i_{t}"]), t)
-            row(f"ai_{t}", hp(di, dsigmoid(s[f"i_{t}"])), t)
-            row(f"af_{t}", hp(df, dsigmoid(s[f"f_{t}"])), t)
-            row(f"ag_{t}", hp(dg, dtanh(s[f"g_{t}"])), t)
-            row(f"ao_{t}", hp(dog, dsigmoid(s[f"og_{t}"])), t)
+            node(f"c_{t}", t, [(f"h_{t}", lambda g: hp(g, s[f"og_{t}"], dtanh(tc))),
+                               (f"c_{t + 1}", lambda g: hp(g, s[f"f_{t + 1}"]))])
+            node(f"i_{t}", t, [(f"c_{t}", lambda g: hp(g, s[f"g_{t}"]))])
+            node(f"f_{t}", t, [(f"c_{t}", lambda g: hp(g, s[f"c_{t - 1}"]))])
+            node(f"g_{t}", t, [(f"c_{t}", lambda g: hp(g, s[f"i_{t}"]))])
+            node(f"ai_{t}", t, [(f"i_{t}", lambda g: hp(g, dsigmoid(s[f"i_{t}"])))])
+            node(f"af_{t}", t, [(f"f_{t}", lambda g: hp(g, dsigmoid(s[f"f_{t}"])))])
+            node(f"ag_{t}", t, [(f"g_{t}", lambda g: hp(g, dtanh(s[f"g_{t}"])))])
+            node(f"ao_{t}", t, [(f"og_{t}", lambda g: hp(g, dsigmoid(s[f"og_{t}"])))])
         else:
-            dn = row(f"n_{t}", hp(dh, sub(one, s[f"z_{t}"])), t)
-            dz = row(f"z_{t}", hp(dh, sub(s[f"h_{t - 1}"], s[f"n_{t}"])), t)
-            dan = row(f"an_{t}", hp(dn, dtanh(s[f"n_{t}"])), t)
-            dr = row(f"r_{t}", hp(dan, s[f"hn_{t}"]), t)
-            row(f"hn_{t}", hp(dan, s[f"r_{t}"]), t)
-            row(f"ar_{t}", hp(dr, dsigmoid(s[f"r_{t}"])), t)
-            row(f"az_{t}", hp(dz, dsigmoid(s[f"z_{t}"])), t)
+            node(f"n_{t}", t, [(f"h_{t}", lambda g: hp(g, sub(one, s[f"z_{t}"])))])
+            node(f"z_{t}", t, [(f"h_{t}", lambda g: hp(g, sub(s[f"h_{t - 1}"], s[f"n_{t}"])))])
+            node(f"an_{t}", t, [(f"n_{t}", lambda g: hp(g, dtanh(s[f"n_{t}"])))])
+            node(f"r_{t}", t, [(f"an_{t}", lambda g: hp(g, s[f"hn_{t}"]))])
+            node(f"hn_{t}", t, [(f"an_{t}", lambda g: hp(g, s[f"r_{t}"]))])
+            node(f"ar_{t}", t, [(f"r_{t}", lambda g: hp(g, dsigmoid(s[f"r_{t}"])))])
+            node(f"az_{t}", t, [(f"z_{t}", lambda g: hp(g, dsigmoid(s[f"z_{t}"])))])
     # the initial states: h_0 read by every gate of step 1, c_0 kept by f_1
-    into_h0 = [hp(adj["h_1"], s["z_1"])] if cell == "gru" else []
-    into_h0 += [loc.back(s[w], adj[f"{q}_1"]) for q, w in _into_prev_h(cell)]
-    row("h_0", add(*into_h0), 0)
-    if cell == "lstm":
-        row("c_0", hp(adj["c_1"], s["f_1"]), 0)
+    into_h0 = [("h_1", lambda g: hp(g, s["z_1"]))] if cell == "gru" else []
+    into_h0 += [(f"{q}_1", lambda g, w=w: loc.back(s[w], g)) for q, w in _into_prev_h(cell)]
+    if node("h_0", 0, into_h0) is None:
+        row("h_0", zero("h"), 0)
+    if cell == "lstm" and node("c_0", 0, [("c_1", lambda g: hp(g, s["f_1"]))]) is None:
+        row("c_0", zero("h"), 0)
     grads = [_gradient(p, s, adj, shared, Q, of, wrt, top, heads, weight) for wrt in wrts]
     return Derivation(fwd, Q, "delta", tuple(shared), tuple(grads))
 

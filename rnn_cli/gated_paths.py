@@ -32,6 +32,9 @@ def grad_paths(fwd: Forward, of: Quantity, wrts: list[Quantity]) -> Derivation:
         raise InputError(f"the paths style of a gated cell writes out paths that double with "
                          f"each step: at most T = {PATHS_LIMIT}; use --style delta",
                          where="--style")
+    if of.base != "L":
+        raise InputError(f"the paths style of a gated cell differentiates L or L_t; for "
+                         f"--of {of} use --style delta", where="--style")
     bad = [w for w in wrts if not w.is_param]
     if bad:
         raise InputError(f"the paths style of a gated cell differentiates by parameters; for "

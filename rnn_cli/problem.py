@@ -133,9 +133,6 @@ class Problem:
             if name.of.is_param:
                 raise InputError(f"{text}: a parameter has no derivative; differentiate L or "
                                  "a per-step quantity", where=where)
-            if self.cell != "rnn" and name.of.base != "L":
-                raise InputError(f"{text}: for gated cells rnn-solve differentiates the loss, "
-                                 f"L or L_t (such as dL/d{name.wrt})", where=where)
         self.check_quantity(name.wrt, where)
         return name
 

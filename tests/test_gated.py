@@ -166,6 +166,35 @@ def test_paths_style_shows_the_cell_state_path_apart():
     assert "dL/dc_0 = 0.141571" in out                     # PyTorch's, in examples.toml
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(gated_problems(), st.data())
+def test_other_quantities_differentiate_like_pytorch(d, data):
+    """--of h_t[i], c_t[i] or y_hat_t[i]: the recursion seeded there, against autograd."""
+    p = problem_of(d)
+    base = data.draw(st.sampled_from(["h", "y_hat"] + (["c"] if p.cell == "lstm" else [])))
+    t = data.draw(st.integers(1, p.T))
+    i = data.draw(st.integers(1, p.size(base)[0]))
+    grads, values = run(d, (f"{base}_{t}", i - 1))
+    assume(all(torch.isfinite(g).all() for g in grads.values() if g is not None))
+    of = Quantity(base, t, (i,) if p.is_vector else ())
+    states = [Quantity(b, k) for k in range(1, t) for b in ("h", "c") if f"{b}_{k}" in values]
+    wrts = [Quantity(n) for n in p.param_names] + states
+    for g in grad_gated(forward_gated(p), of, wrts).gradients:
+        theirs = grads[g.wrt] if g.wrt in grads else values[g.wrt].grad
+        if theirs is None:     # off every path to `of` (w_y for h_t, a later state, ...)
+            theirs = torch.zeros(len(flat(g.value)))
+        assert close(g.value, theirs), (str(of), g.wrt)
+
+
+def test_dc_by_dc_is_the_forget_gate_plus_the_path_through_h():
+    """dc_2/dc_1 over every path: f_2 (the cell-state path) and the path c_1 -> h_1 -> c_2."""
+    _, v = run(LSTM_1, ("c_2", 0))
+    g = grad_gated(forward_gated(problem_of(LSTM_1)), Quantity("c", 2), [Quantity("c", 1)])
+    assert abs(float(g.gradients[0].value) - v["c_1"].grad.item()) < 1e-12
+    _, plain = run(LSTM_1)
+    assert abs(v["c_1"].grad.item() - plain["f_2"].item()) > 1e-3
+
+
 # -- the problem model: names and files --------------------------------------------------------
 
 LSTM_1 = {"cell": "lstm", "loss": "half_squared",
@@ -320,3 +349,7 @@ def test_diagnoses_of_lstm_mistakes(tmp_path):
     results = _key(tmp_path, {"dL/db_f": tanh_slope})
     assert any("taken as tanh's" in s for s in results[0].diagnosis), results[0].diagnosis
     assert abs(grads["b_f"].item() - tanh_slope) > 1e-3   # the mistake changes the value
+    # dc_2/dc_1 taken as the forget gate f_2 alone: the path through h_1 left out
+    results = _key(tmp_path, {"dc_2/dc_1": v["f_2"].item()})
+    assert results[0].verdict == "wrong"
+    assert any("only the cell-state path" in s for s in results[0].diagnosis)

@@ -42,9 +42,10 @@ def _vec(params: dict, key: str, n: int):
     return torch.tensor([num(e) for e in v]) if isinstance(v, list) else torch.full((n,), num(v))
 
 
-def run(problem: dict):
+def run(problem: dict, of: tuple[str, int] | None = None):
     """(grads, values): grads maps each of our parameter names to dL/d(it) as a tensor in our
-    layout; values maps h_t, c_t, the gates and L to their tensors."""
+    layout; values maps h_t, c_t, the gates and L to their tensors. `of` = (name, i): the
+    gradients of entry i (0-based) of h_t, c_t or y_hat_t instead of L's."""
     cell_kind = problem["cell"]
     P = problem["params"]
     xs = [torch.tensor([num(e) for e in x]) if isinstance(x, list) else torch.tensor([num(x)])
@@ -106,8 +107,8 @@ def run(problem: dict):
             total = total + L
     if problem.get("reduction", "sum") == "mean":
         total = total / len(ys)
-    total.backward()
     values["L"] = total
+    (total if of is None else values[of[0]].reshape(-1)[of[1]]).backward()
     block = lambda t, k: t[k * H:(k + 1) * H]
     grads = {"w_y": w_y.grad, "b_y": b_y.grad, "h_0": h0.grad}
     if cell_kind == "lstm":
