@@ -17,6 +17,7 @@ from .expr import Sum, Sym, add, const, had, mul, names, power, sub, sym, transf
 _ADJOINT = re.compile(r"d(?P<of>.+)/d(?P<base>[a-z]+)_(?P<t>[0-9]+)")
 SIGMOID_GATES = {"ai": "i", "af": "f", "ao": "og", "ar": "r", "az": "z"}
 TANH_GATES = {"ag": "g", "an": "n"}
+MAX_SITES = 6     # a mistake at one step only is tried where it has at most this many steps
 
 
 def _adjoints(graph):
@@ -102,7 +103,7 @@ def _sites(rank: int, swap: dict, sentence: str):
     if not swap:
         return
     yield rank, swap, lambda v: sentence
-    if len(swap) > 1:
+    if 1 < len(swap) <= MAX_SITES:
         for name, e in swap.items():
             t = name.rpartition("_")[2]
             yield rank + 1, {name: e}, lambda v, t=t: f"{sentence}, at step {t}"

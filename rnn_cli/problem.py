@@ -19,6 +19,7 @@ KEYS = ("title", "cell", "activation", "output", "loss", "reduction", "outputs",
         "data", "answers", "tolerance")
 LAYOUTS = ("column", "row")
 MAX_T = 10_000         # grad --wrt all at T = 10,000: 4-6 s, under 200 MB
+MAX_GATED_T = 2_000    # an LSTM's grad --wrt all at T = 2,000: 5.5 s, 150 MB
 MAX_SIZE = 64          # H, D and K at most
 MAX_TITLE = 200
 
@@ -295,6 +296,9 @@ def build(table: dict, name: str, where: str) -> Problem:
         if key not in ("x", "y"):
             raise unknown("key", key, ("x", "y"), where=f"{where}: data")
     x = _sequence(data["x"], "data.x", where)
+    if cell != "rnn" and len(x) > MAX_GATED_T:
+        raise InputError(f"{len(x):,} steps: a gated cell takes at most {MAX_GATED_T:,} (each "
+                         "step is several times the plain RNN's work)", where=f"{where}: data.x")
     if not x:
         raise BadShape("x is empty: expected one input per step", where=f"{where}: data.x")
     steps = _target_steps(table.get("outputs", "all"), len(x), where)

@@ -353,3 +353,30 @@ def test_diagnoses_of_lstm_mistakes(tmp_path):
     results = _key(tmp_path, {"dc_2/dc_1": v["f_2"].item()})
     assert results[0].verdict == "wrong"
     assert any("only the cell-state path" in s for s in results[0].diagnosis)
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+def test_gated_T_at_and_past_its_limit(monkeypatch):
+    from rnn_cli import problem
+    monkeypatch.setattr(problem, "MAX_GATED_T", 3)
+    d = dict(LSTM_1, data={"x": [1, 2, 3], "y": [0, 0, 0]})
+    assert problem_of(d).T == 3
+    with pytest.raises(InputError, match="4 steps: a gated cell takes at most 3"):
+        problem_of(dict(LSTM_1, data={"x": [1, 2, 3, 4], "y": [0, 0, 0, 0]}))
+
+
+def test_gated_paths_style_past_its_limit():
+    from rnn_cli.gated_paths import PATHS_LIMIT
+    T = PATHS_LIMIT + 1
+    p = problem_of(dict(LSTM_1, data={"x": [1] * T, "y": [0] * T}))
+    with pytest.raises(InputError, match=f"at most T = {PATHS_LIMIT}"):
+        grad_gated(forward_gated(p), Quantity("L"), [Quantity("w_xf")], "paths")
+
+
+def test_readme_documents_the_gated_limits():
+    from rnn_cli.gated_paths import PATHS_LIMIT
+    from rnn_cli.problem import MAX_GATED_T
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Limits", 1)[1]
+    assert f"| steps T of an LSTM or GRU | {MAX_GATED_T:,} |" in section
+    assert f"| `--style paths` of an LSTM or GRU | T ≤ {PATHS_LIMIT} |" in section
