@@ -380,3 +380,23 @@ def test_readme_documents_the_gated_limits():
     section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Limits", 1)[1]
     assert f"| steps T of an LSTM or GRU | {MAX_GATED_T:,} |" in section
     assert f"| `--style paths` of an LSTM or GRU | T ≤ {PATHS_LIMIT} |" in section
+
+
+def test_row_layout_reads_every_gate_weight_transposed():
+    """layout = "row" (x W + h W, as notebooks write it): the same LSTM as its column form."""
+    rng = [0.3, -0.2, 0.5, 0.1, -0.4, 0.2, 0.6, -0.1, 0.25, -0.3, 0.15, 0.05]
+    col, row = {}, {}
+    for k, g in enumerate("ifgo"):
+        wx = [[rng[k], rng[k + 1]], [rng[k + 2], rng[k + 3]], [rng[k + 4], rng[k + 5]]]  # H x D
+        wh = [[rng[k + 6], rng[k + 7], rng[k + 1]], [rng[k + 3], rng[k + 8], rng[k]],
+              [rng[k + 2], rng[k + 5], rng[k + 4]]]
+        col[f"w_x{g}"], col[f"w_h{g}"] = wx, wh
+        row[f"w_x{g}"], row[f"w_h{g}"] = [list(r) for r in zip(*wx)], [list(r) for r in zip(*wh)]
+    col["w_y"], row["w_y"] = [[1, -1, 0.5]], [[1], [-1], [0.5]]
+    data = {"x": [[1, 0], [0.5, -1]], "y": [0.2, -0.3]}
+    a = problem_of({"cell": "lstm", "params": col, "data": data})
+    b = problem_of({"cell": "lstm", "layout": "row", "params": row, "data": data})
+    assert a.params == b.params
+    grads, _ = run({"cell": "lstm", "params": col, "data": data})
+    g = grad_gated(forward_gated(b), Quantity("L"), [Quantity("w_hg")]).gradients[0]
+    assert close(g.value, grads["w_hg"])
