@@ -291,7 +291,8 @@ def overlay(table: dict, flags: dict, where: str = "") -> dict:
 
 def load(path: str | None, name: str | None, flags: dict | None = None) -> Problem:
     """The problem to solve: from a file, a built-in example, or flags over the default."""
-    if path is None and name is None and (flags or {}).get("cell", "rnn") != "rnn":
+    if path is None and name is None and str((flags or {}).get("cell", "rnn")).lower() in \
+            ("lstm", "gru"):
         # a gated cell from flags alone: the built-in RNN problem has nothing to lend it
         found, source, name = {"flags": {}}, "flags", "flags"
     elif path is None:

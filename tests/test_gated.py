@@ -400,3 +400,16 @@ def test_row_layout_reads_every_gate_weight_transposed():
     grads, _ = run({"cell": "lstm", "params": col, "data": data})
     g = grad_gated(forward_gated(b), Quantity("L"), [Quantity("w_hg")]).gradients[0]
     assert close(g.value, grads["w_hg"])
+
+
+@pytest.mark.parametrize("args, where", [
+    (["--cell", "__import__('os').system('echo owned')"], "cell"),
+    (["--cell", "lstm", "--param", "w_xi=__import__('os')"], "--param"),
+    (["--param", "__import__('os')=1"], "--param"),
+    (["--cell", "gru", "--c0", "1"], "c_0"),
+])
+def test_hostile_or_wrong_gated_flags_are_one_line(args, where):
+    r = runner.invoke(app, ["forward", *args])
+    assert r.exit_code == 2 and where in r.stderr
+    assert not any(line.strip() == "owned" for line in (r.stdout + r.stderr).splitlines())
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
