@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answers import Answer, parse_answer, wrong_entries
-from .bptt import PATHS_MAX_T, grad
+from .bptt import PATHS_MAX_T
 from .errors import InputError
 from .expr import names, revalue, text
 from .files import read_toml, tables
 from .matrix import entry
-from .forward import Forward, forward
+from .forward import Forward
+from .gated import run_forward as forward
+from .gated import run_grad as grad
 from .numbers import fmt, fmt_with_decimal
 from .problem import build
 
@@ -119,7 +121,7 @@ def graphs(fwd: Forward, name) -> list[Graph]:
         step = next(s for s in fwd.steps if plain in (s.name, *s.same))
         return [Graph(base, step.name, given, q.index)]
     styles = ("paths", "delta") if fwd.problem.T <= 2 * PATHS_MAX_T and \
-        not fwd.problem.is_vector else ("delta",)
+        not fwd.problem.is_vector and fwd.problem.cell == "rnn" else ("delta",)
     out = []
     for style in styles:
         d = grad(fwd, name.of, [name.wrt], style)

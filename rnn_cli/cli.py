@@ -55,6 +55,11 @@ SHARED = {
     "b_h": Annotated[Optional[str], _opt("--b-h", help="b_h, the hidden bias.")],
     "b_y": Annotated[Optional[str], _opt("--b-y", help="b_y, the output bias.")],
     "h0": Annotated[Optional[str], _opt("--h0", help="h_0, the initial state.")],
+    "cell": Annotated[Optional[str], _opt("--cell", help="rnn (default), lstm or gru.")],
+    "c0": Annotated[Optional[str], _opt("--c0", help="c_0, the LSTM's initial cell state.")],
+    "param": Annotated[Optional[list[str]], _opt("--param", metavar="NAME=VALUE",
+                       help="Any parameter, such as a gate's: --param w_xf=0.5 --param "
+                       "\"b_f=[1, 1]\". Repeatable.")],
     "x": Annotated[Optional[str], _opt("--x", help="Inputs: 10,10 or [10, 10].")],
     "y": Annotated[Optional[str], _opt("--y", help="Targets: 5,5 or [5, 5].")],
     "activation": Annotated[Optional[str], _opt("--activation", help="f: identity, tanh, "
@@ -70,7 +75,8 @@ SHARED = {
                         "default) or row (x W_xh + h W_hh, as course notebooks write it).")],
 }
 _PARAM_FLAGS = {"w_x": "--w-x", "w_h": "--w-h", "w_y": "--w-y", "b_h": "--b-h",
-                "b_y": "--b-y", "h0": "--h0"}
+                "b_y": "--b-y", "h0": "--h0", "c0": "--c0"}
+_STATES = {"h0": "h_0", "c0": "c_0"}
 
 
 def _flags(values: dict) -> dict:
@@ -79,11 +85,19 @@ def _flags(values: dict) -> dict:
     out = {}
     for key, flag in _PARAM_FLAGS.items():
         if values[key] is not None:
-            out["params." + ("h_0" if key == "h0" else key)] = flag_value(values[key], flag)
+            out["params." + _STATES.get(key, key)] = flag_value(values[key], flag)
+    for item in values["param"] or ():
+        from .names import param_name
+        name, eq, value = item.partition("=")
+        canonical = param_name(name.strip())
+        if not eq or canonical is None:
+            raise InputError(f"expected NAME=VALUE with a parameter's name, such as w_xf=0.5; "
+                             f"found {item[:60]!r}", where="--param")
+        out["params." + canonical] = flag_value(value, "--param")
     for key in ("x", "y"):
         if values[key] is not None:
             out[f"data.{key}"] = flag_list(values[key], f"--{key}")
-    for key in ("activation", "output", "loss", "reduction", "layout"):
+    for key in ("cell", "activation", "output", "loss", "reduction", "layout"):
         if values[key] is not None:
             out[key] = values[key]
     if values["outputs"] is not None:
@@ -195,9 +209,9 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
 
     Example: rnn-solve forward --w-h 0.5 --activation tanh
     """
-    from .forward import forward as run
+    from .gated import run_forward
     from .render.rows import View
-    fwd = run(problem, brief=True, all_steps=all_steps)
+    fwd = run_forward(problem, brief=True, all_steps=all_steps)
     view = View(digits, all_steps, notation.value)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
@@ -232,13 +246,14 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
-    from .bptt import grad as derive
-    from .forward import forward as run
-    from .names import PARAMS, Quantity
+    from .gated import run_forward as run
+    from .gated import run_grad as derive
+    from .names import Quantity
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
     of_q = problem.quantity(of, "--of", differentiable=True)
-    names = [n for w in wrt for n in (PARAMS if w.strip().lower() == "all" else [w])]
+    names = [n for w in wrt for n in (problem.param_names if w.strip().lower() == "all"
+                                      else [w])]
     wrts = list(dict.fromkeys(problem.quantity(n, "--wrt") for n in names))
     progress, bar = _progress("backpropagating", problem.T)
     try:
@@ -287,6 +302,11 @@ def explain(problem,
     Example: rnn-solve explain vanishing --steps 30 --activation tanh --w-h 0.8
     """
     from .explain import TOPICS, run
+    if problem.cell != "rnn" and not list_ and topic is not None:
+        from .gated import A_CELL
+        raise InputError(f"explain works on plain RNN problems for now; this one has "
+                         f"{A_CELL[problem.cell]} cell (forward, grad and check solve it)",
+                         where=f"explain {topic}")
     if list_ or topic is None:
         if fmt is Format.json:
             from .render.jsonout import dumps

@@ -291,13 +291,18 @@ def overlay(table: dict, flags: dict, where: str = "") -> dict:
 
 def load(path: str | None, name: str | None, flags: dict | None = None) -> Problem:
     """The problem to solve: from a file, a built-in example, or flags over the default."""
-    if path is None:
+    if path is None and name is None and str((flags or {}).get("cell", "rnn")).lower() in \
+            ("lstm", "gru"):
+        # a gated cell from flags alone: the built-in RNN problem has nothing to lend it
+        found, source, name = {"flags": {}}, "flags", "flags"
+    elif path is None:
         found, source = examples(), "built-in examples"
         name = name or DEFAULT
     else:
         found, source = tables(read_toml(path), str(path)), str(path)
     name, table = pick(found, name, source)
-    where = f"{source}: [{name}]" if path is None or len(found) > 1 else source
+    where = f"{source}: [{name}]" if path is None and source != "flags" or len(found) > 1 \
+        else source
     if flags:
         table = overlay(table, flags, where)
         given = ", ".join(_flag_name(k) for k in flags)
@@ -310,7 +315,12 @@ def load(path: str | None, name: str | None, flags: dict | None = None) -> Probl
 def _flag_name(key: str) -> str:
     """The flag a problem-table key came from: 'params.h_0' -> '--h0', 'data.x' -> '--x'."""
     last = key.rpartition(".")[2]
-    return "--h0" if last == "h_0" else "--" + last.replace("_", "-")
+    from .names import PARAMS
+    if last in ("h_0", "c_0"):
+        return f"--{last[0]}0"
+    if key.startswith("params.") and last not in PARAMS:
+        return f"--param {last}"          # a gate's parameter
+    return "--" + last.replace("_", "-")
 
 
 def write_atomic(path: str | Path, text: str, protect=()) -> None:

@@ -278,6 +278,9 @@ def _replays(graph, problem, overrides: dict, single: bool = True) -> list:
     # each candidate re-evaluates the whole derivation: on a long one only the systematic
     # mistakes (a handful) are tried, so that checking a key stays a matter of seconds
     sites = _single_site(graph, env) if single and len(graph.steps) <= MAX_GRAPH else ()
+    if single and problem.cell != "rnn":   # gated cells: their own mistakes, and the loss's
+        from .gated_mistakes import candidates as gated
+        sites = gated(graph, problem, env)
     out = []
     for rank, swap, say in itertools.chain(sites, _systematic(graph, problem, env)):
         if not swap:

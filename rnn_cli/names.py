@@ -10,11 +10,35 @@ ALIASES = {
     "w_x": ("w_xh", "u"), "w_h": ("w_hh", "w"), "w_y": ("w_hy", "v"),
     "b_h": ("b",), "b_y": ("c",), "h_0": ("h0",),
 }
+
+# -- gated cells ------------------------------------------------------------------------------
+# LSTM gates in PyTorch's order (input, forget, candidate, output); the output gate is og_t,
+# its parameters w_xo, w_ho, b_o, so that o_t stays the output layer's pre-activation.
+# GRU gates in PyTorch's order (reset, update, new); n_t's two biases are b_xn (PyTorch's
+# b_in, outside the reset gate) and b_hn (inside it), as PyTorch needs both.
+CELLS = ("rnn", "lstm", "gru")
+LSTM_PARAMS = tuple(f"{k}{g}" for g in "ifgo" for k in ("w_x", "w_h", "b_"))
+GRU_PARAMS = ("w_xr", "w_hr", "b_r", "w_xz", "w_hz", "b_z", "w_xn", "w_hn", "b_xn", "b_hn")
+CELL_PARAMS = {"rnn": PARAMS,
+               "lstm": LSTM_PARAMS + ("w_y", "b_y", "h_0", "c_0"),
+               "gru": GRU_PARAMS + ("w_y", "b_y", "h_0")}
+ALL_PARAMS = tuple(dict.fromkeys(p for ps in CELL_PARAMS.values() for p in ps))
+# PyTorch's W_ii, W_if, ... (input-hidden) name our w_xi, w_xf, ...; its b_in is our b_xn
+ALIASES.update({f"w_x{g}": (f"w_i{g}",) for g in "ifgorzn"})
+ALIASES.update({"b_xn": ("b_in",), "c_0": ("c0",)})
+for _p in ALL_PARAMS:
+    ALIASES.setdefault(_p, ())
+# the cell's per-step quantities: gates, their pre-activations (a + the gate's letter), states
+CELL_STEPS = {"rnn": ("a", "h"),
+              "lstm": ("ai", "i", "af", "f", "ag", "g", "ao", "og", "c", "h"),
+              "gru": ("ar", "r", "az", "z", "hn", "an", "n", "h")}
+
 _PARAM_OF = {alias: p for p, names in ALIASES.items() for alias in (p, *names)}
 
 # per-step quantities: canonical base, and the spellings accepted for it
 STEP_BASES = {"a": ("a",), "h": ("h",), "o": ("o",), "y_hat": ("y_hat", "yhat", "ŷ"),
-              "L": ("l", "e", "j")}
+              "L": ("l", "e", "j"),
+              **{b: (b,) for bs in CELL_STEPS.values() for b in bs if b not in ("a", "h")}}
 _STEP_OF = {s: base for base, spellings in STEP_BASES.items() for s in spellings}
 TOTAL = ("l", "e", "j")
 MAX_NAME = 100
@@ -40,7 +64,7 @@ class Quantity:
 
     @property
     def is_param(self) -> bool:
-        return self.base in PARAMS
+        return self.base in ALL_PARAMS
 
 
 def param_name(key: str) -> str | None:
@@ -68,8 +92,8 @@ def parse_quantity(text: str, where: str = "") -> Quantity:
         return Quantity("L", None, index)
     if (m := _STEP.fullmatch(name)) and m["base"].lower() in _STEP_OF:
         base, t = _STEP_OF[m["base"].lower()], int(m["t"])
-        if base == "h" and t == 0:
-            return Quantity("h_0", None, index)
+        if base in ("h", "c") and t == 0:
+            return Quantity(f"{base}_0", None, index)
         return Quantity(base, t, index)
     raise unknown("quantity", text, ["w_x", "w_h", "w_y", "b_h", "b_y", "h_0", "a_t", "h_t",
                                      "o_t", "y_hat_t", "L_t", "L", "dA/dB"], where=where)

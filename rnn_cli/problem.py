@@ -6,7 +6,8 @@ from fractions import Fraction
 
 from .errors import BadShape, InputError, unknown
 from .matrix import Mat
-from .names import PARAMS, Name, Quantity, param_name, parse_name
+from .names import CELL_PARAMS, CELL_STEPS, CELLS, PARAMS, Name, Quantity, param_name, \
+    parse_name
 from .numbers import parse_number
 from .shapes import fit
 
@@ -14,10 +15,11 @@ ACTIVATIONS = ("identity", "tanh", "sigmoid", "relu")
 OUTPUTS = ("identity", "sigmoid", "softmax")
 LOSSES = ("squared", "half_squared", "cross_entropy")
 REDUCTIONS = ("sum", "mean")
-KEYS = ("title", "activation", "output", "loss", "reduction", "outputs", "layout", "params",
+KEYS = ("title", "cell", "activation", "output", "loss", "reduction", "outputs", "layout", "params",
         "data", "answers", "tolerance")
 LAYOUTS = ("column", "row")
 MAX_T = 10_000         # grad --wrt all at T = 10,000: 4-6 s, under 200 MB
+MAX_GATED_T = 2_000    # an LSTM's grad --wrt all at T = 2,000: 5.5 s, 150 MB
 MAX_SIZE = 64          # H, D and K at most
 MAX_TITLE = 200
 
@@ -40,6 +42,17 @@ class Problem:
     tolerance: dict = field(default_factory=dict, compare=False)
     source: str = ""                     # the file it came from, for messages
     layout: str = "column"
+    cell: str = "rnn"                    # rnn | lstm | gru
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """The parameters of this problem's cell and output layer, in the spec's order."""
+        return CELL_PARAMS[self.cell]
+
+    @property
+    def step_bases(self) -> tuple[str, ...]:
+        """The per-step quantities: the cell's, then the output layer's."""
+        return (*CELL_STEPS[self.cell], "o", "y_hat")
 
     @property
     def T(self) -> int:
@@ -47,16 +60,18 @@ class Problem:
 
     @property
     def is_vector(self) -> bool:
-        return isinstance(self.params["w_h"], Mat)
+        return isinstance(self.params["w_y"], Mat)
 
     def size(self, name: str) -> tuple[int, int]:
         """The shape of a parameter or of the per-step quantity `name` (a, h, o, y_hat)."""
         if not self.is_vector:
             return (1, 1)
-        H, K = self.params["w_h"].shape[0], self.params["w_y"].shape[0]
+        H, K = self.params["h_0"].shape[0], self.params["w_y"].shape[0]
         if name in self.params:
             return self.params[name].shape
-        return {"a": (H, 1), "h": (H, 1), "o": (K, 1), "y_hat": (K, 1)}.get(name, (1, 1))
+        if name in ("o", "y_hat"):
+            return (K, 1)
+        return (H, 1) if name in CELL_STEPS[self.cell] else (1, 1)
 
     @property
     def targets(self) -> tuple[int, ...]:
@@ -64,9 +79,9 @@ class Problem:
 
     def quantities(self) -> list[str]:
         """Every quantity name valid for this problem, for messages."""
-        names = list(PARAMS)
+        names = list(self.param_names)
         for t in range(1, self.T + 1):
-            names += [f"a_{t}", f"h_{t}", f"o_{t}", f"y_hat_{t}"]
+            names += [f"{b}_{t}" for b in self.step_bases]
             if t in self.y:
                 names.append(f"L_{t}")
         return names + ["L"]
@@ -78,15 +93,15 @@ class Problem:
                 raise InputError(f"{q}: entries [i,j] name parts of vectors and matrices, and "
                                  "this problem is scalar", where=where)
             m, n = self.size(q.base)
-            want = 2 if n > 1 or q.base in ("w_x", "w_h", "w_y") else 1
+            want = 2 if n > 1 or q.base.startswith("w_") else 1
             plain = q.base if q.t is None else f"{q.base}_{q.t}"
             if len(q.index) != want or q.index[0] > m or want == 2 and q.index[1] > n:
                 raise InputError(f"{q}: {plain} is " + (f"{m} x {n}" if want == 2 else
                                                         f"a vector of {m}") + "; expected "
                                  + (f"{plain}[i,j] with i <= {m}, j <= {n}" if want == 2
                                     else f"{plain}[i] with i <= {m}"), where=where)
-        ok = q.is_param or q.base == "L" and (q.t is None or q.t in self.y) \
-            or q.t is not None and 1 <= q.t <= self.T and q.base != "L"
+        ok = q.base in self.param_names or q.base == "L" and (q.t is None or q.t in self.y) \
+            or q.t is not None and 1 <= q.t <= self.T and q.base in self.step_bases
         if not ok:
             raise unknown("quantity", str(q), self.quantities(), where=where)
         return q
@@ -112,7 +127,7 @@ class Problem:
         name = parse_name(text, where)
         if name.of is not None:
             self.check_quantity(name.of, where)
-            if self.is_vector and name.of.base in ("a", "h", "o", "y_hat") and \
+            if self.is_vector and name.of.base in self.step_bases and \
                     not name.of.index:
                 raise InputError(f"{text}: {name.of} is a vector, so this is a Jacobian; name "
                                  f"one row, such as d{name.of}[1]/d{name.wrt}", where=where)
@@ -196,12 +211,17 @@ def _target_steps(outputs, T: int, where: str) -> list[int]:
                      where=f"{where}: outputs")
 
 
-def _params(table, where: str) -> tuple[dict[str, Fraction], frozenset[str]]:
+def _params(table, where: str, cell: str = "rnn") -> tuple[dict[str, Fraction], frozenset[str]]:
     if not isinstance(table, dict):
         raise InputError("expected a table of parameters", where=f"{where}: params")
+    if cell != "rnn":
+        return _cell_params(table, where, cell)
     values: dict[str, Fraction] = {}
     for key, value in table.items():
         canonical = param_name(key)
+        if canonical is not None and canonical not in PARAMS:
+            raise InputError(f"{key!r} is a parameter of a gated cell; write cell = "
+                             "\"lstm\" or \"gru\" to use one", where=f"{where}: params")
         if canonical is None:
             raise unknown("parameter", key, PARAMS, where=f"{where}: params")
         if canonical in values:
@@ -217,6 +237,34 @@ def _params(table, where: str) -> tuple[dict[str, Fraction], frozenset[str]]:
     return values, given
 
 
+def _cell_params(table: dict, where: str, cell: str):
+    """The parameters of an LSTM or GRU cell: every weight required, biases and initial
+    states 0 by default."""
+    names = CELL_PARAMS[cell]
+    values: dict = {}
+    for key, value in table.items():
+        canonical = param_name(key)
+        if canonical is None or canonical not in names:
+            if canonical is not None:
+                raise InputError(f"{key!r} is not a parameter of the {cell} cell; its "
+                                 f"parameters are {', '.join(names)}", where=f"{where}: params")
+            raise unknown("parameter", key, names, where=f"{where}: params")
+        if canonical in values:
+            raise InputError(f"{key!r} repeats {canonical}", where=f"{where}: params")
+        values[canonical] = _array(value, f"{where}: params.{key}")
+    weights = [p for p in names if p.startswith("w_")]
+    missing = [p for p in weights if p not in values]
+    if missing:
+        states = "h_0 and c_0" if cell == "lstm" else "h_0"
+        raise InputError(f"missing {', '.join(missing)} (a {cell} cell needs every weight: "
+                         f"{', '.join(weights)}; biases and {states} default to 0)",
+                         where=f"{where}: params")
+    given = frozenset(values)
+    for p in names:
+        values.setdefault(p, Fraction(0))
+    return values, given
+
+
 def build(table: dict, name: str, where: str) -> Problem:
     """A Problem from one TOML problem table (already parsed), validated key by key.
 
@@ -227,6 +275,10 @@ def build(table: dict, name: str, where: str) -> Problem:
     for key in table:
         if key not in KEYS:
             raise unknown("key", key, KEYS, where=where)
+    cell = _choice(table, "cell", CELLS, "rnn", where)
+    if cell != "rnn" and "activation" in table:
+        raise InputError(f"the {cell} cell has its own activations (sigmoid gates, tanh); "
+                         "activation applies to cell = \"rnn\"", where=f"{where}: activation")
     activation = _choice(table, "activation", ACTIVATIONS, "identity", where)
     output = _choice(table, "output", OUTPUTS, "identity", where)
     loss = _choice(table, "loss", LOSSES, "squared", where)
@@ -235,7 +287,7 @@ def build(table: dict, name: str, where: str) -> Problem:
     if loss == "cross_entropy" and output == "identity":
         raise InputError("cross_entropy needs output = \"sigmoid\" (binary cross-entropy) or "
                          "\"softmax\"", where=f"{where}: loss")
-    params, given = _params(table.get("params", {}), where)
+    params, given = _params(table.get("params", {}), where, cell)
     data = table.get("data")
     if not isinstance(data, dict) or "x" not in data:
         raise InputError("missing the inputs: expected [data] with x = [...] and y = [...]",
@@ -244,6 +296,9 @@ def build(table: dict, name: str, where: str) -> Problem:
         if key not in ("x", "y"):
             raise unknown("key", key, ("x", "y"), where=f"{where}: data")
     x = _sequence(data["x"], "data.x", where)
+    if cell != "rnn" and len(x) > MAX_GATED_T:
+        raise InputError(f"{len(x):,} steps: a gated cell takes at most {MAX_GATED_T:,} (each "
+                         "step is several times the plain RNN's work)", where=f"{where}: data.x")
     if not x:
         raise BadShape("x is empty: expected one input per step", where=f"{where}: data.x")
     steps = _target_steps(table.get("outputs", "all"), len(x), where)
@@ -255,8 +310,8 @@ def build(table: dict, name: str, where: str) -> Problem:
         raise BadShape(f"{len(y)} targets for {len(x)} inputs: expected {len(steps)} "
                        f"(one for {which})", where=f"{where}: data.y")
     raw = {param_name(k): v for k, v in table.get("params", {}).items()}
-    params, x, y = fit(params, raw, x, y, output, loss, layout, where)
-    if not isinstance(params["w_h"], Mat):
+    params, x, y = fit(params, raw, x, y, output, loss, layout, where, cell)
+    if not isinstance(params["w_y"], Mat):
         if output == "softmax":
             raise InputError("softmax needs a vector output (K >= 2); scalar problems take "
                              "identity or sigmoid", where=f"{where}: output")
@@ -277,4 +332,4 @@ def build(table: dict, name: str, where: str) -> Problem:
     return Problem(name=name, params=params, x=tuple(x), y=dict(zip(steps, y)),
                    activation=activation, output=output, loss=loss, reduction=reduction,
                    title=title, given=given, answers=table.get("answers", {}), layout=layout,
-                   tolerance=table.get("tolerance", {}), source=where)
+                   tolerance=table.get("tolerance", {}), source=where, cell=cell)

@@ -23,45 +23,62 @@ def _dims(m) -> str:
     return f"{r} x {c}"
 
 
+def roles(cell: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The cell's weights on h_{t-1} (H x H), its weights on x_t (H x D), and its vectors of
+    H entries (biases and initial states)."""
+    from .names import CELL_PARAMS
+    ps = CELL_PARAMS[cell]
+    hidden = tuple(k for k in ps if k.startswith("w_h"))
+    inputs = tuple(k for k in ps if k.startswith("w_x"))
+    vectors = tuple(k for k in ps if not k.startswith("w_") and k != "b_y")
+    return hidden, inputs, vectors
+
+
 def fit(params: dict, raw: dict, x: list, y: list, output: str, loss: str, layout: str,
-        where: str):
+        where: str, cell: str = "rnn"):
     """(params, x, y) as numbers for a scalar problem, or as matrices and column vectors."""
     vector = any(isinstance(v, Mat) for v in (*params.values(), *x, *y))
     if not vector:
         return params, x, y
+    hidden, inputs, vectors = roles(cell)
     p = dict(params)
     if layout == "row":       # the course-notebook convention: x W_x + h W_h, h W_y
-        for k in ("w_x", "w_h", "w_y"):
+        for k in (*inputs, *hidden, "w_y"):
             if isinstance(p[k], Mat) and not _flat(raw.get(k)):
                 p[k] = p[k].T
     if isinstance(p["w_y"], Mat) and _flat(raw.get("w_y")):
         p["w_y"] = p["w_y"].T                 # [a, b] is the one row of a K = 1 output
     as_mat = lambda v: v if isinstance(v, Mat) else Mat([[v]])
-    w_h, w_x, w_y = (as_mat(p[k]) for k in ("w_h", "w_x", "w_y"))
-    H = w_h.shape[0]
-    if w_h.shape != (H, H):
-        raise BadShape(f"w_h must be square (H x H), found "
-                       f"{_dims(w_h.T if layout == 'row' else w_h)}",
-                       where=f"{where}: params.w_h")
+    for k in (*hidden, *inputs, "w_y"):
+        p[k] = as_mat(p[k])
+    first = hidden[0]
+    H = p[first].shape[0]
+    for k in hidden:
+        if p[k].shape != (H, H):
+            raise BadShape(f"{k} must be square (H x H" + (f", H = {H} from {first}"
+                                                             if k != first else "")
+                           + f"), found {_dims(p[k].T if layout == 'row' else p[k])}",
+                           where=f"{where}: params.{k}")
     D = x[0].shape[0] if isinstance(x[0], Mat) else 1
     # K: from the targets where they are vectors; a class index leaves it to w_y
     class_targets = output == "softmax" and loss == "cross_entropy" and y and \
         not isinstance(y[0], Mat)
-    K = y[0].shape[0] if y and isinstance(y[0], Mat) else w_y.shape[0] if class_targets \
+    K = y[0].shape[0] if y and isinstance(y[0], Mat) else p["w_y"].shape[0] if class_targets \
         or not y else 1
     row = layout == "row"
-    for k, m, want in (("w_x", w_x, (H, D)), ("w_y", w_y, (K, H))):
+    for k, want in (*((k, (H, D)) for k in inputs), ("w_y", (K, H))):
+        m = p[k]
         if m.shape != want:
             # said in the convention the file is written in
-            shape, dims = (want[::-1], "D x H" if k == "w_x" else "H x K") if row else \
-                (want, "H x D" if k == "w_x" else "K x H")
+            shape, dims = (want[::-1], "D x H" if k != "w_y" else "H x K") if row else \
+                (want, "H x D" if k != "w_y" else "K x H")
             found = m.T if row and not _flat(raw.get(k)) else m
-            source = f"D = {D} from x" if k == "w_x" else (
+            source = f"D = {D} from x" if k != "w_y" else (
                 f"K = {K} from the targets" if y and isinstance(y[0], Mat) else f"K = {K}")
-            raise BadShape(f"expected {shape[0]} x {shape[1]} ({dims} with H = {H} from w_h, "
-                           f"{source}), found {_dims(found)}", where=f"{where}: params.{k}")
-    p["w_h"], p["w_x"], p["w_y"] = w_h, w_x, w_y
-    for k, n in (("b_h", H), ("b_y", K), ("h_0", H)):
+            raise BadShape(f"expected {shape[0]} x {shape[1]} ({dims} with H = {H} from "
+                           f"{first}, {source}), found {_dims(found)}",
+                           where=f"{where}: params.{k}")
+    for k, n in (*((k, H) for k in vectors), ("b_y", K)):
         v = p[k]
         if not isinstance(v, Mat):
             p[k] = Mat.column([v] * n)        # one number stands for every entry
@@ -76,6 +93,11 @@ def fit(params: dict, raw: dict, x: list, y: list, output: str, loss: str, layou
             raise BadShape(f"expected {D} numbers (D = {D} from x[1]), found {v.shape[0]}",
                            where=f"{where}: data.x[{i + 1}]")
         xs.append(v)
+    work = len(xs) * (len(hidden) * (H * H + H * D) + K * H)
+    if len(hidden) > 1 and work > MAX_WORK:   # gated cells; the RNN's is in forward()
+        raise InputError(f"T x ({len(hidden)} (H^2 + H D) + K H) = {work:,} multiplications per pass is more "
+                         f"than the {MAX_WORK:,} that finish in seconds; use fewer steps or "
+                         "units", where=f"{where}: data.x")
     ys = [_target(v, K, output, loss, f"{where}: data.y[{i + 1}]") for i, v in enumerate(y)]
     if output == "softmax" and K < 2:
         raise InputError("softmax needs K >= 2 outputs (w_y with K rows)",

@@ -7,6 +7,7 @@ The files in tests/golden/ are the exact text a user sees for
     grad_w_h.txt            rnn-solve grad --wrt w_h
     grad_all_delta.txt      rnn-solve grad --wrt all --style delta
     vector_grad.txt         rnn-solve grad --problem softmax_2unit --wrt w_h --wrt w_y[2,1]
+    lstm_grad.txt           rnn-solve grad --problem lstm_1unit --wrt all
 
 rendered by rnn_cli.render.table (forward_view, grad_view) into a Rich Console of width 100
 with no colour system. Trailing spaces at the ends of lines are ignored in the comparison (Rich
@@ -18,7 +19,9 @@ To refresh them after an intended change to the output, run from the repository'
 
 then READ the diff (git diff tests/golden) and check the numbers by hand before committing:
 the seed's values are h_1 = 2, h_2 = 3, y_hat_1 = 4, y_hat_2 = 6, L = 2, dL/dw_h = 8
-(= -4 + 12), dL/dw_x = 40, dL/dw_y = 2, dL/db_h = 4, dL/db_y = 0, dL/dh_0 = 0.
+(= -4 + 12), dL/dw_x = 40, dL/dw_y = 2, dL/db_h = 4, dL/db_y = 0, dL/dh_0 = 0; the LSTM's
+are its answer key in examples.toml (from PyTorch's LSTMCell): dL/dc_1 = 0.17316,
+dL/dw_xf = 0.01117, dL/dc_0 = 0.141571, dL/dh_0 = -0.007833.
 """
 
 import difflib
@@ -32,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 WIDTH = 100
 ALL = ("w_x", "w_h", "w_y", "b_h", "b_y", "h_0")   # `--wrt all`, in the contract's order
+LSTM_ALL = ("w_xi", "w_hi", "b_i", "w_xf", "w_hf", "b_f", "w_xg", "w_hg", "b_g", "w_xo", "w_ho",
+            "b_o", "w_y", "b_y", "h_0", "c_0")   # `--wrt all` of an LSTM (README)
 
 # name -> (the command it shows, the derivation to render: None for forward, else (wrts, style))
 CASES = {
@@ -41,6 +46,8 @@ CASES = {
     # a 2-unit problem (the built-in softmax_2unit): matrices, Jacobians, one entry
     "vector_grad": (["grad", "--problem", "softmax_2unit", "--wrt", "w_h", "--wrt",
                      "w_y[2,1]", "--digits", "4"], (("w_h", "w_y[2,1]"), None)),
+    # a 1-unit LSTM: every gate's adjoint, dL/dc_t with its forget-gate path, every parameter
+    "lstm_grad": (["grad", "--problem", "lstm_1unit", "--wrt", "all"], (LSTM_ALL, None)),
 }
 
 
@@ -48,9 +55,9 @@ def render(name: str) -> str:
     """The table output of one case, rendered through the library at WIDTH columns."""
     from rich.console import Console
 
-    from rnn_cli.bptt import grad
     from rnn_cli.files import load
-    from rnn_cli.forward import forward
+    from rnn_cli.gated import run_forward as forward
+    from rnn_cli.gated import run_grad as grad
     from rnn_cli.render.rows import View
     from rnn_cli.render.table import forward_view, grad_view
 
@@ -126,6 +133,10 @@ if pytest is not None:
         assert "dL/dw_h = [0.2225 -0.6295; 0.7019 0.7759]" in text["vector_grad"]
         assert "dL/dw_y[2,1] = -0.3883" in text["vector_grad"]
         assert "diag(1 - h_3^2) * w_h" in text["vector_grad"]
+        # the LSTM: PyTorch's numbers (its key), and the forget-gate path into dL/dc_1
+        for line in ("dL/dc_1", "0.17316", "dL/dw_xf = 0.0111703", "dL/dc_0 = 0.141571",
+                     "dL/dh_0 = -0.0078329", "dL/dc_2 * f_2", "dL/dh_1 * og_1"):
+            assert line in text["lstm_grad"], line
         for name, t in text.items():
             assert max(len(line) for line in t.splitlines()) <= WIDTH, name
             assert "\x1b" not in t, name

@@ -72,13 +72,14 @@ def forward_json(fwd, all_steps: bool = False) -> dict:
                           "y": n(p.y[t]) if has else None,
                           "loss": float(num_.L_t[t - 1]) if has else None})
             continue
-        steps.append({"t": t, "x": n(p.x[t - 1]), "a": n(v[f"a_{t}"].value),
-                      "h": n(v[f"h_{t}"].value), "o": n(v[f"o_{t}"].value),
-                      "y_hat": n(v[f"y_hat_{t}"].value),
+        # every per-step quantity of the cell (a, h; or the gates, c and h), then the output
+        steps.append({"t": t, "x": n(p.x[t - 1]),
+                      **{b: n(v[f"{b}_{t}"].value) for b in p.step_bases},
                       "y": n(p.y[t]) if has else None,
                       "loss": n(v[f"L_{t}"].value) if has else None})
     loss = v["L"].value
-    return {"problem": p.name, "title": p.title, "activation": p.activation,
+    return {"problem": p.name, "title": p.title, "cell": p.cell,
+            "activation": p.activation if p.cell == "rnn" else None,
             "output": p.output, "loss_function": p.loss, "reduction": p.reduction,
             "steps": steps, "loss": _number(loss),
             **({"loss_exact": num.exact_text(loss)} if num.is_exact(loss) else {}),

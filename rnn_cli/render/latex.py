@@ -13,7 +13,7 @@ from .rows import View, visible
 FUNCTIONS = {"tanh": r"\tanh", "log": r"\log", "exp": r"\exp", "sigmoid": r"\sigma",
              "softmax": r"\operatorname{softmax}", "relu": r"\operatorname{relu}",
              "relu'": r"\operatorname{relu}'", "sum": r"\textstyle\sum"}
-_STEP = re.compile(r"(y_hat|[A-Za-z])_(\d+|[a-z])(\[[\d,]+\])?")
+_STEP = re.compile(r"(y_hat|[A-Za-z]+)_(\d+|[a-z]+)(\[[\d,]+\])?")
 
 
 def name(n: str) -> str:
@@ -26,7 +26,9 @@ def name(n: str) -> str:
         return rf"\frac{{\partial {name(top[1:])}}}{{\partial {name(bottom[1:])}}}{note}"
 
     def one(m):
-        base = r"\hat{y}" if m[1] == "y_hat" else m[1]
+        # a gate's two letters (og_1, ai_1) are one name, not a product
+        base = r"\hat{y}" if m[1] == "y_hat" else m[1] if len(m[1]) == 1 \
+            else rf"\mathit{{{m[1]}}}"
         idx = f"[{m[3][1:-1]}]" if m[3] else ""
         return f"{base}_{{{m[2]}}}{idx}"
     return _STEP.sub(one, n)

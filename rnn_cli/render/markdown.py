@@ -1,7 +1,7 @@
 """GitHub-flavoured Markdown: one table per stage, formulas as inline code."""
 
 from .rows import Gap, View, describe, rows
-from .table import STAGES
+from .table import STAGES, stage_title
 
 
 def _esc(s: str) -> str:
@@ -29,10 +29,10 @@ def _head(p) -> list[str]:
 
 def forward_md(fwd, view: View = View()) -> str:
     out = _head(fwd.problem)
-    for stage, title in STAGES.items():
+    for stage in STAGES:
         steps = [s for s in fwd.steps if s.stage == stage]
         if steps:
-            out += _table(title, rows(steps, fwd.problem.T, view))
+            out += _table(stage_title(stage, fwd.problem), rows(steps, fwd.problem.T, view))
     return "\n".join(out)
 
 

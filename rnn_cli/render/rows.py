@@ -83,7 +83,8 @@ def value_text(x, digits: int) -> str:
 def is_matrix(name: str) -> bool:
     """Whether `name` (a weight, or a derivative with respect to one) is a matrix, even with
     a single column."""
-    return name.rpartition("/d")[2] in ("w_x", "w_h", "w_y") or name in ("w_x", "w_h", "w_y")
+    last = name.rpartition("/d")[2]
+    return last.startswith("w_") and "[" not in last
 
 
 def row(step: Step, view: View) -> Row:
@@ -146,5 +147,6 @@ def describe(problem) -> str:
         D = p.x[0].shape[0] if hasattr(p.x[0], "shape") else 1
         sizes = f", H = {H}, D = {D}, K = {K}" + (" (weights read in the row layout)"
                                                    if p.layout == "row" else "")
-    return (f"{p.activation} activation, {p.output} output, {p.loss} loss ({p.reduction}), "
+    cell = f"{p.cell.upper()} cell" if p.cell != "rnn" else f"{p.activation} activation"
+    return (f"{cell}, {p.output} output, {p.loss} loss ({p.reduction}), "
             f"T = {p.T}{sizes}, targets at {where}")

@@ -9,6 +9,15 @@ from rich.text import Text
 from .rows import Gap, View, describe, rows
 
 STAGES = {"hidden": "Hidden state", "output": "Output", "loss": "Loss", "total": "Total loss"}
+CELL_TITLES = {"lstm": "LSTM cell: gates, cell state and hidden state",
+               "gru": "GRU cell: gates and hidden state"}
+
+
+def stage_title(stage: str, problem) -> str:
+    """A forward table's title: a gated cell's steps are more than the hidden state."""
+    if stage == "hidden" and problem.cell in CELL_TITLES:
+        return CELL_TITLES[problem.cell]
+    return STAGES[stage]
 
 
 def _table(title: str, with_chain: bool = False) -> Table:
@@ -41,11 +50,11 @@ def header(problem) -> Text:
 def forward_view(fwd, view: View = View()):
     """The forward pass: one table per stage (hidden state, output, loss, total)."""
     parts = [header(fwd.problem)]
-    for stage, title in STAGES.items():
+    for stage in STAGES:
         steps = [s for s in fwd.steps if s.stage == stage]
         if not steps:
             continue
-        table = _table(title)
+        table = _table(stage_title(stage, fwd.problem))
         _fill(table, rows(steps, fwd.problem.T, view))
         parts.append(table)
     return Group(*parts)
