@@ -191,7 +191,7 @@ def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Top
                     if (sizes[k] > limit if exploding else sizes[k] < limit)), None)
     if vector:
         head = ("t", "σ_max(dh_t/dh_{t-1})", f"σ_max(dh_{T}/dh_{{t-1}})", "share of dL/dw_h",
-                f"σ_max(dh_{T}/dh_{{t-1}})")
+                "σ_max")
         rows = tuple((t, approx_text(size(factors[t])), approx_text(sizes[t - 1]),
                       f"{float(100 * terms[t] / total):.1f}%", sizes[t - 1])
                      for t in range(1, T + 1))
@@ -236,10 +236,10 @@ def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Top
         first, last = (f"dh_{T}/dh_0 = {approx_text(products[0], 4)}",
                        f"dh_{T}/dh_{T - 1} = {approx_text(products[T - 1], 4)}")
     answer = (
-        "To see whether the first input still matters, follow its effect on the last output: "
-        f"it reaches y_hat_{T} only through dh_{T}/dh_0, the product of the per-step factors "
-        + ("diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
-        + f". In this network {first}, against {last} for the most recent step. "
+        f"The start of the sequence reaches the last output y_hat_{T} only through products of "
+        "the per-step factors " + ("diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
+        + f": dh_{T}/dh_0 for the initial state h_0 (and dh_{T}/dh_1 for the first input x_1). "
+        f"In this network {first}, against {last} for the most recent step. "
         + _verdict(rate, p.activation, vector)
     )
     chart = _chart(f"{name}: the gradient reaching h_k from h_{T}", vector, T,
@@ -498,8 +498,8 @@ def gru(problem, steps: int | None = None, update_bias=Fraction(1)) -> Topic:
                  for t in range(1, T + 1))
     table = Table(f"The gradient reaching step t - 1 from step {T}",
                   ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_h f'(a_t)"),
-                   "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "GRU: update gate z_t",
-                   "GRU: copy path " + sz(f"z_t ... z_{T}"), "GRU: " + sz("dh_t/dh_{t-1}"),
+                   "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "GRU: z_t",
+                   "GRU: copy path " + sz(f"z_t...z_{T}"), "GRU: " + sz("dh_t/dh_{t-1}"),
                    "GRU: " + sz(f"dh_{T}/dh_{{t-1}}")), rows)
     r0, z0, g0 = size(r_prods[0]), size(z_prods[0]), size(g_prods[0])
     rnn_n, gru_n, lstm_n = _cells(p)

@@ -6,7 +6,7 @@ import math
 from ..errors import InputError
 from ..numbers import ctx, inexact
 
-BAR = 30
+BAR = 24
 FLOAT_LOG10 = 300       # |log10 y| beyond this is out of a double's range: plotted as log10 y
 
 
