@@ -18,8 +18,9 @@ from .shapes import MAX_WORK
 
 MAX_STEPS = 10_000
 VANISHED, EXPLODED = Fraction(1, 1000), Fraction(1000)
-# Singular values of a vector problem's Jacobians: 2 T SVDs of H x H matrices in 50-digit
-# arithmetic, about 7 us per H^3 plus 0.45 ms per SVD (measured), so T (H^3 + 64) at most:
+# Singular values of a vector problem's Jacobians: an SVD of an H x H matrix in 50-digit
+# arithmetic takes about 0.38 ms + 0.0145 ms H^3 (measured: 0.5 ms at H = 2, 7.8 ms at H = 8,
+# 230 ms at H = 32), so (SVDs) (H^3 + 26) is held to this, about 3 s:
 MAX_SVD_WORK = 200_000
 
 
@@ -110,18 +111,24 @@ def size(m):
     return max(s[i] for i in range(s.rows))
 
 
-def _check_svd_work(problem, steps, where: str) -> None:
-    """Refuse the singular values of a vector problem beyond MAX_SVD_WORK (README, Limits)."""
+def _check_svd_work(problem, steps, where: str, per_step: int) -> None:
+    """Refuse the singular values of a vector problem (`per_step` SVDs a step) beyond
+    MAX_SVD_WORK (README, explain)."""
     if not problem.is_vector:
         return
     H = problem.params["w_h"].shape[0]
-    work = problem.T * (H ** 3 + 64)
+    work = per_step * problem.T * (H ** 3 + 26)
     if work > MAX_SVD_WORK:
         flag = "--steps" if steps is not None else where
-        raise TooLarge(f"the singular values of {problem.T:,} Jacobians of {H} x {H} take "
-                       f"T (H^3 + 64) = {work:,} units of work, more than the "
-                       f"{MAX_SVD_WORK:,} that finish in seconds; use fewer steps or units",
-                       where=flag)
+        raise TooLarge(f"the {per_step * problem.T:,} singular value decompositions of {H} x "
+                       f"{H} Jacobians over {problem.T:,} steps take {per_step} T (H^3 + 26) = "
+                       f"{work:,} units of work, more than the {MAX_SVD_WORK:,} that finish in "
+                       "seconds; use fewer steps or units", where=flag)
+
+
+def sizes(values: dict) -> dict:
+    """size() of every value of a dict."""
+    return {k: size(v) for k, v in values.items()}
 
 
 def jacobians(fwd) -> dict[int, object]:
@@ -151,12 +158,12 @@ def back_products(factors: dict, T: int) -> dict[int, object]:
 
 
 def _chart(title: str, vector: bool, T: int, **series) -> Chart:
-    """Sizes of dh_T/dh_k (dict k -> value, per series) against T - k."""
+    """Sizes of dh_T/dh_k (dict k -> size, per series) against T - k."""
     what = "σ_max of the gradient" if vector else "|gradient|"
     return Chart(title, "T - k (steps back in time)", f"{what} from step T back to step k",
-                 tuple(Series(label, tuple((T - k, size(v)) for k, v in sorted(
-                     products.items(), reverse=True)))
-                       for label, products in series.items()))
+                 tuple(Series(label, tuple((T - k, v) for k, v in sorted(by_k.items(),
+                                                                           reverse=True)))
+                       for label, by_k in series.items()))
 
 
 def _norm(m):
@@ -171,13 +178,13 @@ def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Top
     dL/dw_h comes from; for a vector problem the largest singular value of each."""
     p = extend(problem, steps)
     name = "exploding" if exploding else "vanishing"
-    _check_svd_work(p, steps, f"explain {name}")
+    _check_svd_work(p, steps, f"explain {name}", 2)
     fwd = forward(p)
     T, vector = p.T, p.is_vector
     d = grad(fwd, Quantity("L"), [Quantity("w_h")], "delta")
     factors = jacobians(fwd)
     products = back_products(factors, T)
-    sizes = {k: size(v) for k, v in products.items()}
+    back = sizes(products)
     # the share of dL/dw_h that each step contributes: dL/da_t h_{t-1} (dL/da_t h_{t-1}^T for
     # vectors, measured by its Frobenius norm)
     adj = {s.name: s.value for s in d.shared}
@@ -188,23 +195,23 @@ def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Top
     total = sum(terms.values()) or 1
     limit = inexact(EXPLODED if exploding else VANISHED)
     crossed = next((T - k for k in range(T - 1, -1, -1)
-                    if (sizes[k] > limit if exploding else sizes[k] < limit)), None)
+                    if (back[k] > limit if exploding else back[k] < limit)), None)
     if vector:
         head = ("t", "σ_max(dh_t/dh_{t-1})", f"σ_max(dh_{T}/dh_{{t-1}})", "share of dL/dw_h",
                 "σ_max")
-        rows = tuple((t, approx_text(size(factors[t])), approx_text(sizes[t - 1]),
-                      f"{float(100 * terms[t] / total):.1f}%", sizes[t - 1])
+        rows = tuple((t, approx_text(size(factors[t])), approx_text(back[t - 1]),
+                      f"{float(100 * terms[t] / total):.1f}%", back[t - 1])
                      for t in range(1, T + 1))
     else:
         head = ("t", "dh_t/dh_{t-1} = w_h f'(a_t)", f"dh_{T}/dh_{{t-1}}", "share of dL/dw_h",
                 "|dh_T/dh_{t-1}|")
         rows = tuple((t, fmt(factors[t]), approx_text(products[t - 1]),
-                      f"{float(100 * terms[t] / total):.1f}%", sizes[t - 1])
+                      f"{float(100 * terms[t] / total):.1f}%", back[t - 1])
                      for t in range(1, T + 1))
     table = Table(f"dh_{T}/dh_k and where dL/dw_h comes from", head, rows, bars=4)
     word = "grows past 1000 times" if exploding else "falls below 1/1000 of"
     # the typical factor: how much the product shrinks or grows per step, on average
-    rate = _rate(sizes[0], T)
+    rate = _rate(back[0], T)
     if crossed is None:
         reach = (f"Over these {T} steps the product never {word} its starting value; "
                  f"rnn-solve explain {name} --steps N extends the sequence by repeating its "
@@ -224,8 +231,8 @@ def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Top
             f"{approx_text(rate, 4)} per step on average (σ_max(dh_{T}/dh_0)^(1/{T})). "
             + reach,
         )
-        first, last = (f"σ_max(dh_{T}/dh_0) = {approx_text(sizes[0], 4)}",
-                       f"σ_max(dh_{T}/dh_{T - 1}) = {approx_text(sizes[T - 1], 4)}")
+        first, last = (f"σ_max(dh_{T}/dh_0) = {approx_text(back[0], 4)}",
+                       f"σ_max(dh_{T}/dh_{T - 1}) = {approx_text(back[T - 1], 4)}")
     else:
         prose = (
             "Backpropagation through time multiplies one factor per step: the gradient that "
@@ -243,7 +250,7 @@ def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Top
         + _verdict(rate, p.activation, vector)
     )
     chart = _chart(f"{name}: the gradient reaching h_k from h_{T}", vector, T,
-                   **{("σ_max(dh_T/dh_k)" if vector else "|dh_T/dh_k|"): products})
+                   **{("σ_max(dh_T/dh_k)" if vector else "|dh_T/dh_k|"): back})
     return Topic(name, TOPICS[name], prose, (table,), answer, chart)
 
 
@@ -311,8 +318,8 @@ def cost(problem, T: int) -> tuple[int, int, int]:
     back = sum(multiplications(s.expr) for s in (*d.shared, *(x for g in d.gradients
                                                                 for x in g.steps)))
     ahead = sum(multiplications(s.expr) for s in fwd.steps)
-    size = lambda v: v.shape[0] * v.shape[1] if isinstance(v, Mat) else 1
-    stored = sum(size(fwd.value(f"{q}_{t}")) for t in range(1, T + 1)
+    count = lambda v: v.shape[0] * v.shape[1] if isinstance(v, Mat) else 1
+    stored = sum(count(fwd.value(f"{q}_{t}")) for t in range(1, T + 1)
                  for q in ("a", "h", "o", "y_hat"))
     return ahead, back, stored
 
@@ -398,14 +405,15 @@ def _gate_text(v) -> str:
 
 
 def _gate_path(gates: list) -> dict[int, object]:
-    """The product of gates g_{k+1} ... g_T entry by entry, for k = 0 .. T - 1: the gradient
-    along a path that is multiplied by the gate at each step (diag(Π g) for vectors, whose
-    σ_max is its largest entry)."""
-    from .matrix import diag, hadamard
+    """The size of the gradient along a path multiplied by a gate at each step, for k = 0 ..
+    T - 1: the product g_{k+1} ⊙ ... ⊙ g_T; for vectors its Jacobian is diag of that product,
+    whose σ_max is its largest entry in size (no SVD needed)."""
+    from .matrix import hadamard
     product, out = None, {}
     for k in range(len(gates) - 1, -1, -1):
         product = gates[k] if product is None else hadamard(product, gates[k])
-        out[k] = diag(product) if isinstance(product, Mat) else product
+        out[k] = max(map(_abs, product.entries())) if isinstance(product, Mat) \
+            else _abs(product)
     return out
 
 
@@ -432,21 +440,22 @@ def lstm(problem, steps: int | None = None, forget_bias=Fraction(1)) -> Topic:
     """The cell state's gradient path (a product of forget gates) beside the plain RNN's."""
     from .gates import lstm_forget_gates
     p = extend(problem, steps)
-    _check_svd_work(p, steps, "explain lstm")
+    _check_svd_work(p, steps, "explain lstm", 2)
     T, vector = p.T, p.is_vector
     rnn, r_prods = _rnn_side(p)
+    r_size = sizes(r_prods)
     gates = lstm_forget_gates(p, forget_bias)
-    c_prods = _gate_path(gates)
+    c_size = _gate_path(gates)
     sz = _sized(vector)
     rows = tuple((t, approx_text(size(rnn[t])) if vector else fmt(rnn[t]),
-                  approx_text(size(r_prods[t - 1]) if vector else r_prods[t - 1]),
+                  approx_text(r_size[t - 1] if vector else r_prods[t - 1]),
                   _gate_text(gates[t - 1]),
-                  approx_text(size(c_prods[t - 1]))) for t in range(1, T + 1))
+                  approx_text(c_size[t - 1])) for t in range(1, T + 1))
     table = Table(f"The gradient reaching step t - 1 from step {T}",
                   ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_h f'(a_t)"),
                    "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "LSTM: forget gate f_t",
                    "LSTM: " + sz(f"dc_{T}/dc_{{t-1}}") + " along the cell"), rows)
-    r0, c0 = size(r_prods[0]), size(c_prods[0])
+    r0, c0 = r_size[0], c_size[0]
     prose = [
         "A plain RNN passes its gradient back through h_t = f(w_h h_{t-1} + ...), one factor "
         "w_h f'(a_t) per step. An LSTM also keeps a cell state c_t = f_t c_{t-1} + i_t g_t: "
@@ -474,7 +483,7 @@ def lstm(problem, steps: int | None = None, forget_bias=Fraction(1)) -> Topic:
            "(try --steps 50) and long-term information would be lost.")
     )
     chart = _chart(f"lstm: the gradient reaching step k from step {T}", vector, T,
-                   **{"RNN: dh_T/dh_k": r_prods, "LSTM: dc_T/dc_k along the cell": c_prods})
+                   **{"RNN: dh_T/dh_k": r_size, "LSTM: dc_T/dc_k along the cell": c_size})
     return Topic("lstm", TOPICS["lstm"], tuple(prose), (table,), answer, chart)
 
 
@@ -482,26 +491,27 @@ def gru(problem, steps: int | None = None, update_bias=Fraction(1)) -> Topic:
     """The GRU's gradient path (through its update gate) beside the plain RNN's."""
     from .gates import gru_steps
     p = extend(problem, steps)
-    _check_svd_work(p, steps, "explain gru")
+    _check_svd_work(p, steps, "explain gru", 4)
     T, vector = p.T, p.is_vector
     rnn, r_prods = _rnn_side(p)
     cells = gru_steps(p, update_bias)
-    z_prods = _gate_path([c.z for c in cells])
+    z_size = _gate_path([c.z for c in cells])
     g_prods = back_products({t: c.jacobian for t, c in enumerate(cells, 1)}, T)
+    r_size, g_size = sizes(r_prods), sizes(g_prods)
     sz = _sized(vector)
     rows = tuple((t, approx_text(size(rnn[t])) if vector else fmt(rnn[t]),
-                  approx_text(size(r_prods[t - 1]) if vector else r_prods[t - 1]),
-                  _gate_text(cells[t - 1].z), approx_text(size(z_prods[t - 1])),
+                  approx_text(r_size[t - 1] if vector else r_prods[t - 1]),
+                  _gate_text(cells[t - 1].z), approx_text(z_size[t - 1]),
                   approx_text(size(cells[t - 1].jacobian) if vector
                               else cells[t - 1].jacobian),
-                  approx_text(size(g_prods[t - 1]) if vector else g_prods[t - 1]))
+                  approx_text(g_size[t - 1] if vector else g_prods[t - 1]))
                  for t in range(1, T + 1))
     table = Table(f"The gradient reaching step t - 1 from step {T}",
                   ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_h f'(a_t)"),
                    "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "GRU: z_t",
                    "GRU: copy path " + sz(f"z_t...z_{T}"), "GRU: " + sz("dh_t/dh_{t-1}"),
                    "GRU: " + sz(f"dh_{T}/dh_{{t-1}}")), rows)
-    r0, z0, g0 = size(r_prods[0]), size(z_prods[0]), size(g_prods[0])
+    r0, z0, g0 = r_size[0], z_size[0], g_size[0]
     rnn_n, gru_n, lstm_n = _cells(p)
     prose = [
         "A GRU (PyTorch's equations) mixes its old state and a candidate n_t with an update "
@@ -539,8 +549,8 @@ def gru(problem, steps: int | None = None, update_bias=Fraction(1)) -> Topic:
         f"GRU first when data or compute is scarce."
     )
     chart = _chart(f"gru: the gradient reaching step k from step {T}", vector, T,
-                   **{"RNN: dh_T/dh_k": r_prods, "GRU: dh_T/dh_k": g_prods,
-                      "GRU: copy path Π z": z_prods})
+                   **{"RNN: dh_T/dh_k": r_size, "GRU: dh_T/dh_k": g_size,
+                      "GRU: copy path Π z": z_size})
     return Topic("gru", TOPICS["gru"], tuple(prose), (table,), answer, chart)
 
 

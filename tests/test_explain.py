@@ -447,7 +447,7 @@ def test_plot_without_matplotlib_is_one_line(tmp_path):
     (["explain", "vanishing", "--steps", "0"], "--steps"),
     (["explain", "gru", "--steps", "-3"], "--steps"),
     (["explain", "vanishing", "-p", "softmax_2unit", "--steps", "5000"], "--steps"),
-    (["explain", "exploding", "-p", "softmax_2unit", "--steps", "3000"], "singular values"),
+    (["explain", "exploding", "-p", "softmax_2unit", "--steps", "3000"], "singular value decompositions"),
     (["explain", "onehot", "--text", "hello!", "--vocab", "helo"], "not in the vocabulary"),
     (["explain", "gru", "--update-bias", "big"], "--update-bias"),
     (["explain", "lstm", "--forget-bias", "1/0"], "--forget-bias"),
