@@ -266,6 +266,11 @@ def _rate(product_size, T: int):
 def _verdict(rate, activation: str, vector: bool = False) -> str:
     """What the typical size of the factors means for learning."""
     m = _abs(rate)
+    if m == 0:
+        return (f"A factor is 0 here (f' = 0 at that step: a {activation} that passes no "
+                "gradient), so nothing before that step reaches the last output at all: the "
+                "gradient has vanished completely, the extreme case of vanishing gradients, "
+                "and the network cannot learn from those early inputs.")
     if abs(m - 1) < 1e-12:
         return ("Here the factors have size 1 on average, so the product neither shrinks nor "
                 "grows: this network keeps its early inputs in the gradient. With |w_h| < 1, "
@@ -287,18 +292,24 @@ def _verdict(rate, activation: str, vector: bool = False) -> str:
 
 def multiplications(e) -> int:
     """The multiplications of numbers that evaluating a formula takes (a matrix product of
-    m x k by k x n takes m k n; an entry-by-entry product, one per entry)."""
+    m x k by k x n takes m k n, or m n where the left factor is a diagonal matrix, as
+    Mat.__matmul__ computes it; an entry-by-entry product, one per entry)."""
     from .expr import Had, Power, Prod, walk
     from .matrix import Mat
     shape = lambda v: v.shape if isinstance(v, Mat) else (1, 1)
     count = 0
     for node in walk(e):
         if isinstance(node, Prod):
-            left = shape(node.factors[0].value)
+            first = node.factors[0].value
+            left = shape(first)
+            diagonal = isinstance(first, Mat) and left[0] == left[1] > 1 and first.is_diagonal()
             for f in node.factors[1:]:
                 (m, k), (_, n) = left, shape(f.value)
-                count += m * k * n if isinstance(f.value, Mat) else m * k
-                left = (m, n) if isinstance(f.value, Mat) else left
+                if not isinstance(f.value, Mat):
+                    count += m * k
+                    continue
+                count += m * n if diagonal else m * k * n
+                left, diagonal = (m, n), False
         elif isinstance(node, Had):
             m, n = shape(node.value)
             count += m * n * (len(node.factors) - 1)
@@ -471,7 +482,8 @@ def lstm(problem, steps: int | None = None, forget_bias=Fraction(1)) -> Topic:
                      "largest gate.")
     answer = (
         f"For this sequence the plain RNN's gradient from step {T} back to the start has size "
-        f"{approx_text(r0, 4)}, the product of the factors w_h f'(a_t); along an LSTM's cell "
+        f"{approx_text(r0, 4)}, the product of the factors "
+        + ("diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)") + "; along an LSTM's cell "
         f"state it is {approx_text(c0, 4)}, the product of the forget gates. "
         + ("The gated path keeps more of the signal, so LSTM (or GRU, with one update gate "
            "doing the same job and fewer parameters) is the choice for long sequences, where "
@@ -532,7 +544,9 @@ def gru(problem, steps: int | None = None, update_bias=Fraction(1)) -> Topic:
     better = g0 > r0
     answer = (
         f"In this network the plain RNN's gradient from step {T} back to the start has size "
-        f"{approx_text(r0, 4)} (the product of w_h f'(a_t)); a GRU with the same weights "
+        f"{approx_text(r0, 4)} (the product of "
+        + ("its Jacobians diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
+        + f"); a GRU with the same weights "
         f"carries {approx_text(g0, 4)}, of which the copy path through the update gates alone "
         f"gives {approx_text(z0, 4)}. "
         + ("Because z_t can stay near 1, the GRU's gradient does not have to pass through w_h "

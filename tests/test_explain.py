@@ -466,7 +466,7 @@ def _examples():
     return tomllib.loads((ROOT / "examples.toml").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["tanh_bias", "relu_last", "mean_half_squared"])
+@pytest.mark.parametrize("name", ["tanh_bias", "relu_last", "relu_dead", "mean_half_squared"])
 def test_vanishing_on_example_files_against_the_oracle(name):
     from rnn_cli.files import load
     from conftest import ROOT
@@ -489,3 +489,48 @@ def test_every_topic_runs_on_example_files(tmp_path, topic, name):
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["topic"] == topic and doc["answer"] and doc["tables"]
+
+
+def test_exploding_products_by_hand():
+    # identity, w_h = 1.5: every factor is 1.5, so dh_T/dh_{t-1} = 1.5^(T - t + 1) exactly
+    d = {"params": {"w_x": 1, "w_h": "1.5", "w_y": 1}, "data": {"x": [1, 1, 1], "y": [1, 1, 1]}}
+    t = run("exploding", problem_of(d), steps=20)
+    for row in t.tables[0].rows:
+        assert row[1] == "1.5" and row[4] == mpmath.mpf(1.5) ** (20 - row[0] + 1)
+    # 1.5^17 = 985.26 < 1000 < 1.5^18 = 1477.9: the product grows past 1000 after 18 steps
+    assert "After 18 steps back the product grows past 1000 times" in t.prose[1]
+    assert "explode" in t.answer
+
+
+def test_a_dead_relu_vanishes_completely():
+    from rnn_cli.files import load
+    from conftest import ROOT
+    t = run("vanishing", load(ROOT / "examples.toml", "relu_dead"))
+    assert "dh_3/dh_0 = 0," in t.answer and "vanished completely" in t.answer
+
+
+def test_json_carries_the_chart():
+    r = CliRunner().invoke(app, ["explain", "vanishing", "--steps", "5", "--activation", "tanh",
+                                 "--w-h", "0.5", "--format", "json"])
+    chart = json.loads(r.stdout)["chart"]
+    (series,) = chart["series"]
+    assert [p[0] for p in series["points"]] == [1, 2, 3, 4, 5]          # T - k
+    for x, y, log in series["points"]:
+        assert y < 0.5 ** x * 1.0000001 and log == pytest.approx(mpmath.log10(y), abs=1e-9)
+    r = CliRunner().invoke(app, ["explain", "bptt", "--format", "json"])
+    assert json.loads(r.stdout)["chart"] is None
+
+
+def test_bptt_costs_of_a_vector_problem_by_hand():
+    # H = 3, D = 2, K = 1, tanh, one target at the last step. Forward, per step: w_h h (H^2),
+    # w_x x (H D), w_y h (K H). Backward, per step, bptt.py's vector recursion: the Jacobian
+    # dh_{t+1}/dh_t = diag(1 - h_{t+1}^2) w_h (H for the square, H^2 for the diagonal
+    # matrix times w_h, row by row), dL/dh_t = (dh_{t+1}/dh_t)^T dL/dh_{t+1} (H^2),
+    # dL/da_t = dL/dh_t ⊙ (1 - h_t^2) (H + H), dL/da_t h_{t-1}^T (H^2), dL/da_t x_t^T (H D).
+    # Stored: a_t, h_t (H each), o_t, y_hat_t (K each).
+    from rnn_cli.explain import cost
+    p = problem_of(VEC)
+    (f10, b10, s10), (f30, b30, s30) = cost(p, 10), cost(p, 30)
+    assert f30 - f10 == 20 * (9 + 6 + 3)
+    assert b30 - b10 == 20 * ((3 + 9) + 9 + (3 + 3) + 9 + 6)
+    assert s10 == 10 * (3 + 3 + 1 + 1) and s30 == 30 * 8
