@@ -1,8 +1,10 @@
 """`explain`: the assignment's conceptual questions answered with the problem's own numbers.
 
-Each topic returns a Topic: prose, tables of computed numbers, and a closing answer. Nothing
-here is canned: every number is computed from the problem (the forward pass and the delta
-recursion of bptt.py).
+Each topic returns a Topic: prose, tables of computed numbers, a closing answer, and for the
+topics about the gradient's size a chart (sizes against the steps back in time). Nothing here
+is canned: every number is computed from the problem (the forward pass and the delta recursion
+of bptt.py; the LSTM and GRU of gates.py). In a vector problem a Jacobian's size is its largest
+singular value, from mpmath's SVD.
 """
 
 from dataclasses import dataclass, replace

@@ -534,3 +534,24 @@ def test_bptt_costs_of_a_vector_problem_by_hand():
     assert f30 - f10 == 20 * (9 + 6 + 3)
     assert b30 - b10 == 20 * ((3 + 9) + 9 + (3 + 3) + 9 + 6)
     assert s10 == 10 * (3 + 3 + 1 + 1) and s30 == 30 * 8
+
+
+def test_the_core_of_explain_needs_no_numpy_typer_rich_or_matplotlib():
+    """Singular values come from mpmath: working a vector problem's topics loads none of
+    numpy, matplotlib, typer or rich."""
+    import os
+    import subprocess
+    import sys
+    from conftest import ROOT
+    code = ("from rnn_cli.files import load\n"
+            "from rnn_cli.explain import run\n"
+            "p = load(None, 'softmax_2unit')\n"
+            "for topic in ('vanishing', 'lstm', 'gru', 'bptt'):\n"
+            "    run(topic, p)\n"
+            "import sys\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} &\n"
+            "             {'numpy', 'matplotlib', 'typer', 'rich', 'click'}))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
