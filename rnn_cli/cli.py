@@ -300,7 +300,8 @@ def explain(problem,
         return
     from .numbers import parse_number
     t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch,
-            parse_number(forget_bias, "--forget-bias"), parse_number(update_bias, "--update-bias"))
+            parse_number(forget_bias, "--forget-bias"),
+            parse_number(update_bias, "--update-bias"))
     if plot is not None:
         from .explain import CHARTED
         from .render.explainout import topic_plot
