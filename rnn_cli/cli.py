@@ -295,11 +295,17 @@ def explain(problem,
             batch: Annotated[int, typer.Option("--batch", help="Batch size.")] = 2,
             forget_bias: Annotated[str, typer.Option("--forget-bias", help="lstm: the forget "
                                    "gate's bias.")] = "1",
+            update_bias: Annotated[str, typer.Option("--update-bias", help="gru: the update "
+                                   "gate's bias (z near 1 keeps the state).")] = "1",
+            plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE.png",
+                            help="vanishing, exploding, lstm, gru: also save the chart as a "
+                            "PNG (needs pip install 'rnn-solve[plot]').")] = None,
             fmt: FormatOpt = Format.table):
     """A concept of the assignment worked with the problem's own numbers, ending with an
     answer a student could hand in.
 
     Example: rnn-solve explain vanishing --steps 30 --activation tanh --w-h 0.8
+    Example: rnn-solve explain gru --steps 40 --plot gru.png
     """
     from .explain import TOPICS, run
     if problem.cell != "rnn" and not list_ and topic is not None:
@@ -317,7 +323,12 @@ def explain(problem,
         return
     from .numbers import parse_number
     t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch,
-            parse_number(forget_bias, "--forget-bias"))
+            parse_number(forget_bias, "--forget-bias"),
+            parse_number(update_bias, "--update-bias"))
+    if plot is not None:
+        from .explain import CHARTED
+        from .render.explainout import topic_plot
+        topic_plot(t, plot, CHARTED)
     if fmt is Format.json:
         from .render.explainout import topic_json
         from .render.jsonout import dumps

@@ -1,21 +1,29 @@
 """`explain`: the assignment's conceptual questions answered with the problem's own numbers.
 
-Each topic returns a Topic: prose, tables of computed numbers, and a closing answer. Nothing
-here is canned: every number is computed from the problem (the forward pass and the delta
-recursion of bptt.py).
+Each topic returns a Topic: prose, tables of computed numbers, a closing answer, and for the
+topics about the gradient's size a chart (sizes against the steps back in time). Nothing here
+is canned: every number is computed from the problem (the forward pass and the delta recursion
+of bptt.py; the LSTM and GRU of gates.py). In a vector problem a Jacobian's size is its largest
+singular value, from mpmath's SVD.
 """
 
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from .bptt import grad, recurrence_factors
-from .errors import InputError, unknown
+from .errors import InputError, TooLarge, unknown
 from .forward import forward
+from .matrix import Mat
 from .names import Quantity
-from .numbers import approx_text, fmt, inexact
+from .numbers import approx_text, ctx, fmt, inexact, settle
+from .shapes import MAX_WORK
 
 MAX_STEPS = 10_000
 VANISHED, EXPLODED = Fraction(1, 1000), Fraction(1000)
+# Singular values of a vector problem's Jacobians: an SVD of an H x H matrix in 50-digit
+# arithmetic takes about 0.38 ms + 0.0145 ms H^3 (measured: 0.5 ms at H = 2, 7.8 ms at H = 8,
+# 230 ms at H = 32), so (SVDs) (H^3 + 26) is held to this, about 3 s:
+MAX_SVD_WORK = 200_000
 
 
 @dataclass(frozen=True)
@@ -27,12 +35,28 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Series:
+    label: str
+    points: tuple[tuple[int, object], ...]     # (T - k, the size of dh_T/dh_k)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A log-scale chart of gradient sizes against the distance back in time."""
+    title: str
+    x_label: str
+    y_label: str
+    series: tuple[Series, ...]
+
+
+@dataclass(frozen=True)
 class Topic:
     name: str
     title: str
     prose: tuple[str, ...]
     tables: tuple[Table, ...]
     answer: str
+    chart: Chart | None = None
 
 
 TOPICS = {
@@ -40,11 +64,21 @@ TOPICS = {
     "exploding": "the same product of factors, when it grows instead",
     "bptt": "what backpropagation through time is, its advantage and its cost, counted",
     "lstm": "why a gated cell keeps a long memory: forget gates against w_h f'(a_t)",
+    "gru": "the same for a GRU: its update gate against w_h f'(a_t), and GRU or LSTM",
     "seq2seq": "a character-level sequence model: one-hot letters, batches, padding, decoding",
     "onehot": "the texts as one-hot vectors, and back (part of seq2seq)",
     "padding": "batches of similar length, padding and the mask (part of seq2seq)",
 }
+CHARTED = ("vanishing", "exploding", "lstm", "gru")     # the topics that draw a chart
 COST_STEPS = (2, 10, 100, 1000)
+
+
+def _work(problem, T: int) -> int:
+    """The multiplications of one pass over T steps, T (H^2 + H D + K H) (shapes.MAX_WORK)."""
+    if not problem.is_vector:
+        return 0
+    (H, D), K = problem.params["w_x"].shape, problem.params["w_y"].shape[0]
+    return T * (H * H + H * D + K * H)
 
 
 def extend(problem, steps: int | None, always: bool = False):
@@ -53,8 +87,12 @@ def extend(problem, steps: int | None, always: bool = False):
     if steps is None or steps == problem.T and not always:
         return problem
     if not 1 <= steps <= MAX_STEPS:
-        raise InputError(f"expected between 1 and {MAX_STEPS} steps, found {steps}",
-                         where="--steps")
+        raise TooLarge(f"expected between 1 and {MAX_STEPS:,} steps, found {steps:,}",
+                       where="--steps")
+    if _work(problem, steps) > MAX_WORK:
+        raise TooLarge(f"T x (H^2 + H D + K H) = {_work(problem, steps):,} multiplications per "
+                       f"pass at {steps:,} steps is more than the {MAX_WORK:,} that finish in "
+                       "seconds; use fewer steps", where="--steps")
     x = tuple(problem.x[i % problem.T] for i in range(steps))
     last = problem.y[problem.targets[-1]]
     return replace(problem, x=x, y={steps: last})
@@ -65,104 +103,215 @@ def _abs(v):
     return abs(inexact(v))
 
 
-def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Topic:
-    """dh_T/dh_k for every k, the factor w_h f'(a_t) of each step, and where the gradient
-    of dL/dw_h comes from."""
-    if problem.is_vector:
-        raise InputError("this topic works on scalar problems so far; give a scalar problem",
-                         where="explain")
-    p = extend(problem, steps)
-    fwd = forward(p)
-    T = p.T
-    d = grad(fwd, Quantity("L"), [Quantity("w_h")], "delta")
-    factors = recurrence_factors(fwd)
-    # dh_T/dh_k: the product of the factors of the steps after k
-    product, products = Fraction(1), {T: Fraction(1)}
+def size(m):
+    """|m| for a number; for a matrix its largest singular value σ_max (the most it stretches
+    any vector, the spectral norm), from mpmath's SVD at the working precision."""
+    if not isinstance(m, Mat):
+        return _abs(m)
+    c = ctx()
+    s = c.svd_r(c.matrix([[inexact(v) for v in r] for r in m.rows]), compute_uv=False)
+    return max(s[i] for i in range(s.rows))
+
+
+def _check_svd_work(problem, steps, where: str, per_step: int) -> None:
+    """Refuse the singular values of a vector problem (`per_step` SVDs a step) beyond
+    MAX_SVD_WORK (README, explain)."""
+    if not problem.is_vector:
+        return
+    H = problem.params["w_h"].shape[0]
+    work = per_step * problem.T * (H ** 3 + 26)
+    if work > MAX_SVD_WORK:
+        flag = "--steps" if steps is not None else where
+        raise TooLarge(f"the {per_step * problem.T:,} singular value decompositions of {H} x "
+                       f"{H} Jacobians over {problem.T:,} steps take {per_step} T (H^3 + 26) = "
+                       f"{work:,} units of work, more than the {MAX_SVD_WORK:,} that finish in "
+                       "seconds; use fewer steps or units", where=flag)
+
+
+def sizes(values: dict) -> dict:
+    """size() of every value of a dict."""
+    return {k: size(v) for k, v in values.items()}
+
+
+def jacobians(fwd) -> dict[int, object]:
+    """dh_t/dh_{t-1} = diag(f'(a_t)) w_h at each step t (w_h f'(a_t) for numbers)."""
+    if not fwd.problem.is_vector:
+        return recurrence_factors(fwd)
+    from .bptt import _Local
+    from .matrix import diag
+    loc, w_h = _Local(fwd), fwd.problem.params["w_h"]
+    out = {}
+    for t in range(1, fwd.problem.T + 1):
+        slope = loc.dact(t)
+        out[t] = w_h if slope is None else settle(diag(slope.value) @ w_h)
+    return out
+
+
+def back_products(factors: dict, T: int) -> dict[int, object]:
+    """dh_T/dh_k = J_T J_{T-1} ... J_{k+1} for k = 0 .. T - 1, from the factors J_t; a
+    vector problem's are matrices, multiplied in that order."""
+    product, out = None, {}
     for k in range(T - 1, -1, -1):
-        product = product * factors[k + 1]
-        products[k] = product
-    # the share of dL/dw_h that each step contributes: dL/da_t h_{t-1}
+        j = factors[k + 1]
+        product = j if product is None else settle(product @ j if isinstance(j, Mat)
+                                                   else product * j)
+        out[k] = product
+    return out
+
+
+def _chart(title: str, vector: bool, T: int, **series) -> Chart:
+    """Sizes of dh_T/dh_k (dict k -> size, per series) against T - k."""
+    what = "σ_max of the gradient" if vector else "|gradient|"
+    return Chart(title, "T - k (steps back in time)", f"{what} from step T back to step k",
+                 tuple(Series(label, tuple((T - k, v) for k, v in sorted(by_k.items(),
+                                                                           reverse=True)))
+                       for label, by_k in series.items()))
+
+
+def _norm(m):
+    """The Frobenius norm of a matrix (|m| for a number): the size of one term of dL/dw_h."""
+    if not isinstance(m, Mat):
+        return _abs(m)
+    return ctx().sqrt(sum(_abs(v) ** 2 for v in m.entries()))
+
+
+def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Topic:
+    """dh_T/dh_k for every k, the factor dh_t/dh_{t-1} of each step, and where the gradient
+    dL/dw_h comes from; for a vector problem the largest singular value of each."""
+    p = extend(problem, steps)
+    name = "exploding" if exploding else "vanishing"
+    _check_svd_work(p, steps, f"explain {name}", 2)
+    fwd = forward(p)
+    T, vector = p.T, p.is_vector
+    d = grad(fwd, Quantity("L"), [Quantity("w_h")], "delta")
+    factors = jacobians(fwd)
+    products = back_products(factors, T)
+    back = sizes(products)
+    # the share of dL/dw_h that each step contributes: dL/da_t h_{t-1} (dL/da_t h_{t-1}^T for
+    # vectors, measured by its Frobenius norm)
     adj = {s.name: s.value for s in d.shared}
-    terms = {t: adj.get(f"dL/da_{t}", adj.get(f"dL/dh_{t}")) * fwd.value(f"h_{t - 1}")
-             for t in range(1, T + 1)}
-    total = sum(_abs(v) for v in terms.values()) or 1
-    limit = EXPLODED if exploding else VANISHED
+    terms = {}
+    for t in range(1, T + 1):
+        g, h = adj.get(f"dL/da_{t}", adj.get(f"dL/dh_{t}")), fwd.value(f"h_{t - 1}")
+        terms[t] = _norm(g @ h.T if vector else g * h)
+    total = sum(terms.values()) or 1
+    limit = inexact(EXPLODED if exploding else VANISHED)
     crossed = next((T - k for k in range(T - 1, -1, -1)
-                    if (_abs(products[k]) > _abs(limit) if exploding
-                        else _abs(products[k]) < _abs(limit))),
-                   None)
-    rows = tuple((t, fmt(factors[t]), approx_text(products[t - 1]),
-                  f"{float(100 * _abs(terms[t]) / total):.1f}%", _abs(products[t - 1]))
-                 for t in range(1, T + 1))
-    table = Table(f"dh_{T}/dh_k and where dL/dw_h comes from",
-                  ("t", "dh_t/dh_{t-1} = w_h f'(a_t)", f"dh_{T}/dh_{{t-1}}",
-                   "share of dL/dw_h", "|dh_T/dh_{t-1}|"), rows, bars=4)
+                    if (back[k] > limit if exploding else back[k] < limit)), None)
+    if vector:
+        head = ("t", "σ_max(dh_t/dh_{t-1})", f"σ_max(dh_{T}/dh_{{t-1}})", "share of dL/dw_h",
+                "σ_max")
+        rows = tuple((t, approx_text(size(factors[t])), approx_text(back[t - 1]),
+                      f"{float(100 * terms[t] / total):.1f}%", back[t - 1])
+                     for t in range(1, T + 1))
+    else:
+        head = ("t", "dh_t/dh_{t-1} = w_h f'(a_t)", f"dh_{T}/dh_{{t-1}}", "share of dL/dw_h",
+                "|dh_T/dh_{t-1}|")
+        rows = tuple((t, fmt(factors[t]), approx_text(products[t - 1]),
+                      f"{float(100 * terms[t] / total):.1f}%", back[t - 1])
+                     for t in range(1, T + 1))
+    table = Table(f"dh_{T}/dh_k and where dL/dw_h comes from", head, rows, bars=4)
     word = "grows past 1000 times" if exploding else "falls below 1/1000 of"
-    mean = _geo_mean([factors[t] for t in range(1, T + 1)])
+    # the typical factor: how much the product shrinks or grows per step, on average
+    rate = _rate(back[0], T)
     if crossed is None:
         reach = (f"Over these {T} steps the product never {word} its starting value; "
-                 f"rnn-solve explain {'exploding' if exploding else 'vanishing'} --steps N "
-                 "extends the sequence by repeating its inputs.")
+                 f"rnn-solve explain {name} --steps N extends the sequence by repeating its "
+                 "inputs.")
     else:
         reach = f"After {crossed} steps back the product {word} its starting value."
-    prose = (
-        "Backpropagation through time multiplies one factor per step: the gradient that reaches "
-        f"h_k from h_{T} is dh_{T}/dh_k = Π (w_h f'(a_t)) over the steps after k.",
-        f"Here w_h = {fmt(p.params['w_h'])} and f is {p.activation}; the factors average "
-        f"{approx_text(mean, 4)} in size (geometric mean). " + reach,
-    )
-    first, last = products[0], products[T - 1]
+    if vector:
+        H = p.params["w_h"].shape[0]
+        prose = (
+            "Backpropagation through time multiplies one factor per step: the gradient that "
+            f"reaches h_k from h_{T} is dh_{T}/dh_k = J_{T} J_{T - 1} ... J_{{k+1}}, where each "
+            f"J_t = dh_t/dh_{{t-1}} = diag(f'(a_t)) w_h is a {H} x {H} Jacobian.",
+            "The size of a Jacobian is its largest singular value σ_max: the most it can "
+            "stretch any vector. σ_max of a product is at most the product of the σ_max, so "
+            "when every factor has σ_max < 1 the product must shrink geometrically.",
+            f"Here f is {p.activation}; the product shrinks or grows by a factor of "
+            f"{approx_text(rate, 4)} per step on average (σ_max(dh_{T}/dh_0)^(1/{T})). "
+            + reach,
+        )
+        first, last = (f"σ_max(dh_{T}/dh_0) = {approx_text(back[0], 4)}",
+                       f"σ_max(dh_{T}/dh_{T - 1}) = {approx_text(back[T - 1], 4)}")
+    else:
+        prose = (
+            "Backpropagation through time multiplies one factor per step: the gradient that "
+            f"reaches h_k from h_{T} is dh_{T}/dh_k = Π (w_h f'(a_t)) over the steps after k.",
+            f"Here w_h = {fmt(p.params['w_h'])} and f is {p.activation}; the factors average "
+            f"{approx_text(rate, 4)} in size (geometric mean). " + reach,
+        )
+        first, last = (f"dh_{T}/dh_0 = {approx_text(products[0], 4)}",
+                       f"dh_{T}/dh_{T - 1} = {approx_text(products[T - 1], 4)}")
     answer = (
-        f"In this network the gradient of the last output with respect to an early state is the "
-        f"product of the per-step factors w_h f'(a_t): dh_{T}/dh_0 = {approx_text(first, 4)}, "
-        f"against dh_{T}/dh_{T - 1} = {approx_text(last, 4)} for the most recent step. "
-        + _verdict(mean, p.activation)
+        f"The start of the sequence reaches the last output y_hat_{T} only through products of "
+        "the per-step factors " + ("diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
+        + f": dh_{T}/dh_0 for the initial state h_0 (and dh_{T}/dh_1 for the first input x_1). "
+        f"In this network {first}, against {last} for the most recent step. "
+        + _verdict(rate, p.activation, vector)
     )
-    name = "exploding" if exploding else "vanishing"
-    return Topic(name, TOPICS[name], prose, (table,), answer)
+    chart = _chart(f"{name}: the gradient reaching h_k from h_{T}", vector, T,
+                   **{("σ_max(dh_T/dh_k)" if vector else "|dh_T/dh_k|"): back})
+    return Topic(name, TOPICS[name], prose, (table,), answer, chart)
 
 
-def _verdict(mean, activation: str) -> str:
+def _rate(product_size, T: int):
+    """The average factor per step: |dh_T/dh_0|^(1/T) (the geometric mean of the factors'
+    sizes, for numbers)."""
+    if product_size == 0:
+        return Fraction(0)
+    c = ctx()
+    return c.exp(c.log(product_size) / T)
+
+
+def _verdict(rate, activation: str, vector: bool = False) -> str:
     """What the typical size of the factors means for learning."""
-    m = _abs(mean)
+    m = _abs(rate)
+    if m == 0:
+        return (f"A factor is 0 here (f' = 0 at that step: a {activation} that passes no "
+                "gradient), so nothing before that step reaches the last output at all: the "
+                "gradient has vanished completely, the extreme case of vanishing gradients, "
+                "and the network cannot learn from those early inputs.")
     if abs(m - 1) < 1e-12:
-        return ("Here every factor has size 1, so the product neither shrinks nor grows: this "
-                "network keeps its early inputs in the gradient. With |w_h| < 1, or a tanh or "
-                "sigmoid whose derivative is below 1 away from 0, it would shrink exponentially.")
+        return ("Here the factors have size 1 on average, so the product neither shrinks nor "
+                "grows: this network keeps its early inputs in the gradient. With |w_h| < 1, "
+                "or a tanh or sigmoid whose derivative is below 1 away from 0, it would shrink "
+                "exponentially.")
     if m > 1:
         return ("Because the factors are larger than 1 in size, the product grows exponentially "
                 "with the distance in time: gradients explode, and training steps become "
                 "unstable (clipping the gradient is the usual remedy).")
-    return ("Because the factors are smaller than 1 in size (|w_h| times a derivative of "
-            f"{activation} that is at most 1), the product shrinks exponentially with the "
-            "distance in time: the first inputs barely affect the gradient, so the network "
+    small = ("the Jacobians shrink vectors (σ_max of w_h times a derivative of "
+             f"{activation} that is at most 1)" if vector else
+             f"the factors are smaller than 1 in size (|w_h| times a derivative of {activation} "
+             "that is at most 1)")
+    return (f"Because {small}, the product shrinks exponentially with the distance in time: "
+            "the first inputs barely affect the last output or the gradient, so the network "
             "cannot learn long-range dependencies (vanishing gradients, a short memory). "
             "Gated cells (LSTM, GRU) are the usual remedy for long sequences.")
 
 
-def _geo_mean(values):
-    from .numbers import ctx
-    c = ctx()
-    logs = [c.log(abs(inexact(v))) for v in values if v != 0]
-    if not logs:
-        return Fraction(0)
-    return c.exp(sum(logs) / len(logs))
-
-
 def multiplications(e) -> int:
     """The multiplications of numbers that evaluating a formula takes (a matrix product of
-    m x k by k x n takes m k n; an entry-by-entry product, one per entry)."""
+    m x k by k x n takes m k n, or m n where the left factor is a diagonal matrix, as
+    Mat.__matmul__ computes it; an entry-by-entry product, one per entry)."""
     from .expr import Had, Power, Prod, walk
     from .matrix import Mat
     shape = lambda v: v.shape if isinstance(v, Mat) else (1, 1)
     count = 0
     for node in walk(e):
         if isinstance(node, Prod):
-            left = shape(node.factors[0].value)
+            first = node.factors[0].value
+            left = shape(first)
+            diagonal = isinstance(first, Mat) and left[0] == left[1] > 1 and first.is_diagonal()
             for f in node.factors[1:]:
                 (m, k), (_, n) = left, shape(f.value)
-                count += m * k * n if isinstance(f.value, Mat) else m * k
-                left = (m, n) if isinstance(f.value, Mat) else left
+                if not isinstance(f.value, Mat):
+                    count += m * k
+                    continue
+                count += m * n if diagonal else m * k * n
+                left, diagonal = (m, n), False
         elif isinstance(node, Had):
             m, n = shape(node.value)
             count += m * n * (len(node.factors) - 1)
@@ -182,8 +331,8 @@ def cost(problem, T: int) -> tuple[int, int, int]:
     back = sum(multiplications(s.expr) for s in (*d.shared, *(x for g in d.gradients
                                                                 for x in g.steps)))
     ahead = sum(multiplications(s.expr) for s in fwd.steps)
-    size = lambda v: v.shape[0] * v.shape[1] if isinstance(v, Mat) else 1
-    stored = sum(size(fwd.value(f"{q}_{t}")) for t in range(1, T + 1)
+    count = lambda v: v.shape[0] * v.shape[1] if isinstance(v, Mat) else 1
+    stored = sum(count(fwd.value(f"{q}_{t}")) for t in range(1, T + 1)
                  for q in ("a", "h", "o", "y_hat"))
     return ahead, back, stored
 
@@ -210,10 +359,11 @@ def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topi
     if problem.is_vector and truncate:
         raise InputError("--truncate works on scalar problems so far", where="--truncate")
     rows = []
-    for T in COST_STEPS:
+    counted = [T for T in COST_STEPS if _work(problem, T) <= MAX_WORK] or [COST_STEPS[0]]
+    for T in counted:
         ahead, back, stored = cost(problem, T)
         rows.append((T, ahead, back, stored, f"{back / T:.1f}"))
-    per_step = rows[-1][2] / COST_STEPS[-1]
+    per_step = rows[-1][2] / counted[-1]
     tables = [Table("Cost, counted on this problem run over T steps (inputs repeated)",
                     ("T", "forward multiplications", "backward multiplications",
                      "numbers stored", "backward per step"), tuple(rows))]
@@ -229,6 +379,10 @@ def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topi
         "sequence. Its cost: the forward pass must keep every step's activations for the "
         "backward pass, and the work grows linearly with T for each single update.",
     ]
+    if len(counted) < len(COST_STEPS):
+        prose.append(f"T = {', '.join(str(T) for T in COST_STEPS if T not in counted)} is left "
+                     f"out of the table: beyond the work limit of {MAX_WORK:,} multiplications "
+                     "per pass for this network's size.")
     if truncate:
         if not 1 <= truncate <= p.T:
             raise InputError(f"expected a number of steps between 1 and {p.T}",
@@ -250,72 +404,170 @@ def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topi
         f"error adds to the same gradient, so one update uses the whole sequence. The price is "
         f"memory and time that grow with the sequence: for this network, "
         f"{rows[-1][3]} stored numbers and {rows[-1][2]} multiplications in the backward pass "
-        f"at T = {COST_STEPS[-1]} (about {per_step:.0f} per step), for a single parameter "
+        f"at T = {counted[-1]} (about {per_step:.0f} per step), for a single parameter "
         f"update.")
     return Topic("bptt", TOPICS["bptt"], tuple(prose), tuple(tables), answer)
 
 
-def lstm_gates(problem, forget_bias):
-    """An LSTM with the problem's w_x and w_h in every gate (b_h in the input, candidate and
-    output gates, `forget_bias` in the forget gate): the forget gate f_t of each step.
+def _gate_text(v) -> str:
+    """A gate's value: the number, or the smallest and largest entry of a vector."""
+    if not isinstance(v, Mat):
+        return approx_text(v)
+    entries = sorted(inexact(e) for e in v.entries())
+    return f"{approx_text(entries[0], 4)} .. {approx_text(entries[-1], 4)}"
 
-    i = σ(a), f = σ(w_h h + w_x x + b_f), g = tanh(a), o = σ(a), a = w_h h + w_x x + b_h;
-    c_t = f_t c_{t-1} + i_t g_t and h_t = o_t tanh(c_t), PyTorch's equations.
-    """
-    from .numbers import sigmoid, tanh
-    w_x, w_h, b = (problem.params[k] for k in ("w_x", "w_h", "b_h"))
-    h, c, out = problem.params["h_0"], 0, []
-    for x in problem.x:
-        a = w_h * h + w_x * x
-        i, f = sigmoid(a + b), sigmoid(a + forget_bias)
-        g, o = tanh(a + b), sigmoid(a + b)
-        c = f * c + i * g
-        h = o * tanh(c)
-        out.append(f)
+
+def _gate_path(gates: list) -> dict[int, object]:
+    """The size of the gradient along a path multiplied by a gate at each step, for k = 0 ..
+    T - 1: the product g_{k+1} ⊙ ... ⊙ g_T; for vectors its Jacobian is diag of that product,
+    whose σ_max is its largest entry in size (no SVD needed)."""
+    from .matrix import hadamard
+    product, out = None, {}
+    for k in range(len(gates) - 1, -1, -1):
+        product = gates[k] if product is None else hadamard(product, gates[k])
+        out[k] = max(map(_abs, product.entries())) if isinstance(product, Mat) \
+            else _abs(product)
     return out
+
+
+def _sized(vector: bool):
+    """A column's quantity as its size: σ_max(q) in a vector problem, else `scalar` or q."""
+    return lambda q, scalar=None: f"σ_max({q})" if vector else scalar or q
+
+
+def _rnn_side(p):
+    """The plain RNN's factors and products on the same problem, for the gated topics."""
+    factors = jacobians(forward(p))
+    return factors, back_products(factors, p.T)
+
+
+def _cells(p) -> tuple[int, int, int]:
+    """Weights and biases of a plain RNN, a GRU and an LSTM layer with the problem's H and D
+    (one bias per gate): H (H + D + 1) per block, 1, 3 and 4 blocks."""
+    H, D = (p.params["w_x"].shape if p.is_vector else (1, 1))
+    block = H * (H + D + 1)
+    return block, 3 * block, 4 * block
 
 
 def lstm(problem, steps: int | None = None, forget_bias=Fraction(1)) -> Topic:
     """The cell state's gradient path (a product of forget gates) beside the plain RNN's."""
-    if problem.is_vector:
-        raise InputError("this topic works on scalar problems so far", where="explain")
+    from .gates import lstm_forget_gates
     p = extend(problem, steps)
-    T = p.T
-    rnn = recurrence_factors(forward(p))
-    gates = lstm_gates(p, forget_bias)
-    rows, r_prod, c_prod = [], Fraction(1), Fraction(1)
-    products = {}
-    for t in range(T, 0, -1):
-        r_prod, c_prod = r_prod * rnn[t], c_prod * gates[t - 1]
-        products[t] = (r_prod, c_prod)
-    for t in range(1, T + 1):
-        rows.append((t, fmt(rnn[t]), approx_text(products[t][0]), approx_text(gates[t - 1]),
-                     approx_text(products[t][1])))
+    _check_svd_work(p, steps, "explain lstm", 2)
+    T, vector = p.T, p.is_vector
+    rnn, r_prods = _rnn_side(p)
+    r_size = sizes(r_prods)
+    gates = lstm_forget_gates(p, forget_bias)
+    c_size = _gate_path(gates)
+    sz = _sized(vector)
+    rows = tuple((t, approx_text(size(rnn[t])) if vector else fmt(rnn[t]),
+                  approx_text(r_size[t - 1] if vector else r_prods[t - 1]),
+                  _gate_text(gates[t - 1]),
+                  approx_text(c_size[t - 1])) for t in range(1, T + 1))
     table = Table(f"The gradient reaching step t - 1 from step {T}",
-                  ("t", "RNN: w_h f'(a_t)", f"RNN: dh_{T}/dh_{{t-1}}", "LSTM: forget gate f_t",
-                   f"LSTM: dc_{T}/dc_{{t-1}} along the cell"), tuple(rows))
-    r0, c0 = products[1]
-    prose = (
+                  ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_h f'(a_t)"),
+                   "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "LSTM: forget gate f_t",
+                   "LSTM: " + sz(f"dc_{T}/dc_{{t-1}}") + " along the cell"), rows)
+    r0, c0 = r_size[0], c_size[0]
+    prose = [
         "A plain RNN passes its gradient back through h_t = f(w_h h_{t-1} + ...), one factor "
         "w_h f'(a_t) per step. An LSTM also keeps a cell state c_t = f_t c_{t-1} + i_t g_t: "
         "along it the gradient is multiplied only by the forget gates f_t, which the network "
         "can hold near 1 (a forget-gate bias of 1 is the usual start).",
         f"Same weights, same inputs, forget-gate bias {fmt(forget_bias)}: after {T} steps the "
         f"RNN's product is {approx_text(r0, 4)} and the LSTM cell's is {approx_text(c0, 4)}.",
-    )
+    ]
+    if vector:
+        prose.append("With several units each size is a largest singular value σ_max; along "
+                     "the cell the Jacobian is diag(f_{k+1} ⊙ ... ⊙ f_T), whose σ_max is its "
+                     "largest entry. The forget-gate column gives each step's smallest and "
+                     "largest gate.")
     answer = (
-        f"For this sequence the plain RNN's gradient from step {T} back to the start is "
-        f"{approx_text(r0, 4)}, the product of the factors w_h f'(a_t); along an LSTM's cell "
+        f"For this sequence the plain RNN's gradient from step {T} back to the start has size "
+        f"{approx_text(r0, 4)}, the product of the factors "
+        + ("diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)") + "; along an LSTM's cell "
         f"state it is {approx_text(c0, 4)}, the product of the forget gates. "
         + ("The gated path keeps more of the signal, so LSTM (or GRU, with one update gate "
            "doing the same job and fewer parameters) is the choice for long sequences, where "
-           "a plain RNN's gradient vanishes; for short sequences the plain RNN suffices."
-           if abs(inexact(c0)) > abs(inexact(r0)) else
+           "a plain RNN's gradient vanishes and its memory is short; for short sequences the "
+           "plain RNN suffices."
+           if c0 > r0 else
            "Here the plain RNN's product is not the smaller one, so this short sequence does "
            "not need gates; they pay off on long sequences, where the RNN's product vanishes "
-           "(try --steps 50).")
+           "(try --steps 50) and long-term information would be lost.")
     )
-    return Topic("lstm", TOPICS["lstm"], prose, (table,), answer)
+    chart = _chart(f"lstm: the gradient reaching step k from step {T}", vector, T,
+                   **{"RNN: dh_T/dh_k": r_size, "LSTM: dc_T/dc_k along the cell": c_size})
+    return Topic("lstm", TOPICS["lstm"], tuple(prose), (table,), answer, chart)
+
+
+def gru(problem, steps: int | None = None, update_bias=Fraction(1)) -> Topic:
+    """The GRU's gradient path (through its update gate) beside the plain RNN's."""
+    from .gates import gru_steps
+    p = extend(problem, steps)
+    _check_svd_work(p, steps, "explain gru", 4)
+    T, vector = p.T, p.is_vector
+    rnn, r_prods = _rnn_side(p)
+    cells = gru_steps(p, update_bias)
+    z_size = _gate_path([c.z for c in cells])
+    g_prods = back_products({t: c.jacobian for t, c in enumerate(cells, 1)}, T)
+    r_size, g_size = sizes(r_prods), sizes(g_prods)
+    sz = _sized(vector)
+    rows = tuple((t, approx_text(size(rnn[t])) if vector else fmt(rnn[t]),
+                  approx_text(r_size[t - 1] if vector else r_prods[t - 1]),
+                  _gate_text(cells[t - 1].z), approx_text(z_size[t - 1]),
+                  approx_text(size(cells[t - 1].jacobian) if vector
+                              else cells[t - 1].jacobian),
+                  approx_text(g_size[t - 1] if vector else g_prods[t - 1]))
+                 for t in range(1, T + 1))
+    table = Table(f"The gradient reaching step t - 1 from step {T}",
+                  ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_h f'(a_t)"),
+                   "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "GRU: z_t",
+                   "GRU: copy path " + sz(f"z_t...z_{T}"), "GRU: " + sz("dh_t/dh_{t-1}"),
+                   "GRU: " + sz(f"dh_{T}/dh_{{t-1}}")), rows)
+    r0, z0, g0 = r_size[0], z_size[0], g_size[0]
+    rnn_n, gru_n, lstm_n = _cells(p)
+    prose = [
+        "A GRU (PyTorch's equations) mixes its old state and a candidate n_t with an update "
+        "gate z_t: h_t = (1 - z_t) n_t + z_t h_{t-1}. The term z_t h_{t-1} copies the old "
+        "state, so along that path the gradient is multiplied by z_t alone, and z near 1 keeps "
+        "the memory. (Some texts swap the names, h_t = z_t n_t + (1 - z_t) h_{t-1}: there the "
+        "copy path's factor is 1 - z_t and z near 0 keeps the memory.)",
+        "Its whole step derivative is dh_t/dh_{t-1} = diag(z_t) + diag(q_t) w_h: the copy path "
+        "plus the terms through n_t, r_t and z_t, which carry the RNN-like factor w_h.",
+        f"Same weights and inputs in every gate (w_x, w_h; bias b_h in the reset gate and the "
+        f"candidate), update-gate bias {fmt(update_bias)}: after {T} steps the RNN's product "
+        f"is {approx_text(r0, 4)}, the GRU's copy path {approx_text(z0, 4)} and its whole "
+        f"gradient {approx_text(g0, 4)}.",
+    ]
+    if vector:
+        prose.append("With several units each size is a largest singular value σ_max; the "
+                     "update-gate column gives each step's smallest and largest gate.")
+    better = g0 > r0
+    answer = (
+        f"In this network the plain RNN's gradient from step {T} back to the start has size "
+        f"{approx_text(r0, 4)} (the product of "
+        + ("its Jacobians diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
+        + f"); a GRU with the same weights "
+        f"carries {approx_text(g0, 4)}, of which the copy path through the update gates alone "
+        f"gives {approx_text(z0, 4)}. "
+        + ("Because z_t can stay near 1, the GRU's gradient does not have to pass through w_h "
+           "at every step, so it keeps long-term information where the RNN's gradient "
+           "vanishes: gated cells are needed for long sequences. "
+           if better else
+           "On this short sequence the plain RNN's product is not the smaller one, so gates "
+           "are not needed here; they pay off on long sequences, where the RNN's product "
+           "vanishes (try --steps 50). ")
+        + f"GRU or LSTM: a GRU layer here has {gru_n} weights and biases against the LSTM's "
+        f"{lstm_n} (the plain RNN's {rnn_n}): fewer parameters and no separate cell state, so "
+        f"it trains faster and suits smaller data; an LSTM's separate cell and output gate "
+        f"give finer control of very long memories. Both fix the vanishing gradient; try the "
+        f"GRU first when data or compute is scarce."
+    )
+    chart = _chart(f"gru: the gradient reaching step k from step {T}", vector, T,
+                   **{"RNN: dh_T/dh_k": r_size, "GRU: dh_T/dh_k": g_size,
+                      "GRU: copy path Π z": z_size})
+    return Topic("gru", TOPICS["gru"], tuple(prose), (table,), answer, chart)
 
 
 def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq2seq"):
@@ -381,12 +633,15 @@ def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq
 
 
 def run(topic: str, problem, steps: int | None = None, truncate: int | None = None,
-        texts=(), vocab: str | None = None, batch: int = 2, forget_bias=Fraction(1)) -> Topic:
+        texts=(), vocab: str | None = None, batch: int = 2, forget_bias=Fraction(1),
+        update_bias=Fraction(1)) -> Topic:
     """The topic worked on the problem (or, for the text topics, on the texts)."""
     if topic in ("seq2seq", "onehot", "padding"):
         return seq2seq(texts, vocab, batch, topic)
     if topic == "lstm":
         return lstm(problem, steps, forget_bias)
+    if topic == "gru":
+        return gru(problem, steps, update_bias)
     if topic == "vanishing":
         return vanishing(problem, steps)
     if topic == "exploding":

@@ -154,3 +154,405 @@ def test_lstm_forget_gates_against_a_hand_written_step():
     for row, f in zip(t.tables[0].rows, gates):
         assert math.isclose(float(row[3]), f, rel_tol=1e-5)
     assert math.isclose(float(t.tables[0].rows[0][4]), math.prod(gates), rel_tol=1e-5)
+
+
+# -- vector problems: singular values against numpy -------------------------------------------
+
+np = None
+
+
+def _numpy():
+    return pytest.importorskip("numpy", reason="numpy is not installed (it comes with the plot "
+                               "extra: pip install '.[plot]')")
+
+
+# three units, two inputs, tanh, one target at the last step; written for these tests
+VEC = {"activation": "tanh", "outputs": "last",
+       "params": {"w_x": [[0.5, -0.2], [0.1, 0.7], [-0.4, 0.3]],
+                  "w_h": [[0.6, -0.3, 0.2], [0.1, 0.5, -0.4], [0.3, 0.2, 0.4]],
+                  "w_y": [[1, -0.5, 0.25]], "b_h": [0.1, 0, -0.1], "h_0": [0.2, -0.1, 0.3]},
+       "data": {"x": [[1, 0], [0.5, -1], [0, 2], [1, 1], [-1, 0.5]], "y": [[0.3]]}}
+
+
+def _np_tanh_rnn(d):
+    """h_0 .. h_T of the vector problem `d`, and the step function h_{t-1} -> h_t, in numpy."""
+    n = _numpy()
+    P = {k: n.array(v, dtype=float) for k, v in d["params"].items()}
+    xs = [n.array(x, dtype=float) for x in d["data"]["x"]]
+    step = lambda h, x: n.tanh(P["w_h"] @ h + P["w_x"] @ x + P["b_h"])
+    hs = [P["h_0"]]
+    for x in xs:
+        hs.append(step(hs[-1], x))
+    return P, xs, hs, step
+
+
+def test_vector_singular_values_against_numpy_svd():
+    n = _numpy()
+    P, xs, hs, step = _np_tanh_rnn(VEC)
+    T = len(xs)
+    # the Jacobians by hand: dh_t/dh_{t-1} = diag(1 - h_t^2) w_h
+    J = {t: n.diag(1 - hs[t] ** 2) @ P["w_h"] for t in range(1, T + 1)}
+    prod = {T: n.eye(3)}
+    for k in range(T - 1, -1, -1):
+        prod[k] = prod[k + 1] @ J[k + 1]          # dh_T/dh_k = J_T ... J_{k+1}
+    sv = lambda m: n.linalg.svd(m, compute_uv=False)[0]
+    t_ = run("vanishing", problem_of(VEC))
+    rows = t_.tables[0].rows
+    assert len(rows) == T and "σ_max" in t_.tables[0].columns[1]
+    for row in rows:
+        t = row[0]
+        assert float(row[1]) == pytest.approx(sv(J[t]), rel=1e-5), t
+        assert float(row[4]) == pytest.approx(sv(prod[t - 1]), rel=1e-10), t
+    # and the product against finite differences of the whole map h_0 -> h_T
+    eps, fd = 1e-6, n.zeros((3, 3))
+    for j in range(3):
+        e = n.zeros(3)
+        e[j] = eps
+        up, down = hs[0] + e, hs[0] - e
+        for x in xs:
+            up, down = step(up, x), step(down, x)
+        fd[:, j] = (up - down) / (2 * eps)
+    assert float(rows[0][4]) == pytest.approx(sv(fd), rel=1e-7)
+    assert f"σ_max(dh_{T}/dh_0) = " in t_.answer
+
+
+def test_vector_shares_against_numpy_backprop():
+    # identity output, squared loss at the last step: dL/dh_T = 2 w_y^T (y_hat_T - y);
+    # dL/da_t = (1 - h_t^2) dL/dh_t; dL/dh_{t-1} = w_h^T dL/da_t; term_t = dL/da_t h_{t-1}^T
+    n = _numpy()
+    P, xs, hs, _ = _np_tanh_rnn(VEC)
+    T = len(xs)
+    g = 2 * P["w_y"].T @ (P["w_y"] @ hs[T] - n.array(VEC["data"]["y"][0], dtype=float))
+    sizes = {}
+    for t in range(T, 0, -1):
+        da = (1 - hs[t] ** 2) * g
+        sizes[t] = n.linalg.norm(n.outer(da, hs[t - 1]))
+        g = P["w_h"].T @ da
+    total = sum(sizes.values())
+    rows = run("vanishing", problem_of(VEC)).tables[0].rows
+    for row in rows:
+        assert float(row[3].rstrip("%")) == pytest.approx(100 * sizes[row[0]] / total,
+                                                          abs=0.051), row[0]
+
+
+def test_vector_builtin_problem_and_its_crossing():
+    n = _numpy()
+    from rnn_cli.files import load
+    p = load(None, "softmax_2unit")               # a problem of examples.toml, by its author
+    t = run("vanishing", p, steps=12)
+    w_h = n.array([[0.5, -0.3], [0.2, 0.4]])
+    # |σ_max(dh_T/dh_k)| <= σ_max(w_h)^(T - k), since |tanh'| <= 1
+    bound = n.linalg.svd(w_h, compute_uv=False)[0]
+    for row in t.tables[0].rows:
+        assert float(row[4]) <= bound ** (12 - row[0] + 1) * (1 + 1e-12)
+    assert "After" in t.prose[2] and "steps back" in t.prose[2]
+
+
+def test_vector_lstm_rnn_side_and_cell_against_numpy():
+    n = _numpy()
+    P, xs, hs, _ = _np_tanh_rnn(VEC)
+    T = len(xs)
+    sig = lambda v: 1 / (1 + n.exp(-v))
+    # the LSTM of the topic (w_x, w_h in every gate, b_h but 1 in the forget gate), by hand
+    h, c, gates = P["h_0"], n.zeros(3), []
+    for x in xs:
+        s = P["w_h"] @ h + P["w_x"] @ x
+        i, f, g, o = sig(s + P["b_h"]), sig(s + 1), n.tanh(s + P["b_h"]), sig(s + P["b_h"])
+        c = f * c + i * g
+        h = o * n.tanh(c)
+        gates.append(f)
+    t_ = run("lstm", problem_of(VEC))
+    J = {t: n.diag(1 - hs[t] ** 2) @ P["w_h"] for t in range(1, T + 1)}
+    prod = n.eye(3)
+    for row in reversed(t_.tables[0].rows):
+        t = row[0]
+        prod = prod @ J[t]
+        assert float(row[1]) == pytest.approx(n.linalg.svd(J[t], compute_uv=False)[0], rel=1e-5)
+        assert float(row[2]) == pytest.approx(n.linalg.svd(prod, compute_uv=False)[0], rel=1e-5)
+        lo, hi = (float(v) for v in row[3].split(" .. "))
+        assert lo == pytest.approx(gates[t - 1].min(), rel=1e-3)
+        assert hi == pytest.approx(gates[t - 1].max(), rel=1e-3)
+        cell = n.prod(gates[t - 1:], axis=0).max()      # σ_max of diag(f_t ⊙ ... ⊙ f_T)
+        assert float(row[4]) == pytest.approx(cell, rel=1e-5)
+
+
+# -- gru ---------------------------------------------------------------------------------------
+
+def _np_gru(P, xs, update_bias):
+    """The topic's GRU in numpy, PyTorch's equations: every gate uses w_x and w_h; b_h in the
+    reset gate and the candidate's input side; `update_bias` in the update gate.
+    Returns the states and the step function h_{t-1} -> (h_t, z_t)."""
+    n = _numpy()
+    sig = lambda v: 1 / (1 + n.exp(-v))
+
+    def step(h, x):
+        r = sig(P["w_x"] @ x + P["w_h"] @ h + P["b_h"])
+        z = sig(P["w_x"] @ x + P["w_h"] @ h + update_bias)
+        cand = n.tanh(P["w_x"] @ x + P["b_h"] + r * (P["w_h"] @ h))
+        return (1 - z) * cand + z * h, z
+
+    hs = [P["h_0"]]
+    for x in xs:
+        hs.append(step(hs[-1], x)[0])
+    return hs, step
+
+
+def _fd_jacobian(step, h, x, eps=1e-6):
+    n = _numpy()
+    out = n.zeros((len(h), len(h)))
+    for j in range(len(h)):
+        e = n.zeros(len(h))
+        e[j] = eps
+        out[:, j] = (step(h + e, x)[0] - step(h - e, x)[0]) / (2 * eps)
+    return out
+
+
+def _as_np(d):
+    n = _numpy()
+    arr = lambda v: n.atleast_1d(n.array(v, dtype=float))
+    P = {k: arr(v) for k, v in d["params"].items()}
+    P.setdefault("b_h", n.zeros(1))
+    P.setdefault("h_0", n.zeros(1))
+    if P["w_h"].ndim == 1:                        # a scalar problem: 1 x 1 matrices
+        P = {k: v.reshape(1, 1) if k.startswith("w") else v for k, v in P.items()}
+    return P, [arr(x) for x in d["data"]["x"]]
+
+
+@pytest.mark.parametrize("d", [TANH, VEC], ids=["scalar", "vector"])
+@pytest.mark.parametrize("bias", ["1", "-0.5"])
+def test_gru_against_a_hand_written_step(d, bias):
+    n = _numpy()
+    from rnn_cli.gates import gru_steps
+    from rnn_cli.numbers import parse_number
+    P, xs = _as_np(d)
+    hs, step = _np_gru(P, xs, float(bias))
+    cells = gru_steps(problem_of(d), parse_number(bias))
+    to_np = lambda v: n.array([[float(e) for e in r] for r in v.rows]) if hasattr(v, "rows") \
+        else n.array([[float(v)]])
+    for t, cell in enumerate(cells, 1):
+        want_z = step(hs[t - 1], xs[t - 1])[1]
+        assert n.allclose(to_np(cell.z).reshape(-1), want_z, rtol=1e-12, atol=0)
+        want_j = _fd_jacobian(step, hs[t - 1], xs[t - 1])
+        assert n.allclose(to_np(cell.jacobian), want_j, rtol=1e-7, atol=1e-9), t
+    # the topic's table: the GRU's product of Jacobians and its copy path of update gates
+    topic = run("gru", problem_of(d), update_bias=parse_number(bias))
+    T, prod = len(xs), n.eye(len(hs[0]))
+    zs = [step(hs[t - 1], xs[t - 1])[1] for t in range(1, T + 1)]
+    for row in reversed(topic.tables[0].rows):
+        t = row[0]
+        prod = prod @ _fd_jacobian(step, hs[t - 1], xs[t - 1])
+        size = n.linalg.svd(prod, compute_uv=False)[0]
+        assert float(row[6]) == pytest.approx(size if d is VEC else prod[0, 0], rel=1e-5)
+        copy = n.prod(zs[t - 1:], axis=0)
+        assert float(row[4]) == pytest.approx(copy.max(), rel=1e-5)
+
+
+def test_gru_against_torch_grucell():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install "
+                                "'.[torch]'")
+    from rnn_cli.gates import gru_steps
+    P, xs = _as_np(VEC)
+    H, D = P["w_x"].shape
+    cell = torch.nn.GRUCell(D, H, dtype=torch.float64)
+    n = _numpy()
+    f64 = lambda a: torch.tensor(n.asarray(a, dtype=float), dtype=torch.float64)
+    with torch.no_grad():   # PyTorch stacks the gates as (r, z, n)
+        cell.weight_ih.copy_(f64(n.vstack([P["w_x"]] * 3)))
+        cell.weight_hh.copy_(f64(n.vstack([P["w_h"]] * 3)))
+        cell.bias_ih.copy_(f64(n.concatenate([P["b_h"], [0.75] * H, P["b_h"]])))
+        cell.bias_hh.zero_()
+    from fractions import Fraction
+    ours = gru_steps(problem_of(VEC), Fraction(3, 4))
+    h = f64(P["h_0"])
+    for x, step in zip(xs, ours):
+        x = f64(x)
+        jac = torch.autograd.functional.jacobian(lambda v: cell(x[None], v[None])[0], h)
+        got = f64([[float(e) for e in r] for r in step.jacobian.rows])
+        assert torch.allclose(got, jac, rtol=1e-10, atol=1e-12)
+        h = cell(x[None], h[None])[0].detach()
+
+
+def test_gru_answer_compares_and_advises():
+    t = run("gru", problem_of(TANH), steps=40)
+    assert "GRU or LSTM" in t.answer and "long sequences" in t.answer
+    # one weight matrix pair and a bias per gate: H (H + D + 1) = 3 for the scalar problem
+    assert "9 weights and biases against the LSTM's 12 (the plain RNN's 3)" in t.answer
+    rnn0, gru0 = float(t.tables[0].rows[0][2]), float(t.tables[0].rows[0][6])
+    assert gru0 > rnn0
+
+
+# -- --plot ------------------------------------------------------------------------------------
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (the first, right after the signature)."""
+    import struct
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("topic", ["vanishing", "gru"])
+def test_plot_writes_a_png(tmp_path, topic):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install "
+                        "'.[plot]'")
+    out = tmp_path / "chart.png"
+    r = CliRunner().invoke(app, ["explain", topic, "--steps", "30", "--activation", "tanh",
+                                 "--w-h", "0.8", "--plot", str(out)])
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    w, h = _png_size(data)
+    assert 400 <= w <= 2000 and 300 <= h <= 2000, (w, h)
+    assert 5_000 < len(data) < 2_000_000
+    assert data.endswith(b"IEND\xaeB`\x82")                  # written whole
+    assert [p.name for p in tmp_path.iterdir()] == ["chart.png"]   # no temporary file left
+
+
+def test_plot_of_values_beyond_a_double(tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install "
+                        "'.[plot]'")
+    out = tmp_path / "tiny.png"
+    # 0.1^2000 = 1e-2000 underflows a double: drawn as log10 on a linear axis
+    r = CliRunner().invoke(app, ["explain", "vanishing", "--steps", "2000", "--w-h", "0.1",
+                                 "--plot", str(out)])
+    assert r.exit_code == 0, r.output
+    assert _png_size(out.read_bytes())[0] >= 400
+
+
+def _one_line_exit_2(args, code=""):
+    import subprocess
+    import sys
+    from conftest import ROOT
+    script = code + ("import sys\nfrom rnn_cli.cli import main\n"
+                     f"sys.argv = ['rnn-solve', *{args!r}]\nmain()\n")
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rnn-solve: error: "), p.stderr
+    assert "Traceback" not in p.stderr
+    return lines[0]
+
+
+def test_plot_without_matplotlib_is_one_line(tmp_path):
+    # None in sys.modules makes `import matplotlib...` raise ImportError, as if not installed
+    line = _one_line_exit_2(["explain", "vanishing", "--plot", str(tmp_path / "a.png")],
+                            "import sys\nsys.modules['matplotlib'] = None\n")
+    assert "--plot" in line and "pip install 'rnn-solve[plot]'" in line
+    assert not (tmp_path / "a.png").exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["explain", "vanishingg"], "did you mean 'vanishing'"),
+    (["explain", "vanishing", "--steps", "20000"], "--steps"),
+    (["explain", "vanishing", "--steps", "0"], "--steps"),
+    (["explain", "gru", "--steps", "-3"], "--steps"),
+    (["explain", "vanishing", "-p", "softmax_2unit", "--steps", "5000"], "--steps"),
+    (["explain", "exploding", "-p", "softmax_2unit", "--steps", "3000"],
+     "singular value decompositions"),
+    (["explain", "onehot", "--text", "hello!", "--vocab", "helo"], "not in the vocabulary"),
+    (["explain", "gru", "--update-bias", "big"], "--update-bias"),
+    (["explain", "lstm", "--forget-bias", "1/0"], "--forget-bias"),
+    (["explain", "bptt", "--plot", "x.png"], "has no chart"),
+    (["explain", "lstm", "--plot", "x.svg"], ".png"),
+])
+def test_bad_input_is_one_line_exit_2(args, words):
+    assert words in _one_line_exit_2(args)
+
+
+# -- problem files written by someone else ------------------------------------------------------
+
+def _examples():
+    import tomllib
+    from conftest import ROOT
+    return tomllib.loads((ROOT / "examples.toml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["tanh_bias", "relu_last", "relu_dead", "mean_half_squared"])
+def test_vanishing_on_example_files_against_the_oracle(name):
+    from rnn_cli.files import load
+    from conftest import ROOT
+    d = _examples()[name]
+    t = run("vanishing", load(ROOT / "examples.toml", name))
+    T = len(d["data"]["x"])
+    for row in t.tables[0].rows:
+        want = derivative(d, f"h_{T}", f"h_{row[0] - 1}")
+        with mpmath.workdps(60):
+            assert abs(row[4] - abs(want)) <= mpmath.mpf("1e-30") * max(1, abs(want))
+
+
+@pytest.mark.parametrize("topic", ["vanishing", "exploding", "bptt", "lstm", "gru", "seq2seq",
+                                   "onehot", "padding"])
+@pytest.mark.parametrize("name", ["tanh_bias", "softmax_2unit"])
+def test_every_topic_runs_on_example_files(tmp_path, topic, name):
+    from conftest import ROOT
+    r = CliRunner().invoke(app, ["explain", topic, "-f", str(ROOT / "examples.toml"), "-p",
+                                 name, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["topic"] == topic and doc["answer"] and doc["tables"]
+
+
+def test_exploding_products_by_hand():
+    # identity, w_h = 1.5: every factor is 1.5, so dh_T/dh_{t-1} = 1.5^(T - t + 1) exactly
+    d = {"params": {"w_x": 1, "w_h": "1.5", "w_y": 1}, "data": {"x": [1, 1, 1], "y": [1, 1, 1]}}
+    t = run("exploding", problem_of(d), steps=20)
+    for row in t.tables[0].rows:
+        assert row[1] == "1.5" and row[4] == mpmath.mpf(1.5) ** (20 - row[0] + 1)
+    # 1.5^17 = 985.26 < 1000 < 1.5^18 = 1477.9: the product grows past 1000 after 18 steps
+    assert "After 18 steps back the product grows past 1000 times" in t.prose[1]
+    assert "explode" in t.answer
+
+
+def test_a_dead_relu_vanishes_completely():
+    from rnn_cli.files import load
+    from conftest import ROOT
+    t = run("vanishing", load(ROOT / "examples.toml", "relu_dead"))
+    assert "dh_3/dh_0 = 0," in t.answer and "vanished completely" in t.answer
+
+
+def test_json_carries_the_chart():
+    r = CliRunner().invoke(app, ["explain", "vanishing", "--steps", "5", "--activation", "tanh",
+                                 "--w-h", "0.5", "--format", "json"])
+    chart = json.loads(r.stdout)["chart"]
+    (series,) = chart["series"]
+    assert [p[0] for p in series["points"]] == [1, 2, 3, 4, 5]          # T - k
+    for x, y, log in series["points"]:
+        assert y < 0.5 ** x * 1.0000001 and log == pytest.approx(mpmath.log10(y), abs=1e-9)
+    r = CliRunner().invoke(app, ["explain", "bptt", "--format", "json"])
+    assert json.loads(r.stdout)["chart"] is None
+
+
+def test_bptt_costs_of_a_vector_problem_by_hand():
+    # H = 3, D = 2, K = 1, tanh, one target at the last step. Forward, per step: w_h h (H^2),
+    # w_x x (H D), w_y h (K H). Backward, per step, bptt.py's vector recursion: the Jacobian
+    # dh_{t+1}/dh_t = diag(1 - h_{t+1}^2) w_h (H for the square, H^2 for the diagonal
+    # matrix times w_h, row by row), dL/dh_t = (dh_{t+1}/dh_t)^T dL/dh_{t+1} (H^2),
+    # dL/da_t = dL/dh_t ⊙ (1 - h_t^2) (H + H), dL/da_t h_{t-1}^T (H^2), dL/da_t x_t^T (H D).
+    # Stored: a_t, h_t (H each), o_t, y_hat_t (K each).
+    from rnn_cli.explain import cost
+    p = problem_of(VEC)
+    (f10, b10, s10), (f30, b30, s30) = cost(p, 10), cost(p, 30)
+    assert f30 - f10 == 20 * (9 + 6 + 3)
+    assert b30 - b10 == 20 * ((3 + 9) + 9 + (3 + 3) + 9 + 6)
+    assert s10 == 10 * (3 + 3 + 1 + 1) and s30 == 30 * 8
+
+
+def test_the_core_of_explain_needs_no_numpy_typer_rich_or_matplotlib():
+    """Singular values come from mpmath: working a vector problem's topics loads none of
+    numpy, matplotlib, typer or rich."""
+    import os
+    import subprocess
+    import sys
+    from conftest import ROOT
+    code = ("from rnn_cli.files import load\n"
+            "from rnn_cli.explain import run\n"
+            "p = load(None, 'softmax_2unit')\n"
+            "for topic in ('vanishing', 'lstm', 'gru', 'bptt'):\n"
+            "    run(topic, p)\n"
+            "import sys\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} &\n"
+            "             {'numpy', 'matplotlib', 'typer', 'rich', 'click'}))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

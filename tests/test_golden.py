@@ -8,9 +8,13 @@ The files in tests/golden/ are the exact text a user sees for
     grad_all_delta.txt      rnn-solve grad --wrt all --style delta
     vector_grad.txt         rnn-solve grad --problem softmax_2unit --wrt w_h --wrt w_y[2,1]
     lstm_grad.txt           rnn-solve grad --problem lstm_1unit --wrt all
+    explain_TOPIC.txt       rnn-solve explain TOPIC, for every topic, on the built-in problem
+                            (the text topics on their default texts)
+    explain_vanishing_vector.txt
+                            rnn-solve explain vanishing --problem softmax_2unit
 
-rendered by rnn_cli.render.table (forward_view, grad_view) into a Rich Console of width 100
-with no colour system. Trailing spaces at the ends of lines are ignored in the comparison (Rich
+rendered by rnn_cli.render.table (forward_view, grad_view) or rnn_cli.render.explainout
+(topic_view) into a Rich Console of width 100 with no colour system. Trailing spaces at the ends of lines are ignored in the comparison (Rich
 pads table titles to the table's width; editors strip them).
 
 To refresh them after an intended change to the output, run from the repository's top level
@@ -49,6 +53,11 @@ CASES = {
     # a 1-unit LSTM: every gate's adjoint, dL/dc_t with its forget-gate path, every parameter
     "lstm_grad": (["grad", "--problem", "lstm_1unit", "--wrt", "all"], (LSTM_ALL, None)),
 }
+# explain: every topic on the built-in problem, and one vector problem ("explain" as the spec)
+TOPICS = ("vanishing", "exploding", "bptt", "lstm", "gru", "seq2seq", "onehot", "padding")
+CASES.update({f"explain_{t}": (["explain", t], "explain") for t in TOPICS})
+CASES["explain_vanishing_vector"] = (["explain", "vanishing", "--problem", "softmax_2unit"],
+                                     "explain")
 
 
 def render(name: str) -> str:
@@ -66,7 +75,11 @@ def render(name: str) -> str:
                    else "assignment3")
     digits = int(args[args.index("--digits") + 1]) if "--digits" in args else 6
     fwd = forward(problem)
-    if spec is None:
+    if spec == "explain":
+        from rnn_cli.explain import run
+        from rnn_cli.render.explainout import topic_view
+        view = topic_view(run(args[1], problem))
+    elif spec is None:
         view = forward_view(fwd)
     else:
         wrts, style = spec
@@ -137,6 +150,24 @@ if pytest is not None:
         for line in ("dL/dc_1", "0.17316", "dL/dw_xf = 0.0111703", "dL/dc_0 = 0.141571",
                      "dL/dh_0 = -0.0078329", "dL/dc_2 * f_2", "dL/dh_1 * og_1"):
             assert line in text["lstm_grad"], line
+        # explain on the seed: w_h = 1 and f = identity make every factor 1; dL/dw_h = 8 comes
+        # all from step 2 (dL/da_2 h_1 = 4 * 2; dL/da_1 h_0 = 0 * 1); the first forget gate
+        # and update gate are σ(w_h h_0 + w_x x_1 + 1) = σ(3) = 0.952574; bptt's forward pass
+        # takes w_h h, w_x x, w_y h per step and squares the one loss (3 T + 1), and stores
+        # a, h, o, y_hat (4 T); the default texts hello hi help held have 7 letters, so 8
+        # symbols with the padding symbol
+        assert "│ 1 │                           1 │             1 │             0.0% │" in \
+            text["explain_vanishing"]
+        assert "100.0%" in text["explain_vanishing"]
+        assert "0.952574" in text["explain_lstm"] and "0.952574" in text["explain_gru"]
+        assert "│    2 │                       7 │" in text["explain_bptt"]
+        assert "│ 1000 │                    3001 │" in text["explain_bptt"]
+        assert "│           4000 │" in text["explain_bptt"]
+        assert "The vocabulary has 8 symbols" in text["explain_seq2seq"]
+        # the 2-unit problem: σ_max of each Jacobian and of dh_3/dh_0, checked with
+        # numpy.linalg.svd in test_explain.py (0.430184 0.483226 0.496192; 0.0748778)
+        for v in ("0.430184", "0.483226", "0.496192", "0.0748778"):
+            assert v in text["explain_vanishing_vector"], v
         for name, t in text.items():
             assert max(len(line) for line in t.splitlines()) <= WIDTH, name
             assert "\x1b" not in t, name

@@ -1,15 +1,30 @@
-"""An explained topic as Rich text and tables (with log-scale bars), JSON or Markdown."""
+"""An explained topic as Rich text and tables (with log-scale bars), JSON, Markdown or a
+PNG chart (matplotlib, imported only for --plot)."""
 
 import math
 
-from ..numbers import inexact
+from ..errors import InputError
+from ..numbers import ctx, inexact
 
-BAR = 30
+BAR = 24
+FLOAT_LOG10 = 300       # |log10 y| beyond this is out of a double's range: plotted as log10 y
+
+
+def _float(v) -> float | None:
+    """The nearest double, or None where the value is beyond a double's range (JSON has no
+    infinity)."""
+    f = float(inexact(v))
+    return f if math.isfinite(f) else None
+
+
+def _log10(v) -> float | None:
+    """log10 |v| (in mpmath, so 1e-5000 is -5000 and not the log of 0.0), None for 0."""
+    return float(ctx().log10(abs(inexact(v)))) if v else None
 
 
 def _bars(values) -> list[str]:
     """Bars whose length is log10 of each value, scaled to the range of the values."""
-    logs = [math.log10(float(inexact(v))) if v else None for v in values]
+    logs = [_log10(v) for v in values]
     real = [x for x in logs if x is not None]
     if not real:
         return ["" for _ in values]
@@ -44,10 +59,67 @@ def topic_view(topic):
 def topic_json(topic) -> dict:
     return {"topic": topic.name, "title": topic.title, "prose": list(topic.prose),
             "tables": [{"title": t.title, "columns": list(t.columns),
-                        "rows": [[float(inexact(v)) if j == t.bars else v
+                        "rows": [[_float(v) if j == t.bars else v
                                   for j, v in enumerate(r)] for r in t.rows]}
                        for t in topic.tables],
+            "chart": _chart_json(topic.chart),
             "answer": topic.answer}
+
+
+def _chart_json(chart) -> dict | None:
+    """The chart's series as [T - k, value, log10 value] (the log keeps values that are out
+    of a double's range, 1e-5000, readable)."""
+    if chart is None:
+        return None
+    return {"title": chart.title, "x": chart.x_label, "y": chart.y_label,
+            "series": [{"label": s.label,
+                        "points": [[x, _float(y), _log10(y)] for x, y in s.points]}
+                       for s in chart.series]}
+
+
+def topic_plot(topic, path, topics_with_charts=()) -> None:
+    """Save the topic's chart as a PNG at `path`, written atomically (matplotlib's Agg
+    canvas, no pyplot and no display)."""
+    from pathlib import Path
+    if topic.chart is None:
+        raise InputError(f"the topic {topic.name!r} has no chart; charts come with: "
+                         + ", ".join(topics_with_charts), where="--plot")
+    if Path(path).suffix.lower() != ".png":
+        raise InputError(f"expected a file name ending in .png, found {str(path)!r}",
+                         where="--plot")
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise InputError("matplotlib is not installed; install the plot extra: "
+                         "pip install 'rnn-solve[plot]'", where="--plot") from None
+    import io
+
+    from ..files import write_atomic
+    chart = topic.chart
+    logs = [[(x, _log10(y)) for x, y in s.points] for s in chart.series]
+    in_range = all(abs(v) <= FLOAT_LOG10 for pts in logs for _, v in pts if v is not None)
+    fig = Figure(figsize=(8, 4.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    for s, pts in zip(chart.series, logs):
+        pts = [(x, v) for x, v in pts if v is not None]      # 0 has no place on a log axis
+        xs = [x for x, _ in pts]
+        ys = [10.0 ** v for _, v in pts] if in_range else [v for _, v in pts]
+        ax.plot(xs, ys, marker="o" if len(xs) <= 40 else None, markersize=3, label=s.label)
+    if in_range:
+        ax.set_yscale("log")
+        ax.set_ylabel(chart.y_label + " (log scale)")
+    else:
+        ax.set_ylabel("log10 of the " + chart.y_label)
+    ax.set_xlabel(chart.x_label)
+    ax.set_title(chart.title)
+    ax.grid(True, which="major", alpha=0.4)
+    if len(chart.series) > 1:
+        ax.legend()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    write_atomic(path, buf.getvalue())
 
 
 def topic_md(topic) -> str:
