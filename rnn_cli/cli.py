@@ -277,7 +277,7 @@ def explain(problem,
             batch: Annotated[int, typer.Option("--batch", help="Batch size.")] = 2,
             forget_bias: Annotated[str, typer.Option("--forget-bias", help="lstm: the forget "
                                    "gate's bias.")] = "1",
-            fmt: FormatOpt = Format.table):
+            fmt: FormatOpt = Format.table, standalone: StandaloneOpt = False):
     """A concept of the assignment worked with the problem's own numbers, ending with an
     answer a student could hand in.
 
@@ -299,7 +299,10 @@ def explain(problem,
         from .render.explainout import topic_json
         from .render.jsonout import dumps
         _print(dumps(topic_json(t)))
-    elif fmt in (Format.markdown, Format.latex):
+    elif fmt is Format.latex:
+        from .render.latex import topic_tex
+        _print(topic_tex(t, standalone))
+    elif fmt is Format.markdown:
         from .render.explainout import topic_md
         _print(topic_md(t))
     else:
@@ -312,6 +315,7 @@ class CheckFormat(str, enum.Enum):
     json = "json"
     junit = "junit"
     markdown = "markdown"
+    latex = "latex"
 
 
 @app.command()
@@ -319,10 +323,11 @@ class CheckFormat(str, enum.Enum):
 def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [answers].",
                                                       show_default=False)],
           fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
-                                                   "(JUnit XML) or markdown.")] = CheckFormat.table,
+                                                   "(JUnit XML), markdown or latex.")]
+          = CheckFormat.table,
           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the "
                             "report to this file (atomically) instead of stdout.")] = None,
-          digits: DigitsOpt = 6):
+          digits: DigitsOpt = 6, standalone: StandaloneOpt = False):
     """Check the answer keys in the files: each answer correct, consistent (wrong only
     because an earlier wrong answer of the key carried forward) or wrong, with the likely
     mistake. Exit 0 when every answer is correct, 1 otherwise, 2 for bad input.
@@ -335,11 +340,12 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
         from .render.checkout import check_view
         _print(check_view(report, digits))
     else:
-        from .render import checkout
+        from .render import checkout, latex
         from .render.jsonout import dumps
         text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
                 CheckFormat.junit: lambda: checkout.check_junit(report, digits),
                 CheckFormat.markdown: lambda: checkout.check_md(report, digits),
+                CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
                 CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
         if output is None:
             _print(text)
