@@ -310,6 +310,57 @@ def explain(problem,
         _print(topic_view(t))
 
 
+class GraphFormat(str, enum.Enum):
+    text = "text"
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+
+
+@app.command()
+@with_problem
+def graph(problem,
+          grads: Annotated[bool, typer.Option("--grad", help="Label each node with its "
+                           "gradient dL/d(node) too.")] = False,
+          fmt: Annotated[GraphFormat, typer.Option("--format", help="text (a drawing in the "
+                         "terminal), dot (Graphviz DOT text), svg or png (drawn by Graphviz's "
+                         "dot).")] = GraphFormat.text,
+          out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this "
+                         "file (atomically) instead of stdout; needed for png. (--output is "
+                         "the output function g, as in every problem command.)")] = None,
+          digits: Annotated[int, typer.Option("--digits", min=1, max=50, help="Significant "
+                            "digits of inexact values.")] = 4,
+          all_steps: AllStepsOpt = False):
+    """The unrolled network: one node per quantity and step (x_t, a_t, h_t, o_t, y_hat_t,
+    L_t) and the shared weights, each with its value and, with --grad, dL/d(node). Long
+    sequences fold their middle steps into one node.
+
+    Example: rnn-solve graph --grad --format svg -o network.svg
+    """
+    from .graph import unroll
+    from .render import graph as draw
+    keep = None if all_steps else (2, 1) if fmt is GraphFormat.text else (4, 4)
+    g = unroll(problem, grads, keep)
+    if fmt is GraphFormat.text:
+        if out is None:
+            return _print(draw.graph_view(g, digits))
+        from rich.console import Console
+        console = Console(record=True, width=200, color_system=None, file=open(os.devnull, "w"))
+        console.print(draw.graph_view(g, digits))
+        data = console.export_text()
+    else:
+        data = draw.graph_dot(g, digits)
+        if fmt is not GraphFormat.dot:
+            if out is None and fmt is GraphFormat.png:
+                raise InputError("a PNG image is not printed to the terminal: give --out "
+                                 "FILE", where="--format png")
+            data = draw.render_image(data, fmt.value)
+    if out is None:
+        return _print(data.decode("utf-8") if isinstance(data, bytes) else data)
+    from .files import write_atomic
+    write_atomic(out, data if isinstance(data, bytes) else data.rstrip("\n") + "\n")
+
+
 class CheckFormat(str, enum.Enum):
     table = "table"
     json = "json"

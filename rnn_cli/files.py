@@ -313,7 +313,7 @@ def _flag_name(key: str) -> str:
     return "--h0" if last == "h_0" else "--" + last.replace("_", "-")
 
 
-def write_atomic(path: str | Path, text: str, protect=()) -> None:
+def write_atomic(path: str | Path, text: str | bytes, protect=()) -> None:
     """Write a file whole or not at all: a temporary file beside it, flushed to disk, then
     renamed over it. An interrupted or failed run leaves the old file as it was and no
     temporary file behind. A symbolic link is written through (the file it names is
@@ -335,7 +335,7 @@ def write_atomic(path: str | Path, text: str, protect=()) -> None:
             umask = os.umask(0o022)
             os.umask(umask)
             mode = 0o666 & ~umask
-        data = text.encode("utf-8", "surrogateescape")
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                    dir=target.parent)
     except OSError as e:
