@@ -195,9 +195,9 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
 
     Example: rnn-solve forward --w-h 0.5 --activation tanh
     """
-    from .forward import forward as run
+    from .api import forward as run
     from .render.rows import View
-    fwd = run(problem)
+    fwd = run(problem).derivation
     view = View(digits, all_steps, notation.value)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
@@ -232,17 +232,13 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
-    from .bptt import grad as derive
-    from .forward import forward as run
-    from .names import PARAMS
+    from .api import grad as derive
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
-    of_q = problem.quantity(of, "--of", differentiable=True)
-    names = [n for w in wrt for n in (PARAMS if w.strip().lower() == "all" else [w])]
-    wrts = list(dict.fromkeys(problem.quantity(n, "--wrt") for n in names))
     progress, bar = _progress("backpropagating", problem.T)
     try:
-        d = derive(run(problem), of_q, wrts, style.value if style else None, progress)
+        d = derive(problem, wrt, of, style.value if style else None, progress,
+                   called=("--of", "--wrt")).derivation
     finally:
         if bar is not None:
             bar.stop()
@@ -344,8 +340,10 @@ def graph(problem,
     if fmt is GraphFormat.text:
         if out is None:
             return _print(draw.graph_view(g, digits))
+        import io
+
         from rich.console import Console
-        console = Console(record=True, width=200, color_system=None, file=open(os.devnull, "w"))
+        console = Console(record=True, width=200, color_system=None, file=io.StringIO())
         console.print(draw.graph_view(g, digits))
         data = console.export_text()
     else:
@@ -385,8 +383,8 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
 
     Example: rnn-solve check key.toml --format junit --output results.xml
     """
-    from .check import check_files
-    report = check_files(files)
+    from .api import check as run
+    report = run(files).report
     if fmt is CheckFormat.table and output is None:
         from .render.checkout import check_view
         _print(check_view(report, digits))

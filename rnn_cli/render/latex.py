@@ -288,14 +288,21 @@ def _head(problem) -> list[str]:
     return [rf"\section*{{{text(problem.name + title)}}}", text(describe(problem)) + "."]
 
 
-def forward_tex(fwd, view: View = View(), standalone: bool = False) -> str:
+def forward_tex(fwd, view: View = View(), standalone: bool = False,
+                math: bool = False) -> str:
+    """The forward pass; `math`: the align* environment alone (what MathJax shows in a
+    notebook), else with a heading, or a whole document with `standalone`."""
     p = fwd.problem
     body = [rf"\paragraph{{{text(p.name)}: forward pass}}",
             _align(_lines(fwd.steps, p.T, view))]
+    if math:
+        return body[-1]
     return _document(_head(p) + body) if standalone else "\n".join(body)
 
 
-def grad_tex(d, view: View = View(), standalone: bool = False) -> str:
+def grad_tex(d, view: View = View(), standalone: bool = False, math: bool = False) -> str:
+    """The gradients, an align* environment each (the recursion first in the delta style);
+    `math` leaves out the headings, `standalone` makes a whole document."""
     p = d.forward.problem
     body = []
     if d.shared:
@@ -304,6 +311,8 @@ def grad_tex(d, view: View = View(), standalone: bool = False) -> str:
     for g in d.gradients:
         title = name(view.names(f"d{g.of}/d{g.wrt}"))
         body += [rf"\paragraph{{${title}$}}", _align(_lines(g.steps, p.T, view))]
+    if math:
+        return "\n".join(b for b in body if not b.startswith(r"\paragraph"))
     return _document(_head(p) + body) if standalone else "\n".join(body)
 
 
