@@ -122,7 +122,7 @@ def guarded(fn):
 def with_problem(fn):
     """Give a command the shared problem options; it receives the loaded `problem`."""
     sig = inspect.signature(fn)
-    own = [p for p in sig.parameters.values() if p.name != "problem"]
+    own = [p for p in sig.parameters.values() if p.name not in ("problem", "problem_file")]
     shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                 annotation=ann) for name, ann in SHARED.items()]
 
@@ -132,6 +132,8 @@ def with_problem(fn):
         from .files import load
         values = {name: kw.pop(name) for name in SHARED}
         kw["problem"] = load(values["file"], values["problem"], _flags(values))
+        if "problem_file" in sig.parameters:    # a command that writes files protects it
+            kw["problem_file"] = values["file"]
         return fn(**kw)
 
     command.__signature__ = sig.replace(parameters=own + shared)
@@ -315,7 +317,7 @@ class GraphFormat(str, enum.Enum):
 
 @app.command()
 @with_problem
-def graph(problem,
+def graph(problem, problem_file,
           grads: Annotated[bool, typer.Option("--grad", help="Label each node with its "
                            "gradient dL/d(node) too.")] = False,
           fmt: Annotated[GraphFormat, typer.Option("--format", help="text (a drawing in the "
@@ -338,8 +340,9 @@ def graph(problem,
     keep = None if all_steps else (2, 1) if fmt is GraphFormat.text else (4, 4)
     g = unroll(problem, grads, keep)
     if fmt is GraphFormat.text:
-        if out is None:
-            return _print(draw.graph_view(g, digits))
+        if out is None:   # whole lines, wider than the terminal if need be (--all-steps)
+            from .render.table import console
+            return console().print(draw.graph_view(g, digits), crop=False)
         import io
 
         from rich.console import Console
@@ -356,7 +359,8 @@ def graph(problem,
     if out is None:
         return _print(data.decode("utf-8") if isinstance(data, bytes) else data)
     from .files import write_atomic
-    write_atomic(out, data if isinstance(data, bytes) else data.rstrip("\n") + "\n")
+    write_atomic(out, data if isinstance(data, bytes) else data.rstrip("\n") + "\n",
+                 protect=[problem_file] if problem_file else [])
 
 
 class CheckFormat(str, enum.Enum):

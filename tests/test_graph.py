@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import mpmath
 import pytest
 
-from conftest import ROOT, SEED, load, problem_of
+from conftest import ROOT, SEED, SEED_TABLES, load, problem_of
 import oracle
 from rnn_cli.graph import unroll
 from rnn_cli.render.graph import graph_dot, graph_view
@@ -186,9 +186,16 @@ def test_seed_drawing_at_100_columns(seed):
     assert "───►│" in text and "└─►│" in text     # h_0 into a_1, h_1 into a_2
 
 
-@pytest.mark.parametrize("name", ["relu_last", "tanh_bias", "mean_half_squared"])
+FOUR_VECTOR_STEPS = {"params": {"w_h": [[0.5, -0.3], [0.2, 0.4]], "w_x": [[1], [0.5]],
+                                 "w_y": [[1.2, -0.7], [0.4, 0.9], [-1, 0.3]]},
+                      "activation": "tanh", "output": "softmax", "loss": "cross_entropy",
+                      "data": {"x": [1, -2, 0.5, 3], "y": [1, 3, 2, 1]}}
+
+
+@pytest.mark.parametrize("name", ["relu_last", "tanh_bias", "mean_half_squared", "vector"])
 def test_four_steps_fit_100_columns(name):
-    text = drawing(load(None, name))
+    p = problem_of(FOUR_VECTOR_STEPS) if name == "vector" else load(None, name)
+    text = drawing(p)
     assert max(map(len, text.splitlines())) <= 100, name
     assert "steps folded" not in text
 
@@ -209,3 +216,11 @@ def test_cli_text_drawing(tmp_path):
     f = tmp_path / "net.txt"
     cli("graph", "--grad", "-o", str(f))
     assert "┌ h_2" in f.read_text(encoding="utf-8")
+
+
+def test_never_writes_over_the_problem_file(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text(SEED_TABLES, encoding="utf-8")
+    err = cli("graph", "--file", str(f), "--format", "dot", "-o", str(f), code=2)
+    assert "is one of the input files" in err and err.count("\n") == 1
+    assert f.read_text(encoding="utf-8") == SEED_TABLES

@@ -55,6 +55,8 @@ STYLE = {"param": 'style="rounded,filled", fillcolor="#e8e8e8"',
 ROW = {"x": 0, "a": 1, "h": 2, "o": 3, "y_hat": 4, "L": 5}
 PARAM_ROW = {"w_x": 0, "h_0": 1, "w_h": 2, "b_h": 3, "w_y": 4, "b_y": 5}
 DX, DY = 2.4, 1.1       # inches between columns and rows
+SPLINE_STEPS = 12
+TIMEOUT = 120            # seconds for Graphviz
 
 
 def _positions(g) -> dict[str, tuple[float, float]]:
@@ -78,7 +80,10 @@ def graph_dot(g, digits: int = 6) -> str:
     to a grid (layout=neato), so `dot -Tsvg` draws the network as the terminal does."""
     p = g.problem
     out = [f"// rnn-solve graph: the unrolled network of {p.name}",
-           f"digraph {_q(p.name)} {{", "  layout=neato;", "  splines=true;",
+           f"digraph {_q(p.name)} {{", "  layout=neato;",
+           # edges routed around the boxes; that routing takes dot 1 s at 12 steps and 15 s
+           # at 30, so longer drawings (--all-steps) get straight edges
+           f"  splines={'true' if len(g.shown) <= SPLINE_STEPS else 'false'};",
            '  node [shape=box, style="rounded", fontname="Helvetica", fontsize=11];',
            '  edge [arrowsize=0.6, color="#555555"];']
     pos = _positions(g)
@@ -102,8 +107,13 @@ def render_image(dot: str, fmt: str) -> bytes:
     exe = shutil.which("dot")
     if exe is None:
         raise NoGraphviz(where="--format " + fmt)
-    r = subprocess.run([exe, f"-T{fmt}"], input=dot.encode("utf-8"), capture_output=True,
-                       timeout=120)
+    try:
+        r = subprocess.run([exe, f"-T{fmt}"], input=dot.encode("utf-8"), capture_output=True,
+                           timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise InputError(f"Graphviz's dot took more than {TIMEOUT} s to draw "
+                         f"{dot.count(' -> ')} edges; draw fewer steps (without --all-steps "
+                         "the middle of a long sequence is folded)", where="--format " + fmt)
     if r.returncode != 0:
         msg = r.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InputError(f"Graphviz's dot failed: {msg[0] if msg else r.returncode}",
@@ -125,12 +135,14 @@ class Canvas:
 
     def text(self):
         from rich.text import Text
-        rows = max(r for r, _ in self.cells) + 1
+        by_row: dict[int, dict[int, tuple[str, str]]] = {}
+        for (r, c), cell in self.cells.items():
+            by_row.setdefault(r, {})[c] = cell
         out = Text(no_wrap=True, overflow="ignore")
-        for r in range(rows):
-            cols = [c for rr, c in self.cells if rr == r]
-            for c in range(max(cols) + 1 if cols else 0):
-                ch, style = self.cells.get((r, c), (" ", ""))
+        for r in range(max(by_row) + 1):
+            row = by_row.get(r, {})
+            for c in range(max(row) + 1 if row else 0):
+                ch, style = row.get(c, (" ", ""))
                 out.append(ch, style or None)
             out.append("\n")
         out.rstrip()
