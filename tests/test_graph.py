@@ -224,3 +224,18 @@ def test_never_writes_over_the_problem_file(tmp_path):
     err = cli("graph", "--file", str(f), "--format", "dot", "-o", str(f), code=2)
     assert "is one of the input files" in err and err.count("\n") == 1
     assert f.read_text(encoding="utf-8") == SEED_TABLES
+
+
+def test_a_hostile_problem_name_stays_inside_its_quotes(tmp_path):
+    """A name with a quote, a line break and DOT syntax is one quoted string; Graphviz
+    draws the file."""
+    name = 'a"b\nc} // x -> "L"; node [label=PWNED]'
+    key = '"' + name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    f = tmp_path / "p.toml"
+    f.write_text(f"[{key}]\ntitle = 't'\n" + SEED_TABLES.replace("[params]", f"[{key}.params]")
+                 .replace("[data]", f"[{key}.data]"), encoding="utf-8")
+    text = cli("graph", "-f", str(f), "--format", "dot")
+    nodes, edges = parse_dot(text)
+    assert edges == SEED_EDGES and "PWNED" not in "".join(n["label"] for n in nodes.values())
+    if shutil.which("dot") is not None:
+        cli("graph", "-f", str(f), "--format", "svg", "-o", str(tmp_path / "p.svg"))

@@ -79,7 +79,7 @@ def graph_dot(g, digits: int = 6) -> str:
     exact value and gradient also as the attributes `value` and `grad`. Every node is pinned
     to a grid (layout=neato), so `dot -Tsvg` draws the network as the terminal does."""
     p = g.problem
-    out = [f"// rnn-solve graph: the unrolled network of {p.name}",
+    out = [f"// rnn-solve graph: the unrolled network of {_q(p.name)}",
            f"digraph {_q(p.name)} {{", "  layout=neato;",
            # edges routed around the boxes; that routing takes dot 1 s at 12 steps and 15 s
            # at 30, so longer drawings (--all-steps) get straight edges
