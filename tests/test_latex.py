@@ -31,7 +31,7 @@ def balanced(tex: str) -> bool:
 def test_names():
     assert name("y_hat_2") == r"\hat{y}_{2}"
     assert name("dL_2/dw_h") == r"\frac{\partial L_{2}}{\partial w_{h}}"
-    assert name("dh_1/dw_h (direct)").endswith(r"\big|_{\text{direct}}")
+    assert name("dh_1/dw_h (direct)").endswith(r"\big\vert_{\text{direct}}")
 
 
 def test_seed_grad(seed):

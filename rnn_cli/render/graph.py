@@ -18,7 +18,8 @@ GAP = 4                                          # columns between two boxes
 
 
 class NoGraphviz(InputError):
-    """Graphviz's `dot` is not installed: install Graphviz (Debian: apt-get install graphviz) or use --format dot and render the text elsewhere"""  # noqa: E501
+    """Graphviz's `dot` is not installed: install Graphviz (Debian: apt-get install \
+graphviz) or use --format dot and render the text elsewhere"""
 
 
 def _short(v, digits: int) -> str:

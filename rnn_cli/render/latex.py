@@ -75,7 +75,7 @@ def name(n: str) -> str:
         top, _, bottom = n.partition("/")
         note = ""
         if bottom.endswith(" (direct)"):
-            bottom, note = bottom[:-9], r"\big|_{\text{direct}}"
+            bottom, note = bottom[:-9], r"\big\vert_{\text{direct}}"
         return rf"\frac{{\partial {name(top[1:])}}}{{\partial {name(bottom[1:])}}}{note}"
 
     def one(m):
