@@ -309,7 +309,8 @@ def grad_tex(d, view: View = View(), standalone: bool = False, math: bool = Fals
         body += [r"\paragraph{Backpropagation through time}",
                  _align(_lines(d.shared, p.T, view))]
     for g in d.gradients:
-        title = name(view.names(f"d{g.of}/d{g.wrt}"))
+        # the heading in a slashed form: a \frac in running text is too small to read
+        title = rf"\partial {name(view.names(g.of))}/\partial {name(view.names(g.wrt))}"
         body += [rf"\paragraph{{${title}$}}", _align(_lines(g.steps, p.T, view))]
     if math:
         return "\n".join(b for b in body if not b.startswith(r"\paragraph"))
