@@ -239,3 +239,13 @@ def test_a_hostile_problem_name_stays_inside_its_quotes(tmp_path):
     assert edges == SEED_EDGES and "PWNED" not in "".join(n["label"] for n in nodes.values())
     if shutil.which("dot") is not None:
         cli("graph", "-f", str(f), "--format", "svg", "-o", str(tmp_path / "p.svg"))
+
+
+def test_a_target_inside_the_fold_still_reaches_L():
+    """One target, at step 5 of 8: the fold carries it into L (by hand: h_5 = 1*h_4 + 0.1*5
+    with h_0 = 1 and x = 1..5 gives 1 + 0.1 * 15 = 2.5, y_hat_5 = 5, L = (5 - 3)^2 = 4)."""
+    p = problem_of({**SEED, "outputs": [5], "data": {"x": list(range(1, 9)), "y": [3]}})
+    g = unroll(p, grads=True, keep=(2, 1))
+    assert (g.fold.id, "L") in g.edges and g.node("L").value == 4
+    text = drawing(p)
+    assert "│ = 4 " in text and "◄─" in text and "┌ L_" not in text

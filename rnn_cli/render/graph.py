@@ -239,9 +239,10 @@ def graph_view(g, digits: int = 4, room: int = 100):
 
     # the L row: one line from the last L_t to the total on the left (the boxes cover it)
     with_loss = [col_at[t] for t in g.shown if t in p.y]
-    if g.fold is not None and g.fold.id in dict(g.edges):
+    if g.fold is not None and (g.fold.id, "L") in g.edges:
         with_loss.append(col_at["fold"])
-    canvas.put(mid["L"], width, "◄" + "─" * (max(with_loss) - width - 1))
+    if with_loss:
+        canvas.put(mid["L"], width, "◄" + "─" * (max(with_loss) - width - 1))
     _box(canvas, row_at["L"], 0, width, heights["L"], "L", content["L"], styles["loss"])
     _box(canvas, row_at["a"], 0, width, heights["a"], "h_0", content["h_0"], styles["param"])
     for step in g.shown:
