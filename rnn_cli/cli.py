@@ -337,25 +337,17 @@ def graph(problem, problem_file,
     """
     from .graph import unroll
     from .render import graph as draw
-    keep = None if all_steps else (2, 1) if fmt is GraphFormat.text else (4, 4)
-    g = unroll(problem, grads, keep)
-    if fmt is GraphFormat.text:
-        if out is None:   # whole lines, wider than the terminal if need be (--all-steps)
-            from .render.table import console
-            return console().print(draw.graph_view(g, digits), crop=False)
-        import io
-
-        from rich.console import Console
-        console = Console(record=True, width=200, color_system=None, file=io.StringIO())
-        console.print(draw.graph_view(g, digits))
-        data = console.export_text()
-    else:
-        data = draw.graph_dot(g, digits)
-        if fmt is not GraphFormat.dot:
-            if out is None and fmt is GraphFormat.png:
-                raise InputError("a PNG image is not printed to the terminal: give --out "
-                                 "FILE", where="--format png")
-            data = draw.render_image(data, fmt.value)
+    if fmt is GraphFormat.png and out is None:
+        raise InputError("a PNG image is not printed to the terminal: give --out FILE",
+                         where="--format png")
+    g = unroll(problem, grads, None if all_steps else (2, 1) if fmt is GraphFormat.text
+               else (4, 4))
+    if fmt is GraphFormat.text and out is None:   # whole lines, wider than the terminal if
+        from .render.table import console          # need be (--all-steps)
+        return console().print(draw.graph_view(g, digits), crop=False)
+    data = draw.graph_text(g, digits) if fmt is GraphFormat.text else draw.graph_dot(g, digits)
+    if fmt in (GraphFormat.svg, GraphFormat.png):
+        data = draw.render_image(data, fmt.value)
     if out is None:
         return _print(data.decode("utf-8") if isinstance(data, bytes) else data)
     from .files import write_atomic

@@ -277,3 +277,13 @@ def graph_view(g, digits: int = 4, room: int = 100):
     title = Text(f"{p.name}: the unrolled network, T = {p.T}"
                  + (f" ({g.fold.steps} steps folded)" if g.fold else ""), style="bold")
     return Group(title, canvas.text())
+
+
+def graph_text(g, digits: int = 4) -> str:
+    """The terminal drawing as plain text, for a file."""
+    import io
+
+    from rich.console import Console
+    console = Console(file=io.StringIO(), width=100_000, color_system=None)
+    console.print(graph_view(g, digits))
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())
