@@ -136,7 +136,7 @@ def guarded(fn):
 def with_problem(fn):
     """Give a command the shared problem options; it receives the loaded `problem`."""
     sig = inspect.signature(fn)
-    own = [p for p in sig.parameters.values() if p.name != "problem"]
+    own = [p for p in sig.parameters.values() if p.name not in ("problem", "problem_file")]
     shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                 annotation=ann) for name, ann in SHARED.items()]
 
@@ -146,6 +146,8 @@ def with_problem(fn):
         from .files import load
         values = {name: kw.pop(name) for name in SHARED}
         kw["problem"] = load(values["file"], values["problem"], _flags(values))
+        if "problem_file" in sig.parameters:    # a command that writes files protects it
+            kw["problem_file"] = values["file"]
         return fn(**kw)
 
     command.__signature__ = sig.replace(parameters=own + shared)
@@ -209,9 +211,9 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
 
     Example: rnn-solve forward --w-h 0.5 --activation tanh
     """
-    from .gated import run_forward
+    from .api import forward as run
     from .render.rows import View
-    fwd = run_forward(problem, brief=True, all_steps=all_steps)
+    fwd = run(problem, all_steps).derivation
     view = View(digits, all_steps, notation.value)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
@@ -246,21 +248,13 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
-    from .gated import run_forward as run
-    from .gated import run_grad as derive
-    from .names import Quantity
+    from .api import grad as derive
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
-    of_q = problem.quantity(of, "--of", differentiable=True)
-    names = [n for w in wrt for n in (problem.param_names if w.strip().lower() == "all"
-                                      else [w])]
-    wrts = list(dict.fromkeys(problem.quantity(n, "--wrt") for n in names))
     progress, bar = _progress("backpropagating", problem.T)
     try:
-        # a large problem in float64, writing out only the steps shown (dL/d(.) only)
-        fwd = run(problem, brief=of_q == Quantity("L") and style is not Style.paths,
-                  all_steps=all_steps)
-        d = derive(fwd, of_q, wrts, style.value if style else None, progress)
+        d = derive(problem, wrt, of, style.value if style else None, progress,
+                   called=("--of", "--wrt"), all_steps=all_steps).derivation
     finally:
         if bar is not None:
             bar.stop()
@@ -300,7 +294,7 @@ def explain(problem,
             plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE.png",
                             help="vanishing, exploding, lstm, gru: also save the chart as a "
                             "PNG (needs pip install 'rnn-solve[plot]').")] = None,
-            fmt: FormatOpt = Format.table):
+            fmt: FormatOpt = Format.table, standalone: StandaloneOpt = False):
     """A concept of the assignment worked with the problem's own numbers, ending with an
     answer a student could hand in.
 
@@ -333,7 +327,10 @@ def explain(problem,
         from .render.explainout import topic_json
         from .render.jsonout import dumps
         _print(dumps(topic_json(t)))
-    elif fmt in (Format.markdown, Format.latex):
+    elif fmt is Format.latex:
+        from .render.latex import topic_tex
+        _print(topic_tex(t, standalone))
+    elif fmt is Format.markdown:
         from .render.explainout import topic_md
         _print(topic_md(t))
     else:
@@ -341,11 +338,59 @@ def explain(problem,
         _print(topic_view(t))
 
 
+class GraphFormat(str, enum.Enum):
+    text = "text"
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+
+
+@app.command()
+@with_problem
+def graph(problem, problem_file,
+          grads: Annotated[bool, typer.Option("--grad", help="Label each node with its "
+                           "gradient dL/d(node) too.")] = False,
+          fmt: Annotated[GraphFormat, typer.Option("--format", help="text (a drawing in the "
+                         "terminal), dot (Graphviz DOT text), svg or png (drawn by Graphviz's "
+                         "dot).")] = GraphFormat.text,
+          out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this "
+                         "file (atomically) instead of stdout; needed for png. (--output is "
+                         "the output function g, as in every problem command.)")] = None,
+          digits: Annotated[int, typer.Option("--digits", min=1, max=50, help="Significant "
+                            "digits of inexact values.")] = 4,
+          all_steps: AllStepsOpt = False):
+    """The unrolled network: one node per quantity and step (x_t, a_t, h_t, o_t, y_hat_t,
+    L_t) and the shared weights, each with its value and, with --grad, dL/d(node). Long
+    sequences fold their middle steps into one node.
+
+    Example: rnn-solve graph --grad --format svg -o network.svg
+    """
+    from .graph import unroll
+    from .render import graph as draw
+    if fmt is GraphFormat.png and out is None:
+        raise InputError("a PNG image is not printed to the terminal: give --out FILE",
+                         where="--format png")
+    g = unroll(problem, grads, None if all_steps else (2, 1) if fmt is GraphFormat.text
+               else (4, 4))
+    if fmt is GraphFormat.text and out is None:   # whole lines, wider than the terminal if
+        from .render.table import console          # need be (--all-steps)
+        return console().print(draw.graph_view(g, digits), crop=False)
+    data = draw.graph_text(g, digits) if fmt is GraphFormat.text else draw.graph_dot(g, digits)
+    if fmt in (GraphFormat.svg, GraphFormat.png):
+        data = draw.render_image(data, fmt.value)
+    if out is None:
+        return _print(data.decode("utf-8") if isinstance(data, bytes) else data)
+    from .files import write_atomic
+    write_atomic(out, data if isinstance(data, bytes) else data.rstrip("\n") + "\n",
+                 protect=[problem_file] if problem_file else [])
+
+
 class CheckFormat(str, enum.Enum):
     table = "table"
     json = "json"
     junit = "junit"
     markdown = "markdown"
+    latex = "latex"
 
 
 @app.command()
@@ -353,27 +398,29 @@ class CheckFormat(str, enum.Enum):
 def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [answers].",
                                                       show_default=False)],
           fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
-                                                   "(JUnit XML) or markdown.")] = CheckFormat.table,
+                                                   "(JUnit XML), markdown or latex.")]
+          = CheckFormat.table,
           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the "
                             "report to this file (atomically) instead of stdout.")] = None,
-          digits: DigitsOpt = 6):
+          digits: DigitsOpt = 6, standalone: StandaloneOpt = False):
     """Check the answer keys in the files: each answer correct, consistent (wrong only
     because an earlier wrong answer of the key carried forward) or wrong, with the likely
     mistake. Exit 0 when every answer is correct, 1 otherwise, 2 for bad input.
 
     Example: rnn-solve check key.toml --format junit --output results.xml
     """
-    from .check import check_files
-    report = check_files(files)
+    from .api import check as run
+    report = run(files).report
     if fmt is CheckFormat.table and output is None:
         from .render.checkout import check_view
         _print(check_view(report, digits))
     else:
-        from .render import checkout
+        from .render import checkout, latex
         from .render.jsonout import dumps
         text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
                 CheckFormat.junit: lambda: checkout.check_junit(report, digits),
                 CheckFormat.markdown: lambda: checkout.check_md(report, digits),
+                CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
                 CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
         if output is None:
             _print(text)

@@ -14,8 +14,17 @@ The files in tests/golden/ are the exact text a user sees for
                             rnn-solve explain vanishing --problem softmax_2unit
 
 rendered by rnn_cli.render.table (forward_view, grad_view) or rnn_cli.render.explainout
-(topic_view) into a Rich Console of width 100 with no colour system. Trailing spaces at the ends of lines are ignored in the comparison (Rich
-pads table titles to the table's width; editors strip them).
+(topic_view) into a Rich Console of width 100 with no colour system; and the seed's
+write-ups, exactly as printed by
+
+    forward.md              rnn-solve forward --format markdown
+    grad_all.md             rnn-solve grad --wrt all --format markdown
+    forward.tex             rnn-solve forward --format latex --standalone
+    grad_all.tex            rnn-solve grad --wrt all --format latex --standalone
+
+(rnn_cli.render.markdown and rnn_cli.render.latex; tests/test_latex.py compiles the LaTeX).
+Trailing spaces at the ends of lines are ignored in the comparison (Rich pads table titles to
+the table's width; editors strip them).
 
 To refresh them after an intended change to the output, run from the repository's top level
 
@@ -59,6 +68,30 @@ CASES.update({f"explain_{t}": (["explain", t], "explain") for t in TOPICS})
 CASES["explain_vanishing_vector"] = (["explain", "vanishing", "--problem", "softmax_2unit"],
                                      "explain")
 
+# the write-ups: file name -> the command that prints it
+WRITEUPS = {
+    "forward.md": ["forward", "--format", "markdown"],
+    "grad_all.md": ["grad", "--wrt", "all", "--format", "markdown"],
+    "forward.tex": ["forward", "--format", "latex", "--standalone"],
+    "grad_all.tex": ["grad", "--wrt", "all", "--format", "latex", "--standalone"],
+}
+
+
+def render_writeup(name: str) -> str:
+    """A write-up of the seed, rendered through the library."""
+    from rnn_cli.bptt import grad
+    from rnn_cli.files import load
+    from rnn_cli.forward import forward
+    from rnn_cli.render.latex import forward_tex, grad_tex
+    from rnn_cli.render.markdown import forward_md, grad_md
+
+    problem = load(None, "assignment3")
+    fwd = forward(problem)
+    if name.startswith("forward"):
+        return forward_md(fwd) if name.endswith(".md") else forward_tex(fwd, standalone=True)
+    d = grad(fwd, problem.resolve("L").wrt, [problem.resolve(w).wrt for w in ALL])
+    return grad_md(d) if name.endswith(".md") else grad_tex(d, standalone=True)
+
 
 def render(name: str) -> str:
     """The table output of one case, rendered through the library at WIDTH columns."""
@@ -96,13 +129,13 @@ def normal(text: str) -> str:
 
 
 def compare(name: str, got: str) -> None:
-    path = GOLDEN / f"{name}.txt"
+    path = GOLDEN / (name if "." in name else f"{name}.txt")
     assert path.exists(), f"{path} is missing: run `python tests/test_golden.py --refresh`"
     want = normal(path.read_text(encoding="utf-8"))
     got = normal(got)
     if got != want:
         diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
-                                            f"golden/{name}.txt", "rendered now"))
+                                            f"golden/{path.name}", "rendered now"))
         raise AssertionError(f"{name} differs from its golden file; if the change is "
                              f"intended, run `python tests/test_golden.py --refresh`\n{diff}")
 
@@ -129,6 +162,37 @@ if pytest is not None:
                            text=True, cwd=tmp_path, env=env, timeout=120)
         assert r.returncode == 0, r.stderr
         compare(name, r.stdout)
+
+    @pytest.mark.parametrize("name", list(WRITEUPS))
+    def test_writeup_matches_golden(name):
+        compare(name, render_writeup(name))
+
+    @pytest.mark.parametrize("name", list(WRITEUPS))
+    def test_cli_writeup_matches_golden(name, tmp_path):
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        r = subprocess.run([sys.executable, "-m", "rnn_cli", *WRITEUPS[name]],
+                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+        assert r.returncode == 0, r.stderr
+        compare(name, r.stdout)
+
+    def test_writeup_goldens_hold_the_seed_values():
+        """The hand-checked numbers, in each write-up's own notation."""
+        text = {name: (GOLDEN / name).read_text(encoding="utf-8") for name in WRITEUPS}
+        assert r"h_{1} &= w_{h} h_{0} + w_{x} x_{1} = 1 \times 1 + 0.1 \times 10 = 2" in \
+            text["forward.tex"]
+        assert r"\hat{y}_{2} &= w_{y} h_{2} = 2 \times 3 = 6" in text["forward.tex"]
+        assert r"L &= L_{1} + L_{2} = 1 + 1 = 2" in text["forward.tex"]
+        for sums in ("-40 + 80 = 40", "-4 + 12 = 8", "-4 + 6 = 2", "-4 + 8 = 4", "-2 + 2 = 0",
+                     "-4 + 4 = 0"):
+            assert f"= {sums}" in text["grad_all.tex"], sums
+        assert r"\left[2 + 1 \cdot 1\right] = 12" in text["grad_all.tex"]
+        assert r"| `h_2 = a_2` | $w_{h} h_{1} + w_{x} x_{2}$ | $1 \times 2 + 0.1 \times 10$ | 3 |" \
+            in text["forward.md"]
+        assert r"| `dL/dw_h` | $\frac{\partial L_{1}}{\partial w_{h}} + \frac{\partial L_{2}}" \
+            r"{\partial w_{h}}$ | $-4 + 12$ | 8 |" in text["grad_all.md"]
+        # no | inside the math: GitHub would split the table's cells there
+        assert all(line.count("|") == 5 for line in text["grad_all.md"].splitlines()
+                   if line.startswith("| `"))
 
     def test_goldens_hold_the_seed_values():
         """A guard on the goldens themselves: the hand-checked numbers are in them."""
@@ -178,6 +242,10 @@ def refresh() -> None:
     for name in CASES:
         path = GOLDEN / f"{name}.txt"
         path.write_text(normal(render(name)), encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    for name in WRITEUPS:
+        path = GOLDEN / name
+        path.write_text(normal(render_writeup(name)), encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
 
 

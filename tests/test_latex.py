@@ -1,8 +1,17 @@
 """--format latex: well-formed align* environments with the seed's numbers.
 
-(Compiling with pdflatex belongs to the write-ups issue, with texlive installed by CI.)"""
+Compiled with pdflatex and read back with pdftotext where they are installed (CI installs
+Debian's texlive-latex-base, texlive-latex-recommended and poppler-utils)."""
 
-from conftest import problem_of
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SEED_TABLES, load, problem_of
 from rnn_cli.bptt import grad
 from rnn_cli.forward import forward
 from rnn_cli.names import Quantity
@@ -22,7 +31,7 @@ def balanced(tex: str) -> bool:
 def test_names():
     assert name("y_hat_2") == r"\hat{y}_{2}"
     assert name("dL_2/dw_h") == r"\frac{\partial L_{2}}{\partial w_{h}}"
-    assert name("dh_1/dw_h (direct)").endswith(r"\big|_{\text{direct}}")
+    assert name("dh_1/dw_h (direct)").endswith(r"\big\vert_{\text{direct}}")
 
 
 def test_seed_grad(seed):
@@ -46,3 +55,140 @@ def test_vector_problem_is_well_formed():
                     "data": {"x": [1, 2], "y": [1, 2]}})
     tex = grad_tex(grad(forward(p), Quantity("L"), [Quantity("w_h")]), standalone=True)
     assert balanced(tex) and r"\begin{bmatrix}" in tex and r"^{\top}" in tex
+
+
+# -- text from files is escaped; long lines are broken ----------------------------------------
+
+def test_text_escapes_every_special_and_unicode():
+    from rnn_cli.render.latex import text
+    assert text(r"a_b & 50% $x$ #1 {y} ~ ^ \input") == \
+        r"a\_b \& 50\% \$x\$ \#1 \{y\} \textasciitilde{} \textasciicircum{} " \
+        r"\textbackslash{}input"
+    assert text("--all-steps") == "-{}-all-steps"
+    assert text("7/3 ≈ 2.33 → 2.3") == r"7/3 $\approx$ 2.33 $\to$ 2.3"
+    assert text("Café") == r"Caf\'{e}"
+    assert text("日") == r"\texttt{[U+65E5]}"
+
+
+def test_entry_of_a_vector_is_no_double_subscript():
+    p = problem_of({"activation": "tanh", "output": "softmax", "loss": "cross_entropy",
+                    "params": {"w_h": [[0.5, -0.3], [0.2, 0.4]], "w_x": [[1], [0.5]],
+                               "w_y": [[1, 0], [0, 1], [1, 1]]},
+                    "data": {"x": [1, 2], "y": [1, 3]}})
+    tex = grad_tex(grad(forward(p), Quantity("L"), [Quantity("w_y", index=(2, 1))]))
+    assert not re.search(r"_\{[^{}]*\}_\{", tex)      # h_{1}_{2} does not compile
+    assert r"\frac{\partial L}{\partial o_{1}}\right)[2] \cdot h_{1}[1]" in tex
+
+
+def test_long_lines_are_broken_and_stay_balanced():
+    """relu over four steps: dL_4/dw_x is a bracket of four paths, far wider than a page."""
+    from conftest import load
+    from rnn_cli.render.latex import BR, WIDTH, width
+    p = load(None, "relu_last")
+    tex = grad_tex(grad(forward(p), Quantity("L"), [Quantity("w_x")], "paths"))
+    assert BR not in tex and balanced(tex)
+    lines = tex.splitlines()
+    assert any(line.startswith(r"&\quad") for line in lines)
+    assert max(width(line) for line in lines) <= WIDTH + 20
+
+
+def test_check_and_explain_latex_escape_and_balance(tmp_path):
+    from rnn_cli.check import check_files
+    from rnn_cli.explain import run
+    from rnn_cli.render.latex import check_tex, topic_tex
+    key = ROOT / "keys" / "assignment3-handwritten.toml"
+    tex = check_tex(check_files([key]), standalone=True)
+    assert balanced(tex) and r"$\times$ wrong" in tex and r"$\sim$ consistent" in tex
+    assert r"\hat{y}_{1}" in tex and "w\\_h was used where w\\_y belongs" in tex
+    seed = load(None, "assignment3")
+    topic = run("vanishing", seed, None, None, (), None, 2, 1)
+    tex = topic_tex(topic, standalone=True)
+    assert balanced(tex) and r"\begin{longtable}" in tex and r"\paragraph{Answer.}" in tex
+
+
+# -- compiled with pdflatex -------------------------------------------------------------------
+
+TEX_MISSING = "pdflatex is not installed (Debian: apt-get install texlive-latex-base " \
+              "texlive-latex-recommended)"
+PDFTOTEXT_MISSING = "pdftotext is not installed (Debian: apt-get install poppler-utils)"
+
+
+def compile_pdf(tex: str, folder) -> tuple[str, str]:
+    """pdflatex on `tex` in `folder`: (the PDF's text by pdftotext, pdflatex's log)."""
+    if shutil.which("pdflatex") is None:
+        pytest.skip(TEX_MISSING)
+    if shutil.which("pdftotext") is None:
+        pytest.skip(PDFTOTEXT_MISSING)
+    (folder / "doc.tex").write_text(tex, encoding="utf-8")
+    r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                        "-no-shell-escape", "doc.tex"], cwd=folder, capture_output=True,
+                       text=True, timeout=300)
+    log = (folder / "doc.log").read_text(encoding="latin-1")
+    assert r.returncode == 0, log[-3000:]
+    out = subprocess.run(["pdftotext", "doc.pdf", "-"], cwd=folder, capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    # one line of text, the minus sign as a hyphen: "2 (6 − 5)" -> "2 (6 - 5)"
+    return " ".join(out.replace("−", "-").split()), log
+
+
+def test_seed_forward_compiles(tmp_path):
+    """The numbers of the handwritten page, worked by hand: h_1 = 1*1 + 0.1*10 = 2,
+    h_2 = 1*2 + 0.1*10 = 3, y_hat_1 = 2*2 = 4, y_hat_2 = 2*3 = 6, L = 1 + 1 = 2."""
+    pdf, log = compile_pdf(cli(["forward", "--format", "latex", "--standalone"]), tmp_path)
+    for line in ("= 1 × 1 + 0.1 × 10 = 2", "= 1 × 2 + 0.1 × 10 = 3", "= 2 × 2 = 4",
+                 "= 2 × 3 = 6", "= (4 - 5) = 1", "= (6 - 5) = 1", "= 1 + 1 = 2"):
+        assert line in pdf, (line, pdf)
+    assert "Overfull" not in log
+
+
+def test_seed_grad_all_compiles(tmp_path):
+    """dL/dw_h = 2(4-5)*2*1 + 2(6-5)*2*[2 + 1*1] = -4 + 12 = 8; dL/dw_x = -40 + 80 = 40;
+    dL/dw_y = -2*2 + 2*3 = 2; dL/db_h = -4 + 8 = 4; dL/db_y = -2 + 2 = 0; dL/dh_0 = -4 + 4."""
+    pdf, log = compile_pdf(cli(["grad", "--wrt", "all", "--format", "latex", "--standalone"]),
+                           tmp_path)
+    for line in ("2 (6 - 5) · 2 · [2 + 1 · 1] = 12", "= -4 + 12 = 8", "= -40 + 80 = 40",
+                 "= -4 + 6 = 2", "= -4 + 8 = 4", "= -2 + 2 = 0", "= -4 + 4 = 0",
+                 "2 (4 - 5) · 2 · 1 = -4"):
+        assert line in pdf, (line, pdf)
+    assert "Overfull" not in log
+
+
+def test_seed_check_compiles(tmp_path):
+    """The handwritten key: y_hat_1 = 2 is wrong (4), dL_2/dw_h = 8 is wrong (12)."""
+    key = ROOT / "keys" / "assignment3-handwritten.toml"
+    pdf, _ = compile_pdf(cli(["check", str(key), "--format", "latex", "--standalone"],
+                             code=1), tmp_path)
+    assert "2 4 × wrong" in pdf and "8 12 × wrong" in pdf and "score 4/11" in pdf
+
+
+@pytest.mark.parametrize("name", ["tanh_bias", "relu_last", "sigmoid_bce", "softmax_2unit"])
+def test_examples_compile_inside_the_margins(name, tmp_path):
+    tex = cli(["grad", "--problem", name, "--wrt", "all", "--format", "latex", "--standalone"])
+    _, log = compile_pdf(tex, tmp_path)
+    assert "Overfull \\hbox" not in log, name
+
+
+@pytest.mark.parametrize("topic", ["vanishing", "bptt", "seq2seq"])
+def test_explain_compiles(topic, tmp_path):
+    pdf, log = compile_pdf(cli(["explain", topic, "--format", "latex", "--standalone"]),
+                           tmp_path)
+    assert "Answer." in pdf
+
+
+def test_hostile_title_is_printed_not_run(tmp_path):
+    """A title full of TeX commands compiles to a PDF that shows it as text."""
+    f = tmp_path / "p.toml"
+    f.write_text('title = "\\\\input{/etc/passwd} \\\\write18{ls} $x$ 100% & _"\n' + SEED_TABLES,
+                 encoding="utf-8")
+    pdf, _ = compile_pdf(cli(["forward", "--file", str(f), "--format", "latex",
+                              "--standalone"]), tmp_path)
+    assert "\\input{/etc/passwd} \\write18{ls} $x$ 100% &" in pdf
+    assert "root:" not in pdf
+
+
+def cli(args: list[str], code: int = 0) -> str:
+    r = subprocess.run([sys.executable, "-m", "rnn_cli", *args], capture_output=True,
+                       text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                       timeout=300)
+    assert r.returncode == code, r.stderr
+    return r.stdout

@@ -14,7 +14,7 @@ from rnn_cli.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ("rnn_cli.numbers", "rnn_cli.names", "rnn_cli.problem", "rnn_cli.files",
-        "rnn_cli.expr", "rnn_cli.forward", "rnn_cli.bptt", "rnn_cli.errors")
+        "rnn_cli.expr", "rnn_cli.forward", "rnn_cli.bptt", "rnn_cli.errors", "rnn_cli.graph")
 UI = ("typer", "rich", "click")
 
 

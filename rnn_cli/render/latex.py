@@ -1,28 +1,81 @@
 """LaTeX: each step as an align* line, symbols = numbers = value, as the handwritten page.
 
-The printer walks the same formula trees as expr.text, in LaTeX's own words.
+The printer walks the same formula trees as expr.text, in LaTeX's own words. A line too long
+for the page is broken at its equals signs and, where one side is still too long, between the
+terms of a sum or the factors of a chain, so a standalone document compiles with pdflatex and
+stays inside its margins. Text that comes from a file (titles, names, answers, diagnoses) is
+escaped: TeX never runs anything it was given.
 """
 
 import re
+import unicodedata
 
 from .. import numbers as num
-from ..expr import (Call, Const, Diag, Diff, Had, Index, More, Neg, Power, Prod, Quot, Sum, Sym,
-                    Trans, _prec)
-from .rows import View, visible
+from ..expr import (MAX_TERMS, Call, Const, Diag, Diff, Had, Index, More, Neg, Power, Prod, Quot,
+                    Sum, Sym, Trans, _prec)
+from .rows import MAX_SHOWN, View, describe, visible
 
 FUNCTIONS = {"tanh": r"\tanh", "log": r"\log", "exp": r"\exp", "sigmoid": r"\sigma",
              "softmax": r"\operatorname{softmax}", "relu": r"\operatorname{relu}",
              "relu'": r"\operatorname{relu}'", "sum": r"\textstyle\sum"}
 _STEP = re.compile(r"(y_hat|[A-Za-z]+)_(\d+|[a-z]+)(\[[\d,]+\])?")
+_NAME = re.compile(r"[A-Za-z0-9_/\[\], ()]+")
+BR = "\x00"     # where a long line may break; never in the output
+WIDTH = 78      # about how many characters of math one line of the page holds
 
+
+# -- text -------------------------------------------------------------------------------------
+
+_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+            "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}",
+            "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}",
+            "|": r"\textbar{}", "\n": " ", "\t": " "}
+_UNICODE = {"≈": r"$\approx$", "→": r"$\to$", "ŷ": r"$\hat{y}$", "∂": r"$\partial$",
+            "×": r"$\times$", "·": r"$\cdot$", "⊙": r"$\odot$", "−": "-", "•": r"\textbullet{}",
+            "…": r"\dots{}", "⋮": r"$\vdots$", "θ": r"$\theta$", "σ": r"$\sigma$",
+            "Σ": r"$\Sigma$", "Π": r"$\Pi$", "±": r"$\pm$", "✓": r"$\checkmark$",
+            "✗": r"$\times$", "‘": "`", "’": "'", "“": "``", "”": "''", "–": "--",
+            "—": "---", "█": r"\rule{0.5em}{1ex}", " ": "~", "°": r"$^\circ$",
+            "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "∞": r"$\infty$"}
+_ACCENTS = {"\u0301": "'", "\u0300": "`", "\u0302": "^", "\u0303": "~", "\u0308": '"',
+            "\u0327": "c", "\u030a": "r", "\u030c": "v", "\u0304": "="}
+
+
+def text(s: str) -> str:
+    """Any text as LaTeX text mode: specials escaped, accented letters as accents, a
+    character pdflatex has no glyph for as its code point."""
+    out = []
+    for i, ch in enumerate(s):
+        if ch in _SPECIAL:
+            out.append(_SPECIAL[ch])
+        elif ch == "-" and s[i + 1:i + 2] == "-":
+            out.append("-{}")          # -- and --- are dashes in TeX; these are hyphens
+        elif ch.isascii() and ch.isprintable():
+            out.append(ch)
+        elif ch in _UNICODE:
+            out.append(_UNICODE[ch])
+        else:
+            base, *marks = unicodedata.normalize("NFD", ch)
+            if base.isascii() and base.isalpha() and marks and all(m in _ACCENTS for m in marks):
+                for m in marks:
+                    base = rf"\{_ACCENTS[m]}{{{base}}}"
+                out.append(base)
+            else:
+                out.append(rf"\texttt{{[U+{ord(ch):04X}]}}")
+    return "".join(out)
+
+
+# -- math -------------------------------------------------------------------------------------
 
 def name(n: str) -> str:
     """A quantity's name in LaTeX: y_hat_2 -> \\hat{y}_{2}, dL_2/dw_h -> a fraction."""
+    if not _NAME.fullmatch(n):
+        return rf"\text{{{text(n)}}}"
     if "/" in n:
         top, _, bottom = n.partition("/")
         note = ""
         if bottom.endswith(" (direct)"):
-            bottom, note = bottom[:-9], r"\big|_{\text{direct}}"
+            bottom, note = bottom[:-9], r"\big\vert_{\text{direct}}"
         return rf"\frac{{\partial {name(top[1:])}}}{{\partial {name(bottom[1:])}}}{note}"
 
     def one(m):
@@ -35,22 +88,32 @@ def name(n: str) -> str:
 
 
 def number(v, digits: int) -> str:
+    """A value in LaTeX: 1/3 as a fraction, 1e-5 as a power of ten, a matrix as a bmatrix
+    (its corners only beyond MAX_SHOWN rows or columns, as in the tables)."""
     if hasattr(v, "rows"):
-        body = r" \\ ".join(" & ".join(number(x, digits) for x in r) for r in v.rows)
+        rows = [[number(x, digits) for x in r] for r in v.rows]
+        if len(rows) > MAX_SHOWN:
+            rows = rows[:3] + [[r"\vdots"] * len(rows[0])] + rows[-3:]
+        if len(rows[0]) > MAX_SHOWN:
+            rows = [r[:3] + [r"\ddots" if r[0] == r"\vdots" else r"\cdots"] + r[-3:]
+                    for r in rows]
+        body = r" \\ ".join(" & ".join(r) for r in rows)
         return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
-    text = num.fmt(v, digits)
-    if "/" in text:
-        p, q = text.split("/")
+    s = num.fmt(v, digits)
+    if "/" in s:
+        p, q = s.split("/")
         return rf"\frac{{{p}}}{{{q}}}" if not p.startswith("-") else rf"-\frac{{{p[1:]}}}{{{q}}}"
-    if "e" in text:
-        mant, exp = text.split("e")
+    if "e" in s:
+        mant, exp = s.split("e")
         return rf"{mant} \times 10^{{{int(exp)}}}"
-    return text
+    return s
 
 
-def latex(e, numeric: bool = False, digits: int = 6, rename=lambda n: n) -> str:
+def latex(e, numeric: bool = False, digits: int = 6, rename=lambda n: n,
+          all_terms: bool = True) -> str:
     """A formula in LaTeX, in symbols or with the numbers substituted; `rename` maps the
-    canonical names to a notation's."""
+    canonical names to a notation's. Sums and chains carry BR marks where a line may break;
+    `all_terms=False` shortens a long sum to its first and last two terms, as the tables do."""
 
     def show(e, lead=True) -> str:
         if isinstance(e, Const) or (numeric and isinstance(e, (Sym, Index))):
@@ -61,17 +124,21 @@ def latex(e, numeric: bool = False, digits: int = 6, rename=lambda n: n) -> str:
             return number(e.value, digits) if numeric else \
                 rf"\sum_{{t={e.first}}}^{{{e.last}}} \cdots"
         if isinstance(e, Sum):
-            body = " + ".join(wrap(t, 1, lead and i == 0) for i, t in enumerate(e.terms))
+            parts = [wrap(t, 1, lead and i == 0) for i, t in enumerate(e.terms)]
+            if len(parts) > MAX_TERMS and not all_terms:
+                parts = parts[:2] + [rf"\dots\ \text{{({len(parts) - 4} more terms)}}"] + \
+                    parts[-2:]
+            body = f" {BR}+ ".join(parts)
             return rf"\left[{body}\right]" if e.bracket else body
         if isinstance(e, Diff):
-            return f"{wrap(e.left, 1, lead)} - {wrap(e.right, 2)}"
+            return f"{wrap(e.left, 1, lead)} {BR}- {wrap(e.right, 2)}"
         if isinstance(e, Neg):
             return f"-{wrap(e.arg, 3)}"
         if isinstance(e, Prod):
             out = wrap(e.factors[0], 3, lead)
             for prev, f in zip(e.factors, e.factors[1:]):
                 piece = wrap(f, 3)
-                joint = r" \cdot " if e.chain else (r" \times " if numeric else " ")
+                joint = f" {BR}\\cdot " if e.chain else (f" {BR}\\times " if numeric else " ")
                 out += ("" if isinstance(prev, Const) and piece.startswith(r"\left(") and
                         not e.chain else joint) + piece
             return out
@@ -82,13 +149,15 @@ def latex(e, numeric: bool = False, digits: int = 6, rename=lambda n: n) -> str:
         if isinstance(e, Call):
             return rf"{FUNCTIONS.get(e.fn, e.fn)}\left({show(e.arg)}\right)"
         if isinstance(e, Had):
-            return r" \odot ".join(wrap(f, 3, lead and i == 0) for i, f in enumerate(e.factors))
+            return f" {BR}\\odot ".join(wrap(f, 3, lead and i == 0)
+                                        for i, f in enumerate(e.factors))
         if isinstance(e, Trans):
             return rf"{wrap(e.arg, 6)}^{{\top}}"
         if isinstance(e, Diag):
             return rf"\operatorname{{diag}}\left({show(e.arg)}\right)"
         if isinstance(e, Index):
-            return f"{wrap(e.arg, 6)}_{{{','.join(map(str, e.index))}}}"
+            # an entry as [i,j] after its vector: h_{1}[2], never the double subscript h_{1}_{2}
+            return f"{wrap(e.arg, 6)}[{','.join(map(str, e.index))}]"
         raise TypeError(e)  # pragma: no cover
 
     def wrap(e, need: int, first: bool = False) -> str:
@@ -105,45 +174,199 @@ def latex(e, numeric: bool = False, digits: int = 6, rename=lambda n: n) -> str:
     return show(e)
 
 
+# -- fitting lines to the page ----------------------------------------------------------------
+
+_MATRIX = re.compile(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", re.S)
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.S)
+_COMMANDS = {"left": 0, "right": 0, "big": 0, "textstyle": 0, "quad": 2, "dots": 3,
+             "tanh": 4, "log": 3, "exp": 3, "cdot": 1.5, "times": 1.5, "odot": 1.5}
+_LEFT, _RIGHT = re.compile(r"\\left(?![A-Za-z])"), re.compile(r"\\right(?![A-Za-z])")
+
+
+def width(tex: str) -> float:
+    """Roughly how many characters wide `tex` prints: a fraction as its wider part, a
+    subscript at 0.7, a matrix as its widest row."""
+
+    def matrix(m) -> str:
+        rows = [[width(c) for c in r.split("&")] for r in m[1].split(r"\\")]
+        return "M" * round(max(sum(r) + 2 * (len(r) - 1) for r in rows) + 2)
+
+    toks = _TOKEN.findall(_MATRIX.sub(matrix, tex.replace(BR, "")))
+    pos = 0
+
+    def arg() -> float:
+        nonlocal pos
+        if pos >= len(toks):
+            return 0
+        pos += 1
+        return run() if toks[pos - 1] == "{" else one(toks[pos - 1])
+
+    def one(t: str) -> float:
+        if t == "{":
+            return run()
+        if t in "^_":
+            return 0.7 * arg()
+        if t == r"\frac":
+            return max(arg(), arg()) + 0.5
+        if t in (r"\text", r"\operatorname", r"\texttt", r"\hat", r"\rule"):
+            return arg()
+        if t.isspace():
+            return 0.5
+        if t.startswith("\\") and t[1:].isalpha():
+            return _COMMANDS.get(t[1:], 1)
+        return 1
+
+    def run() -> float:
+        nonlocal pos
+        w = 0.0
+        while pos < len(toks) and toks[pos] != "}":
+            pos += 1
+            w += one(toks[pos - 1])
+        pos += 1
+        return w
+
+    return run()
+
+
+def _pieces(tex: str) -> list[str]:
+    """`tex` cut at its BR marks, except inside braces (a fraction cannot break)."""
+    out, depth, start, i = [], 0, 0, 0
+    while i < len(tex):
+        ch = tex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        depth += (ch == "{") - (ch == "}")
+        if ch == BR and depth == 0:
+            out.append(tex[start:i].replace(BR, "").strip())
+            start = i + 1
+        i += 1
+    return out + [tex[start:].replace(BR, "").strip()]
+
+
+def equation(label: str, sides: list[str]) -> list[str]:
+    """`label = side = side ...` as align* lines (without the final \\\\), each at most WIDTH
+    wide where a break is possible: breaks first at the equals signs, then between terms.
+    A break inside \\left( ... \\right) closes it with \\right. and reopens it with \\left."""
+    sides = list(dict.fromkeys(sides))
+    if width(label) + sum(width(s) + 3 for s in sides) <= WIDTH:
+        return [f"{label} &= " + " = ".join(s.replace(BR, "") for s in sides)]
+    lines, line, used = [], f"{label} &=", width(label) + 2
+    for i, side in enumerate(sides):
+        for j, piece in enumerate(_pieces(side)):
+            joint = "=" if j == 0 and i > 0 else ""
+            w = width(piece) + (2 if joint else 1)
+            if used + w > WIDTH and not line.endswith("&="):
+                opened = len(_LEFT.findall(line)) - len(_RIGHT.findall(line))
+                lines.append(line + r" \right." * opened)
+                line = (r"&=" if joint else r"&\quad") + r" \left." * opened
+                used = 4 + w
+                joint = ""
+            else:
+                used += w
+            line += f" {joint} {piece}" if joint else f" {piece}"
+    return lines + [line]
+
+
+# -- derivations ------------------------------------------------------------------------------
+
 def _lines(steps, T: int, view: View) -> list[str]:
     out = []
     for item in visible(steps, T, view.all_steps):
         if not hasattr(item, "expr"):
-            out.append(rf"&\quad\text{{{item}}} \\")
+            out.append(rf"&\quad\text{{{text(str(item))}}}")
             continue
-        symbols = latex(item.expr, digits=view.digits, rename=view.names)
-        numbers = latex(item.expr, numeric=True, digits=view.digits)
-        value = number(item.value, view.digits)
-        parts = [p for p in dict.fromkeys((symbols, numbers, value))]
-        out.append(rf"{name(view.names(item.name))} &= " + " = ".join(parts) + r" \\")
+        symbols = latex(item.expr, digits=view.digits, rename=view.names,
+                        all_terms=view.all_steps)
+        numbers = latex(item.expr, numeric=True, digits=view.digits, all_terms=view.all_steps)
+        out += equation(name(view.names(item.name)),
+                        [symbols, numbers, number(item.value, view.digits)])
     return out
 
 
 def _align(lines: list[str]) -> str:
-    if lines:
-        lines[-1] = lines[-1].removesuffix(r" \\")
-    return "\n".join([r"\begin{align*}", *lines, r"\end{align*}"])
+    return "\n".join([r"\begin{align*}", " \\\\\n".join(lines), r"\end{align*}"])
 
 
-def forward_tex(fwd, view: View = View(), standalone: bool = False) -> str:
-    body = [rf"\paragraph{{{fwd.problem.name}: forward pass}}", _align(
-        _lines(fwd.steps, fwd.problem.T, view))]
+def _head(problem) -> list[str]:
+    title = f": {problem.title}" if problem.title else ""
+    return [rf"\section*{{{text(problem.name + title)}}}", text(describe(problem)) + "."]
+
+
+def forward_tex(fwd, view: View = View(), standalone: bool = False,
+                math: bool = False) -> str:
+    """The forward pass; `math`: the align* environment alone (what MathJax shows in a
+    notebook), else with a heading, or a whole document with `standalone`."""
+    p = fwd.problem
+    body = [rf"\paragraph{{{text(p.name)}: forward pass}}",
+            _align(_lines(fwd.steps, p.T, view))]
+    if math:
+        return body[-1]
+    return _document(_head(p) + body) if standalone else "\n".join(body)
+
+
+def grad_tex(d, view: View = View(), standalone: bool = False, math: bool = False) -> str:
+    """The gradients, an align* environment each (the recursion first in the delta style);
+    `math` leaves out the headings, `standalone` makes a whole document."""
+    p = d.forward.problem
+    body = []
+    if d.shared:
+        body += [r"\paragraph{Backpropagation through time}",
+                 _align(_lines(d.shared, p.T, view))]
+    for g in d.gradients:
+        # the heading in a slashed form: a \frac in running text is too small to read
+        title = rf"\partial {name(view.names(g.of))}/\partial {name(view.names(g.wrt))}"
+        body += [rf"\paragraph{{${title}$}}", _align(_lines(g.steps, p.T, view))]
+    if math:
+        return "\n".join(b for b in body if not b.startswith(r"\paragraph"))
+    return _document(_head(p) + body) if standalone else "\n".join(body)
+
+
+# -- check and explain ------------------------------------------------------------------------
+
+def _table(spec: str, head: list[str], rows: list[list[str]]) -> str:
+    """A longtable (it breaks across pages) with a header row repeated on each page."""
+    return "\n".join([rf"\begin{{longtable}}{{{spec}}}", " & ".join(head) + r" \\ \hline",
+                      r"\endhead", *[" & ".join(r) + r" \\" for r in rows],
+                      r"\end{longtable}"])
+
+
+def check_tex(report, digits: int = 6, standalone: bool = False) -> str:
+    """A checked answer key: per problem a table of answers and verdicts, then the score."""
+    from ..check import CONSISTENT, CORRECT, WRONG, expected_text
+    from .checkout import _groups, summary
+    mark = {CORRECT: r"$\checkmark$ correct", CONSISTENT: r"$\sim$ consistent",
+            WRONG: r"$\times$ wrong"}
+    body = [r"\section*{rnn-solve check}"]
+    for (file, problem), rs in _groups(report).items():
+        rows = [[f"${name(r.name)}$", text(r.answer.text), text(expected_text(r, digits)),
+                 mark[r.verdict], r" \newline ".join(text(d) for d in r.diagnosis)]
+                for r in rs]
+        body += [rf"\subsection*{{\texttt{{{text(file)}}}: {text(problem)}}}",
+                 _table(r"l l l l >{\raggedright\arraybackslash}p{0.38\textwidth}",
+                        ["answer", "given", "correct value", "verdict", "diagnosis"], rows)]
+    if report.errors:
+        body += [r"\begin{itemize}", *[rf"\item \textbf{{input error}}: {text(e)}"
+                                       for e in report.errors], r"\end{itemize}"]
+    body.append(rf"\textbf{{{text(summary(report))}}}")
     return _document(body) if standalone else "\n".join(body)
 
 
-def grad_tex(d, view: View = View(), standalone: bool = False) -> str:
-    T = d.forward.problem.T
-    body = []
-    if d.shared:
-        body += [r"\paragraph{Backpropagation through time}", _align(_lines(d.shared, T, view))]
-    for g in d.gradients:
-        title = name(view.names(f"d{g.of}/d{g.wrt}"))
-        body += [rf"\paragraph{{${title}$}}",
-                 _align(_lines(g.steps, T, view))]
+def topic_tex(topic, standalone: bool = False) -> str:
+    """An explained topic: its prose as paragraphs, its tables, its answer."""
+    body = [rf"\section*{{{text(topic.name)}: {text(topic.title)}}}",
+            *[text(p) + "\n" for p in topic.prose]]
+    for t in topic.tables:
+        cols = [j for j in range(len(t.columns)) if j != t.bars]
+        body += [rf"\subsection*{{{text(t.title)}}}",
+                 _table("r" * len(cols), [text(t.columns[j]) for j in cols],
+                        [[text(str(r[j])) for j in cols] for r in t.rows])]
+    body.append(rf"\paragraph{{Answer.}} {text(topic.answer)}")
     return _document(body) if standalone else "\n".join(body)
 
 
 def _document(body: list[str]) -> str:
-    return "\n".join([r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
-                      r"\usepackage[margin=2cm]{geometry}", r"\begin{document}", *body,
-                      r"\end{document}"])
+    return "\n".join([r"\documentclass{article}",
+                      r"\usepackage{amsmath,amssymb,array,longtable}",
+                      r"\usepackage[margin=2cm]{geometry}", r"\allowdisplaybreaks",
+                      r"\begin{document}", *body, r"\end{document}"])

@@ -1,23 +1,34 @@
-"""GitHub-flavoured Markdown: one table per stage, formulas as inline code."""
+"""GitHub-flavoured Markdown: one table per stage, each formula as $...$ math (the LaTeX of
+render/latex.py), which GitHub and Jupyter typeset."""
 
-from .rows import Gap, View, describe, rows
-from .table import STAGES, stage_title
+from .latex import BR, latex
+from .rows import STAGES, Gap, View, describe, row, stage_title, visible
 
 
 def _esc(s: str) -> str:
     return s.replace("|", "\\|")
 
 
-def _table(title: str, items) -> list[str]:
+def _math(tex: str) -> str:
+    """Inline math for a table cell: a | escaped, so the table keeps its columns."""
+    return f"${_esc(tex.replace(BR, ''))}$"
+
+
+def _table(title: str, steps, T: int, view: View) -> list[str]:
     out = [f"### {title}", "", "| quantity | formula | with numbers | value |",
            "|---|---|---|---|"]
-    for r in items:
-        if isinstance(r, Gap):
-            out.append(f"| *{r}* | | | |")
+    for item in visible(steps, T, view.all_steps):
+        if isinstance(item, Gap):
+            out.append(f"| *{item}* | | | |")
             continue
-        formula = f"`{_esc(r.chain)}` = `{_esc(r.formula)}`" if r.chain else \
-            (f"`{_esc(r.formula)}`" if r.formula else "")
-        numbers = f"`{_esc(r.numbers)}`" if r.numbers else ""
+        r = row(item, view)     # which cells the tables show, and the value as text
+        formula = _math(latex(item.expr, digits=view.digits, rename=view.names,
+                              all_terms=view.all_steps)) if r.formula else ""
+        if r.chain:
+            formula = _math(latex(item.chain, rename=view.names, all_terms=view.all_steps)) \
+                + " = " + formula
+        numbers = _math(latex(item.expr, numeric=True, digits=view.digits,
+                              all_terms=view.all_steps)) if r.numbers else ""
         out.append(f"| `{r.name}` | {formula} | {numbers} | {_esc(r.inline or r.value)} |")
     return out + [""]
 
@@ -32,7 +43,7 @@ def forward_md(fwd, view: View = View()) -> str:
     for stage in STAGES:
         steps = [s for s in fwd.steps if s.stage == stage]
         if steps:
-            out += _table(stage_title(stage, fwd.problem), rows(steps, fwd.problem.T, view))
+            out += _table(stage_title(stage, fwd.problem), steps, fwd.problem.T, view)
     return "\n".join(out)
 
 
@@ -41,7 +52,7 @@ def grad_md(d, view: View = View()) -> str:
     out = _head(d.forward.problem) + [f"Style: {d.style}", ""]
     if d.shared:
         out += _table(f"Backpropagation through time (d{d.of}/d each quantity)",
-                      rows(d.shared, T, view))
+                      d.shared, T, view)
     for g in d.gradients:
-        out += _table(view.names(f"d{g.of}/d{g.wrt}"), rows(g.steps, T, view))
+        out += _table(view.names(f"d{g.of}/d{g.wrt}"), g.steps, T, view)
     return "\n".join(out)

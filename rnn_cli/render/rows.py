@@ -18,6 +18,18 @@ NOTATIONS = {
 _PARAM = re.compile(r"(^|[^A-Za-z0-9_])(d?)(w_x|w_h|w_y|b_h|b_y)(?![A-Za-z0-9_])")
 
 
+STAGES = {"hidden": "Hidden state", "output": "Output", "loss": "Loss", "total": "Total loss"}
+CELL_TITLES = {"lstm": "LSTM cell: gates, cell state and hidden state",
+               "gru": "GRU cell: gates and hidden state"}
+
+
+def stage_title(stage: str, problem) -> str:
+    """A forward table's title: a gated cell's steps are more than the hidden state."""
+    if stage == "hidden" and problem.cell in CELL_TITLES:
+        return CELL_TITLES[problem.cell]
+    return STAGES[stage]
+
+
 @dataclass(frozen=True)
 class View:
     """How to show a derivation: significant digits, every step or not, whose names."""

@@ -6,18 +6,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from .rows import Gap, View, describe, rows
-
-STAGES = {"hidden": "Hidden state", "output": "Output", "loss": "Loss", "total": "Total loss"}
-CELL_TITLES = {"lstm": "LSTM cell: gates, cell state and hidden state",
-               "gru": "GRU cell: gates and hidden state"}
-
-
-def stage_title(stage: str, problem) -> str:
-    """A forward table's title: a gated cell's steps are more than the hidden state."""
-    if stage == "hidden" and problem.cell in CELL_TITLES:
-        return CELL_TITLES[problem.cell]
-    return STAGES[stage]
+from .rows import STAGES, Gap, View, describe, rows, stage_title
 
 
 def _table(title: str, with_chain: bool = False) -> Table:
