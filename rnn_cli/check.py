@@ -82,21 +82,43 @@ class Graph:
     def evaluate(self, overrides: dict, swap: dict | None = None):
         """The target's value with some steps' values replaced (`overrides`: name -> value)
         and some steps' formulas replaced (`swap`: name -> Expr). Returns (value, env, deps),
-        deps[name] being the overridden names that name's value depends on."""
+        deps[name] being the overridden names that name's value depends on.
+
+        Only the steps downstream of a replacement are computed again; every other step
+        keeps its value from the derivation as it stands (computed once, kept in memo)."""
+        base = self.memo.get("base")
+        if base is None and (overrides or swap):
+            self.evaluate({})
+            base = self.memo["base"]
+        values = []                        # each step's value, in order, for the memo
         env, deps = dict(self.given), {}
+        changed: set[str] = set()
         for n in overrides.keys() & self.given.keys():   # a key may restate a parameter
             env[n], deps[n] = overrides[n], {n}
-        for step in self.steps:
+            changed.add(n)
+        for i, step in enumerate(self.steps):
             hit = next((n for n in (step.name, *step.same) if n in overrides), None)
             if hit is not None:          # the key states this value: use the key's
                 for n in (step.name, *step.same):
                     env[n], deps[n] = overrides[hit], {hit}
+                    changed.add(n)
+                values.append(env[step.name])
                 continue
             e = (swap or {}).get(step.name, formula_of(step))
-            env[step.name] = revalue(e, env).value
-            deps[step.name] = set().union(*(deps.get(n, set()) for n in self._reads(e)))
+            reads = self._reads(e)
+            if base is not None and step.name not in (swap or {}) and changed.isdisjoint(reads):
+                env[step.name], deps[step.name] = base[i], set()
+            else:
+                env[step.name] = revalue(e, env).value
+                deps[step.name] = set().union(*(deps.get(n, set()) for n in reads))
+                if base is not None:
+                    changed.add(step.name)
+                    changed.update(step.same)
+            values.append(env[step.name])
             for n in step.same:
                 env[n], deps[n] = env[step.name], deps[step.name]
+        if base is None:
+            self.memo["base"] = values
         value = env[self.target]
         return (entry(value, self.index) if self.index else value), env, deps
 

@@ -274,23 +274,30 @@ def _replays(graph, problem, overrides: dict, single: bool = True) -> list:
     memo_key = ("replays", single, tuple(sorted((k, repr(v)) for k, v in overrides.items())))
     if memo_key in graph.memo:
         return graph.memo[memo_key]
-    _, env, _ = graph.evaluate({})
-    # each candidate re-evaluates the whole derivation: on a long one only the systematic
-    # mistakes (a handful) are tried, so that checking a key stays a matter of seconds
-    sites = _single_site(graph, env) if single and len(graph.steps) <= MAX_GRAPH else ()
-    if single and problem.cell != "rnn":   # gated cells: their own mistakes, and the loss's
-        from .gated_mistakes import candidates as gated
-        sites = gated(graph, problem, env)
     out = []
-    for rank, swap, say in itertools.chain(sites, _systematic(graph, problem, env)):
-        if not swap:
-            continue
+    for rank, swap, say in _candidates(graph, problem, single):
         try:
             value, venv, _ = graph.evaluate(overrides, swap)
         except (ArithmeticError, TypeError, KeyError, ValueError, IndexError):
             value, venv = None, None  # the mistake does not fit this problem (shapes, log 0)
         out.append((rank, value, venv, say))
     graph.memo[memo_key] = out
+    return out
+
+
+def _candidates(graph, problem, single: bool) -> list:
+    """(rank, swap, say) of each mistake that changes this derivation; kept in the graph."""
+    if ("candidates", single) in graph.memo:
+        return graph.memo[("candidates", single)]
+    _, env, _ = graph.evaluate({})
+    # each candidate re-evaluates the derivation: on a long one only the systematic
+    # mistakes (a handful) are tried, so that checking a key stays a matter of seconds
+    sites = _single_site(graph, env) if single and len(graph.steps) <= MAX_GRAPH else ()
+    if single and problem.cell != "rnn":   # gated cells: their own mistakes, and the loss's
+        from .gated_mistakes import candidates as gated
+        sites = gated(graph, problem, env)
+    out = [c for c in itertools.chain(sites, _systematic(graph, problem, env)) if c[1]]
+    graph.memo[("candidates", single)] = out
     return out
 
 
