@@ -229,11 +229,13 @@ def run(folder: Path, runs: int, quick: bool) -> int:
                 / m("scalar tanh T=1,000|pytorch"), 0.5),
                ("check 300 files / 1 file", lots.median / one.median, 3.0)]
     if not quick:
-        own = (m("scalar tanh T=10,000|rnn-solve") - floor) / \
-            max(m("scalar tanh T=1,000|rnn-solve") - floor, 1e-3)
+        # growth after start-up: rnn-solve's own (--help) is below the four-library floor
+        start = m("--help|rnn-solve")
+        own = (m("scalar tanh T=10,000|rnn-solve") - start) / \
+            max(m("scalar tanh T=1,000|rnn-solve") - start, 1e-3)
         targets += [("scalar T=10,000 / PyTorch", m("scalar tanh T=10,000|rnn-solve")
                      / m("scalar tanh T=10,000|pytorch"), 0.3),
-                    ("T=10,000 / T=1,000 (less the floor)", own, 12.0),
+                    ("T=10,000 / T=1,000, less start-up (--help)", own, 12.0),
                     ("vector H=64 T=1,000 / PyTorch", m("vector tanh H=64 T=1,000|rnn-solve")
                      / m("vector tanh H=64 T=1,000|pytorch"), 1.0)]
     peaks = [("peak MB, scalar T=10,000", "scalar tanh T=10,000|rnn-solve", 300),
