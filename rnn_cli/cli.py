@@ -308,6 +308,7 @@ def explain(problem,
 
     Example: rnn-solve explain vanishing --steps 30 --activation tanh --w-h 0.8
     Example: rnn-solve explain gru --steps 40 --plot gru.png
+    Example: rnn-solve explain lstm --problem lstm_1unit --steps 30
     """
     from .explain import TOPICS, run
     if list_ or topic is None:
