@@ -287,10 +287,12 @@ def explain(problem,
             vocab: Annotated[Optional[str], typer.Option("--vocab", help="The characters of the "
                              "vocabulary (default: those of the texts).")] = None,
             batch: Annotated[int, typer.Option("--batch", help="Batch size.")] = 2,
-            forget_bias: Annotated[str, typer.Option("--forget-bias", help="lstm: the forget "
-                                   "gate's bias.")] = "1",
-            update_bias: Annotated[str, typer.Option("--update-bias", help="gru: the update "
-                                   "gate's bias (z near 1 keeps the state).")] = "1",
+            forget_bias: Annotated[Optional[str], typer.Option("--forget-bias", help="lstm "
+                                   "on an RNN problem: the forget gate's bias (default 1).")
+                                   ] = None,
+            update_bias: Annotated[Optional[str], typer.Option("--update-bias", help="gru on "
+                                   "an RNN problem: the update gate's bias (default 1; z "
+                                   "near 1 keeps the state).")] = None,
             plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE.png",
                             help="vanishing, exploding, lstm, gru: also save the chart as a "
                             "PNG (needs pip install 'rnn-solve[plot]').")] = None,
@@ -300,13 +302,9 @@ def explain(problem,
 
     Example: rnn-solve explain vanishing --steps 30 --activation tanh --w-h 0.8
     Example: rnn-solve explain gru --steps 40 --plot gru.png
+    Example: rnn-solve explain lstm --problem lstm_1unit --steps 30
     """
     from .explain import TOPICS, run
-    if problem.cell != "rnn" and not list_ and topic is not None:
-        from .gated import A_CELL
-        raise InputError(f"explain works on plain RNN problems for now; this one has "
-                         f"{A_CELL[problem.cell]} cell (forward, grad and check solve it)",
-                         where=f"explain {topic}")
     if list_ or topic is None:
         if fmt is Format.json:
             from .render.jsonout import dumps
@@ -317,8 +315,8 @@ def explain(problem,
         return
     from .numbers import parse_number
     t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch,
-            parse_number(forget_bias, "--forget-bias"),
-            parse_number(update_bias, "--update-bias"))
+            None if forget_bias is None else parse_number(forget_bias, "--forget-bias"),
+            None if update_bias is None else parse_number(update_bias, "--update-bias"))
     if plot is not None:
         from .explain import CHARTED
         from .render.explainout import topic_plot

@@ -3,7 +3,8 @@
 Each topic returns a Topic: prose, tables of computed numbers, a closing answer, and for the
 topics about the gradient's size a chart (sizes against the steps back in time). Nothing here
 is canned: every number is computed from the problem (the forward pass and the delta recursion
-of bptt.py; the LSTM and GRU of gates.py). In a vector problem a Jacobian's size is its largest
+of bptt.py; the LSTM and GRU of gated.py, differentiated step by step in gates.py). An LSTM
+or GRU problem is explained on its own cell. In a vector problem a Jacobian's size is its largest
 singular value, from mpmath's SVD.
 """
 
@@ -13,9 +14,12 @@ from fractions import Fraction
 from .bptt import grad, recurrence_factors
 from .errors import InputError, TooLarge, unknown
 from .forward import forward
+from .gated import A_CELL
+from .gates import each
 from .matrix import Mat
 from .names import Quantity
 from .numbers import approx_text, ctx, fmt, inexact, settle
+from .problem import MAX_GATED_T
 from .shapes import MAX_WORK
 
 MAX_STEPS = 10_000
@@ -69,16 +73,27 @@ TOPICS = {
     "onehot": "the texts as one-hot vectors, and back (part of seq2seq)",
     "padding": "batches of similar length, padding and the mask (part of seq2seq)",
 }
+BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}    # weight blocks of a step: the RNN's, a GRU's, an LSTM's
 CHARTED = ("vanishing", "exploding", "lstm", "gru")     # the topics that draw a chart
 COST_STEPS = (2, 10, 100, 1000)
 
 
+def _hd(problem) -> tuple[int, int]:
+    """H and D: the hidden size and the input size (1 and 1 for a scalar problem)."""
+    if not problem.is_vector:
+        return 1, 1
+    w = problem.params[{"rnn": "w_x", "lstm": "w_xi", "gru": "w_xr"}[problem.cell]]
+    return w.shape
+
+
 def _work(problem, T: int) -> int:
-    """The multiplications of one pass over T steps, T (H^2 + H D + K H) (shapes.MAX_WORK)."""
+    """The multiplications of one pass over T steps, T (B (H^2 + H D) + K H) with one block
+    B = 1 for the plain RNN, 3 for a GRU's gates and candidate, 4 for an LSTM's gates
+    (shapes.MAX_WORK)."""
     if not problem.is_vector:
         return 0
-    (H, D), K = problem.params["w_x"].shape, problem.params["w_y"].shape[0]
-    return T * (H * H + H * D + K * H)
+    (H, D), K = _hd(problem), problem.params["w_y"].shape[0]
+    return T * (BLOCKS[problem.cell] * (H * H + H * D) + K * H)
 
 
 def extend(problem, steps: int | None, always: bool = False):
@@ -86,11 +101,15 @@ def extend(problem, steps: int | None, always: bool = False):
     step (`always`: even when it already has that many steps)."""
     if steps is None or steps == problem.T and not always:
         return problem
-    if not 1 <= steps <= MAX_STEPS:
-        raise TooLarge(f"expected between 1 and {MAX_STEPS:,} steps, found {steps:,}",
+    most = MAX_STEPS if problem.cell == "rnn" else MAX_GATED_T
+    if not 1 <= steps <= most:
+        cell = "" if problem.cell == "rnn" else f" for {A_CELL[problem.cell]} problem"
+        raise TooLarge(f"expected between 1 and {most:,} steps{cell}, found {steps:,}",
                        where="--steps")
     if _work(problem, steps) > MAX_WORK:
-        raise TooLarge(f"T x (H^2 + H D + K H) = {_work(problem, steps):,} multiplications per "
+        B = "" if problem.cell == "rnn" else f"{BLOCKS[problem.cell]} "
+        raise TooLarge(f"T x ({B}(H^2 + H D) + K H) = {_work(problem, steps):,} "
+                       "multiplications per "
                        f"pass at {steps:,} steps is more than the {MAX_WORK:,} that finish in "
                        "seconds; use fewer steps", where="--steps")
     x = tuple(problem.x[i % problem.T] for i in range(steps))
@@ -118,7 +137,7 @@ def _check_svd_work(problem, steps, where: str, per_step: int) -> None:
     MAX_SVD_WORK (README, explain)."""
     if not problem.is_vector:
         return
-    H = problem.params["w_h"].shape[0]
+    H = _hd(problem)[0]
     work = per_step * problem.T * (H ** 3 + 26)
     if work > MAX_SVD_WORK:
         flag = "--steps" if steps is not None else where
@@ -175,42 +194,73 @@ def _norm(m):
     return ctx().sqrt(sum(_abs(v) ** 2 for v in m.entries()))
 
 
+def _own_cell(p):
+    """(forward pass, dh_t/dh_{t-1} by t, dh_T/dh_k by k) of the problem's own cell: the plain
+    RNN's, or an LSTM's or GRU's (gates.py; an LSTM's products run through c_t as well)."""
+    if p.cell == "rnn":
+        fwd = forward(p)
+        factors = jacobians(fwd)
+        return fwd, factors, back_products(factors, p.T)
+    from .gated import forward_gated
+    from .gates import paths
+    fwd = forward_gated(p)
+    cp = paths(fwd)
+    return fwd, cp.step, cp.back
+
+
+def _terms(fwd, vector: bool) -> dict[int, object]:
+    """The size of each step's term of dL/dw_h: dL/da_t h_{t-1} (dL/da_t h_{t-1}^T for vectors,
+    by its Frobenius norm). A gated cell's W_h is all its recurrent weights (w_hi, w_hf, w_hg,
+    w_ho; w_hr, w_hz, w_hn), whose terms at t are added."""
+    p = fwd.problem
+    if p.cell == "rnn":
+        d = grad(fwd, Quantity("L"), [Quantity("w_h")], "delta")
+        reads = lambda t: (f"dL/da_{t}" if f"dL/da_{t}" in adj else f"dL/dh_{t}",)
+    else:
+        from .gated import _into_prev_h, grad_gated
+        d = grad_gated(fwd, Quantity("L"), [], "delta")
+        reads = lambda t: tuple(f"dL/d{q}_{t}" for q, _ in _into_prev_h(p.cell))
+    adj = {s.name: s.value for s in d.shared}
+    terms = {}
+    for t in range(1, p.T + 1):
+        h = each(inexact, fwd.value(f"h_{t - 1}"))
+        terms[t] = sum((_norm(g @ h.T if vector else g * h)
+                        for g in (each(inexact, adj[n]) for n in reads(t) if n in adj)),
+                       start=inexact(0))
+    return terms
+
+
 def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Topic:
     """dh_T/dh_k for every k, the factor dh_t/dh_{t-1} of each step, and where the gradient
-    dL/dw_h comes from; for a vector problem the largest singular value of each."""
+    dL/dw_h comes from; for a vector problem the largest singular value of each. An LSTM or
+    GRU problem is worked on its own cell's Jacobians (gates.py)."""
     p = extend(problem, steps)
     name = "exploding" if exploding else "vanishing"
     _check_svd_work(p, steps, f"explain {name}", 2)
-    fwd = forward(p)
-    T, vector = p.T, p.is_vector
-    d = grad(fwd, Quantity("L"), [Quantity("w_h")], "delta")
-    factors = jacobians(fwd)
-    products = back_products(factors, T)
+    T, vector, cell = p.T, p.is_vector, p.cell
+    fwd, factors, products = _own_cell(p)
     back = sizes(products)
-    # the share of dL/dw_h that each step contributes: dL/da_t h_{t-1} (dL/da_t h_{t-1}^T for
-    # vectors, measured by its Frobenius norm)
-    adj = {s.name: s.value for s in d.shared}
-    terms = {}
-    for t in range(1, T + 1):
-        g, h = adj.get(f"dL/da_{t}", adj.get(f"dL/dh_{t}")), fwd.value(f"h_{t - 1}")
-        terms[t] = _norm(g @ h.T if vector else g * h)
+    terms = _terms(fwd, vector)
     total = sum(terms.values()) or 1
     limit = inexact(EXPLODED if exploding else VANISHED)
     crossed = next((T - k for k in range(T - 1, -1, -1)
                     if (back[k] > limit if exploding else back[k] < limit)), None)
+    w_h = "w_h" if cell == "rnn" else "W_h"
+    step_q = "∂h_t/∂h_{t-1}" if cell == "lstm" else "dh_t/dh_{t-1}"
     if vector:
-        head = ("t", "σ_max(dh_t/dh_{t-1})", f"σ_max(dh_{T}/dh_{{t-1}})", "share of dL/dw_h",
+        head = ("t", f"σ_max({step_q})", f"σ_max(dh_{T}/dh_{{t-1}})", f"share of dL/d{w_h}",
                 "σ_max")
         rows = tuple((t, approx_text(size(factors[t])), approx_text(back[t - 1]),
                       f"{float(100 * terms[t] / total):.1f}%", back[t - 1])
                      for t in range(1, T + 1))
     else:
-        head = ("t", "dh_t/dh_{t-1} = w_h f'(a_t)", f"dh_{T}/dh_{{t-1}}", "share of dL/dw_h",
-                "|dh_T/dh_{t-1}|")
-        rows = tuple((t, fmt(factors[t]), approx_text(products[t - 1]),
-                      f"{float(100 * terms[t] / total):.1f}%", back[t - 1])
+        head = ("t", "dh_t/dh_{t-1} = w_h f'(a_t)" if cell == "rnn" else step_q,
+                f"dh_{T}/dh_{{t-1}}", f"share of dL/d{w_h}", "|dh_T/dh_{t-1}|")
+        rows = tuple((t, fmt(factors[t]) if cell == "rnn" else approx_text(factors[t]),
+                      approx_text(products[t - 1]), f"{float(100 * terms[t] / total):.1f}%",
+                      back[t - 1])
                      for t in range(1, T + 1))
-    table = Table(f"dh_{T}/dh_k and where dL/dw_h comes from", head, rows, bars=4)
+    table = Table(f"dh_{T}/dh_k and where dL/d{w_h} comes from", head, rows, bars=4)
     word = "grows past 1000 times" if exploding else "falls below 1/1000 of"
     # the typical factor: how much the product shrinks or grows per step, on average
     rate = _rate(back[0], T)
@@ -221,6 +271,14 @@ def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Top
     else:
         reach = f"After {crossed} steps back the product {word} its starting value."
     if vector:
+        first, last = (f"σ_max(dh_{T}/dh_0) = {approx_text(back[0], 4)}",
+                       f"σ_max(dh_{T}/dh_{T - 1}) = {approx_text(back[T - 1], 4)}")
+    else:
+        first, last = (f"dh_{T}/dh_0 = {approx_text(products[0], 4)}",
+                       f"dh_{T}/dh_{T - 1} = {approx_text(products[T - 1], 4)}")
+    if cell != "rnn":
+        prose, answer = _gated_vanishing_text(p, rate, reach, first, last)
+    elif vector:
         H = p.params["w_h"].shape[0]
         prose = (
             "Backpropagation through time multiplies one factor per step: the gradient that "
@@ -233,8 +291,6 @@ def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Top
             f"{approx_text(rate, 4)} per step on average (σ_max(dh_{T}/dh_0)^(1/{T})). "
             + reach,
         )
-        first, last = (f"σ_max(dh_{T}/dh_0) = {approx_text(back[0], 4)}",
-                       f"σ_max(dh_{T}/dh_{T - 1}) = {approx_text(back[T - 1], 4)}")
     else:
         prose = (
             "Backpropagation through time multiplies one factor per step: the gradient that "
@@ -242,18 +298,61 @@ def vanishing(problem, steps: int | None = None, exploding: bool = False) -> Top
             f"Here w_h = {fmt(p.params['w_h'])} and f is {p.activation}; the factors average "
             f"{approx_text(rate, 4)} in size (geometric mean). " + reach,
         )
-        first, last = (f"dh_{T}/dh_0 = {approx_text(products[0], 4)}",
-                       f"dh_{T}/dh_{T - 1} = {approx_text(products[T - 1], 4)}")
-    answer = (
-        f"The start of the sequence reaches the last output y_hat_{T} only through products of "
-        "the per-step factors " + ("diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
-        + f": dh_{T}/dh_0 for the initial state h_0 (and dh_{T}/dh_1 for the first input x_1). "
-        f"In this network {first}, against {last} for the most recent step. "
-        + _verdict(rate, p.activation, vector)
-    )
+    if cell == "rnn":
+        answer = (
+            f"The start of the sequence reaches the last output y_hat_{T} only through products "
+            "of the per-step factors " + ("diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
+            + f": dh_{T}/dh_0 for the initial state h_0 (and dh_{T}/dh_1 for the first input "
+            f"x_1). In this network {first}, against {last} for the most recent step. "
+            + _verdict(rate, p.activation, vector)
+        )
     chart = _chart(f"{name}: the gradient reaching h_k from h_{T}", vector, T,
                    **{("σ_max(dh_T/dh_k)" if vector else "|dh_T/dh_k|"): back})
     return Topic(name, TOPICS[name], prose, (table,), answer, chart)
+
+
+def _gated_vanishing_text(p, rate, reach: str, first: str, last: str) -> tuple[tuple, str]:
+    """The prose and the answer of vanishing or exploding on an LSTM or GRU problem."""
+    T, vector = p.T, p.is_vector
+    size_word = "largest singular value σ_max" if vector else "size"
+    if p.cell == "lstm":
+        how = (
+            "This problem is an LSTM, so the gradient is its own cell's. Its state is the pair "
+            "(h_t, c_t): the gradient that reaches h_k from h_T runs back through the hidden "
+            "state and through the cell state c_t, whose own factor is the forget gate f_t. "
+            f"dh_{T}/dh_k is therefore the top-left block of the product of the (h, c) "
+            "Jacobians d(h_t, c_t)/d(h_{t-1}, c_{t-1}), not the product of the column "
+            "∂h_t/∂h_{t-1} (the one-step derivative with c_{t-1} held fixed).")
+        weights = "w_hi, w_hf, w_hg and w_ho"
+    else:
+        how = (
+            "This problem is a GRU, so the gradient is its own cell's: dh_T/dh_k = J_T ... "
+            "J_{k+1} with each J_t = dh_t/dh_{t-1} = diag(z_t) + (the terms through n_t, r_t "
+            "and z_t, which carry w_hn, w_hr and w_hz); the copy path diag(z_t) lets the "
+            "gradient pass without any weight.")
+        weights = "w_hr, w_hz and w_hn"
+    prose = (
+        how,
+        f"W_h stands for all the recurrent weights, {weights}: the share of dL/dW_h is the "
+        "size of each step's terms dL/d(pre-activation) h_{t-1}^T, added over the gates.",
+        f"The product shrinks or grows by a factor of {approx_text(rate, 4)} per step on "
+        f"average (the {size_word} of dh_{T}/dh_0 to the power 1/{T}). " + reach,
+    )
+    m = _abs(rate)
+    if m > 1 and abs(m - 1) >= 1e-12:
+        verdict = ("The product grows with the distance in time: even a gated cell's gradient "
+                   "explodes when its recurrent weights are large (clip the gradient).")
+    elif m < 1 and abs(m - 1) >= 1e-12:
+        verdict = ("The product still shrinks with the distance in time: gates slow the "
+                   "vanishing, they do not abolish it; the memory lasts as long as the "
+                   + ("forget gates f_t" if p.cell == "lstm" else "update gates z_t")
+                   + " stay near 1 (rnn-solve explain " + p.cell + " shows them).")
+    else:
+        verdict = "The product keeps its size on average: this cell holds its early inputs."
+    answer = (f"The start of the sequence reaches the last output y_hat_{T} only through the "
+              f"cell's step Jacobians. In this {p.cell.upper()} {first}, against {last} for "
+              "the most recent step. " + verdict)
+    return prose, answer
 
 
 def _rate(product_size, T: int):
@@ -432,7 +531,7 @@ def _gate_path(gates: list) -> dict[int, object]:
 
 def _sized(vector: bool):
     """A column's quantity as its size: σ_max(q) in a vector problem, else `scalar` or q."""
-    return lambda q, scalar=None: f"σ_max({q})" if vector else scalar or q
+    return lambda q, scalar=None: f"σ_max of {q}" if vector else scalar or q
 
 
 def _rnn_side(p):
@@ -444,120 +543,202 @@ def _rnn_side(p):
 def _cells(p) -> tuple[int, int, int]:
     """Weights and biases of a plain RNN, a GRU and an LSTM layer with the problem's H and D
     (one bias per gate): H (H + D + 1) per block, 1, 3 and 4 blocks."""
-    H, D = (p.params["w_x"].shape if p.is_vector else (1, 1))
+    H, D = _hd(p)
     block = H * (H + D + 1)
     return block, 3 * block, 4 * block
 
 
-def lstm(problem, steps: int | None = None, forget_bias=Fraction(1)) -> Topic:
-    """The cell state's gradient path (a product of forget gates) beside the plain RNN's."""
-    from .gates import lstm_forget_gates
+def _compared(problem, steps, cell: str, bias, flag: str):
+    """(the problem over `steps`, the gated cell, the plain RNN it is compared with, whether
+    the cell is the problem's own) for explain lstm and gru (gates.py)."""
+    from .gates import candidate_rnn, stand_in
+    if problem.cell not in ("rnn", cell):
+        raise InputError(f"this problem is {A_CELL[problem.cell]}: explain {problem.cell} "
+                         f"works on its own cell; explain {cell} works on {A_CELL[cell]} "
+                         "problem or on a plain RNN problem", where=f"explain {cell}")
+    own = problem.cell == cell
+    if own and bias is not None:
+        b, gate = ("b_f", "forget") if cell == "lstm" else ("b_z", "update")
+        raise InputError(f"this {cell.upper()} problem has its own {gate}-gate bias {b}; "
+                         f"change it with --param {b}=VALUE", where=flag)
     p = extend(problem, steps)
-    _check_svd_work(p, steps, "explain lstm", 2)
+    if own:
+        return p, p, candidate_rnn(p), True
+    return p, stand_in(p, cell, Fraction(1) if bias is None else bias), p, False
+
+
+def lstm(problem, steps: int | None = None, forget_bias=None) -> Topic:
+    """The cell state's gradient path (a product of forget gates) and the LSTM's whole
+    dh_T/dh_k beside the plain RNN's: the problem's own LSTM, or one built from a plain RNN
+    problem's weights with the forget-gate bias `forget_bias` (default 1)."""
+    from .gated import forward_gated
+    from .gates import paths
+    p, cell_p, rnn_p, own = _compared(problem, steps, "lstm", forget_bias, "--forget-bias")
+    _check_svd_work(p, steps, "explain lstm", 4)
     T, vector = p.T, p.is_vector
-    rnn, r_prods = _rnn_side(p)
+    rnn, r_prods = _rnn_side(rnn_p)
     r_size = sizes(r_prods)
-    gates = lstm_forget_gates(p, forget_bias)
-    c_size = _gate_path(gates)
+    cp = paths(forward_gated(cell_p))
+    c_size, h_size = _gate_path(cp.gates), sizes(cp.back)
     sz = _sized(vector)
     rows = tuple((t, approx_text(size(rnn[t])) if vector else fmt(rnn[t]),
                   approx_text(r_size[t - 1] if vector else r_prods[t - 1]),
-                  _gate_text(gates[t - 1]),
-                  approx_text(c_size[t - 1])) for t in range(1, T + 1))
+                  _gate_text(cp.gates[t - 1]), approx_text(c_size[t - 1]),
+                  approx_text(size(cp.step[t]) if vector else cp.step[t]),
+                  approx_text(h_size[t - 1] if vector else cp.back[t - 1]))
+                 for t in range(1, T + 1))
     table = Table(f"The gradient reaching step t - 1 from step {T}",
-                  ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_h f'(a_t)"),
-                   "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "LSTM: forget gate f_t",
-                   "LSTM: " + sz(f"dc_{T}/dc_{{t-1}}") + " along the cell"), rows)
-    r0, c0 = r_size[0], c_size[0]
-    prose = [
-        "A plain RNN passes its gradient back through h_t = f(w_h h_{t-1} + ...), one factor "
-        "w_h f'(a_t) per step. An LSTM also keeps a cell state c_t = f_t c_{t-1} + i_t g_t: "
-        "along it the gradient is multiplied only by the forget gates f_t, which the network "
-        "can hold near 1 (a forget-gate bias of 1 is the usual start).",
-        f"Same weights, same inputs, forget-gate bias {fmt(forget_bias)}: after {T} steps the "
-        f"RNN's product is {approx_text(r0, 4)} and the LSTM cell's is {approx_text(c0, 4)}.",
-    ]
+                  ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_hg tanh'(a_t)" if own
+                                      else "w_h f'(a_t)"),
+                   "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "LSTM: f_t",
+                   "LSTM cell: " + sz(f"dc_{T}/dc_{{t-1}}"), "LSTM: " + sz("∂h_t/∂h_{t-1}"),
+                   "LSTM: " + sz(f"dh_{T}/dh_{{t-1}}")), rows)
+    r0, c0, h0 = r_size[0], c_size[0], h_size[0]
+    sizes_text = (f"after {T} steps the RNN's product is {approx_text(r0, 4)}, the LSTM "
+                  f"cell's {approx_text(c0, 4)} and the LSTM's whole dh_{T}/dh_0 "
+                  f"{approx_text(h0, 4)}.")
+    whole = ("The LSTM's whole gradient from h_T back to h_k also runs through h_t and the "
+             "gates: dh_T/dh_k is the top-left block of the product of the (h, c) Jacobians "
+             "d(h_t, c_t)/d(h_{t-1}, c_{t-1}); ∂h_t/∂h_{t-1} is one step's derivative with "
+             "c_{t-1} held fixed.")
+    if own:
+        prose = [
+            f"This problem is an LSTM, so every number below is its own cell's, with its own "
+            f"gate weights and biases (forget-gate bias b_f = {fmt(p.params['b_f'])}). Along "
+            "its cell state c_t = f_t c_{t-1} + i_t g_t the gradient is multiplied only by "
+            "the forget gates: dc_T/dc_k = f_{k+1} ⊙ ... ⊙ f_T.",
+            whole,
+            "The plain RNN beside it is the LSTM's candidate with the gates taken away, "
+            "h_t = tanh(w_xg x_t + w_hg h_{t-1} + b_g), on the same inputs from the same h_0: "
+            "its factor is w_hg tanh'(a_t). " + sizes_text[0].upper() + sizes_text[1:],
+        ]
+    else:
+        prose = [
+            "A plain RNN passes its gradient back through h_t = f(w_h h_{t-1} + ...), one "
+            "factor w_h f'(a_t) per step. An LSTM also keeps a cell state c_t = f_t c_{t-1} + "
+            "i_t g_t: along it the gradient is multiplied only by the forget gates f_t, which "
+            "the network can hold near 1 (a forget-gate bias of 1 is the usual start).",
+            whole,
+            f"The LSTM here is built from this RNN problem's weights (w_x and w_h in every "
+            f"gate, b_h in all but the forget gate) with forget-gate bias "
+            f"{fmt(Fraction(1) if forget_bias is None else forget_bias)}; same inputs: "
+            + sizes_text,
+        ]
     if vector:
         prose.append("With several units each size is a largest singular value σ_max; along "
                      "the cell the Jacobian is diag(f_{k+1} ⊙ ... ⊙ f_T), whose σ_max is its "
                      "largest entry. The forget-gate column gives each step's smallest and "
                      "largest gate.")
-    answer = (
-        f"For this sequence the plain RNN's gradient from step {T} back to the start has size "
-        f"{approx_text(r0, 4)}, the product of the factors "
-        + ("diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)") + "; along an LSTM's cell "
-        f"state it is {approx_text(c0, 4)}, the product of the forget gates. "
-        + ("The gated path keeps more of the signal, so LSTM (or GRU, with one update gate "
-           "doing the same job and fewer parameters) is the choice for long sequences, where "
-           "a plain RNN's gradient vanishes and its memory is short; for short sequences the "
-           "plain RNN suffices."
-           if c0 > r0 else
-           "Here the plain RNN's product is not the smaller one, so this short sequence does "
-           "not need gates; they pay off on long sequences, where the RNN's product vanishes "
-           "(try --steps 50) and long-term information would be lost.")
-    )
+    factor = ("diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
+    if own:
+        start = (f"In this LSTM the gradient from step {T} back to the start has size "
+                 f"{approx_text(c0, 4)} along the cell state (the product of its forget "
+                 f"gates) and {approx_text(h0, 4)} through every path, against "
+                 f"{approx_text(r0, 4)} for a plain tanh RNN made of its candidate weights "
+                 "(the product of " + ("diag(tanh'(a_t)) w_hg" if vector else
+                                       "w_hg tanh'(a_t)") + "). ")
+    else:
+        start = (f"For this sequence the plain RNN's gradient from step {T} back to the start "
+                 f"has size {approx_text(r0, 4)}, the product of the factors {factor}; along "
+                 f"an LSTM's cell state it is {approx_text(c0, 4)}, the product of the forget "
+                 f"gates, and through every path of the LSTM {approx_text(h0, 4)}. ")
+    answer = start + (
+        "The gated path keeps more of the signal, so LSTM (or GRU, with one update gate "
+        "doing the same job and fewer parameters) is the choice for long sequences, where "
+        "a plain RNN's gradient vanishes and its memory is short; for short sequences the "
+        "plain RNN suffices."
+        if c0 > r0 else
+        "Here the plain RNN's product is not the smaller one, so this short sequence does "
+        "not need gates; they pay off on long sequences, where the RNN's product vanishes "
+        "(try --steps 50) and long-term information would be lost.")
     chart = _chart(f"lstm: the gradient reaching step k from step {T}", vector, T,
-                   **{"RNN: dh_T/dh_k": r_size, "LSTM: dc_T/dc_k along the cell": c_size})
+                   **{"RNN: dh_T/dh_k": r_size, "LSTM: dc_T/dc_k along the cell": c_size,
+                      "LSTM: dh_T/dh_k": h_size})
     return Topic("lstm", TOPICS["lstm"], tuple(prose), (table,), answer, chart)
 
 
-def gru(problem, steps: int | None = None, update_bias=Fraction(1)) -> Topic:
-    """The GRU's gradient path (through its update gate) beside the plain RNN's."""
-    from .gates import gru_steps
-    p = extend(problem, steps)
+def gru(problem, steps: int | None = None, update_bias=None) -> Topic:
+    """The GRU's gradient path (through its update gate) and its whole dh_T/dh_k beside the
+    plain RNN's: the problem's own GRU, or one built from a plain RNN problem's weights with
+    the update-gate bias `update_bias` (default 1)."""
+    from .gated import forward_gated
+    from .gates import paths
+    p, cell_p, rnn_p, own = _compared(problem, steps, "gru", update_bias, "--update-bias")
     _check_svd_work(p, steps, "explain gru", 4)
     T, vector = p.T, p.is_vector
-    rnn, r_prods = _rnn_side(p)
-    cells = gru_steps(p, update_bias)
-    z_size = _gate_path([c.z for c in cells])
-    g_prods = back_products({t: c.jacobian for t, c in enumerate(cells, 1)}, T)
-    r_size, g_size = sizes(r_prods), sizes(g_prods)
+    rnn, r_prods = _rnn_side(rnn_p)
+    cp = paths(forward_gated(cell_p))
+    z_size = _gate_path(cp.gates)
+    r_size, g_size = sizes(r_prods), sizes(cp.back)
     sz = _sized(vector)
     rows = tuple((t, approx_text(size(rnn[t])) if vector else fmt(rnn[t]),
                   approx_text(r_size[t - 1] if vector else r_prods[t - 1]),
-                  _gate_text(cells[t - 1].z), approx_text(z_size[t - 1]),
-                  approx_text(size(cells[t - 1].jacobian) if vector
-                              else cells[t - 1].jacobian),
-                  approx_text(g_size[t - 1] if vector else g_prods[t - 1]))
+                  _gate_text(cp.gates[t - 1]), approx_text(z_size[t - 1]),
+                  approx_text(size(cp.step[t]) if vector else cp.step[t]),
+                  approx_text(g_size[t - 1] if vector else cp.back[t - 1]))
                  for t in range(1, T + 1))
     table = Table(f"The gradient reaching step t - 1 from step {T}",
-                  ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_h f'(a_t)"),
+                  ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_hn tanh'(a_t)" if own
+                                      else "w_h f'(a_t)"),
                    "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "GRU: z_t",
                    "GRU: copy path " + sz(f"z_t...z_{T}"), "GRU: " + sz("dh_t/dh_{t-1}"),
                    "GRU: " + sz(f"dh_{T}/dh_{{t-1}}")), rows)
     r0, z0, g0 = r_size[0], z_size[0], g_size[0]
     rnn_n, gru_n, lstm_n = _cells(p)
-    prose = [
-        "A GRU (PyTorch's equations) mixes its old state and a candidate n_t with an update "
-        "gate z_t: h_t = (1 - z_t) n_t + z_t h_{t-1}. The term z_t h_{t-1} copies the old "
-        "state, so along that path the gradient is multiplied by z_t alone, and z near 1 keeps "
-        "the memory. (Some texts swap the names, h_t = z_t n_t + (1 - z_t) h_{t-1}: there the "
-        "copy path's factor is 1 - z_t and z near 0 keeps the memory.)",
-        "Its whole step derivative is dh_t/dh_{t-1} = diag(z_t) + diag(q_t) w_h: the copy path "
-        "plus the terms through n_t, r_t and z_t, which carry the RNN-like factor w_h.",
-        f"Same weights and inputs in every gate (w_x, w_h; bias b_h in the reset gate and the "
-        f"candidate), update-gate bias {fmt(update_bias)}: after {T} steps the RNN's product "
-        f"is {approx_text(r0, 4)}, the GRU's copy path {approx_text(z0, 4)} and its whole "
-        f"gradient {approx_text(g0, 4)}.",
-    ]
+    sizes_text = (f"after {T} steps the RNN's product is {approx_text(r0, 4)}, the GRU's copy "
+                  f"path {approx_text(z0, 4)} and its whole gradient {approx_text(g0, 4)}.")
+    mix = ("h_t = (1 - z_t) n_t + z_t h_{t-1}. The term z_t h_{t-1} copies the old state, so "
+           "along that path the gradient is multiplied by z_t alone, and z near 1 keeps the "
+           "memory. (Some texts swap the names, h_t = z_t n_t + (1 - z_t) h_{t-1}: there the "
+           "copy path's factor is 1 - z_t and z near 0 keeps the memory.)")
+    if own:
+        prose = [
+            f"This problem is a GRU (PyTorch's equations), so every number below is its own "
+            f"cell's, with its own gate weights and biases (update-gate bias b_z = "
+            f"{fmt(p.params['b_z'])}). It mixes its old state and a candidate n_t with the "
+            "update gate z_t: " + mix,
+            "Its whole step derivative is dh_t/dh_{t-1} = diag(z_t) + (the terms through "
+            "n_t, r_t and z_t, which carry w_hn, w_hr and w_hz).",
+            "The plain RNN beside it is the GRU's candidate with the gates taken away (the "
+            "reset gate open), h_t = tanh(w_xn x_t + w_hn h_{t-1} + b_xn + b_hn), on the same "
+            "inputs from the same h_0: its factor is w_hn tanh'(a_t). "
+            + sizes_text[0].upper() + sizes_text[1:],
+        ]
+    else:
+        prose = [
+            "A GRU (PyTorch's equations) mixes its old state and a candidate n_t with an "
+            "update gate z_t: " + mix,
+            "Its whole step derivative is dh_t/dh_{t-1} = diag(z_t) + diag(q_t) w_h: the copy "
+            "path plus the terms through n_t, r_t and z_t, which carry the RNN-like factor "
+            "w_h.",
+            f"Same weights and inputs in every gate (w_x, w_h; bias b_h in the reset gate and "
+            f"the candidate), update-gate bias "
+            f"{fmt(Fraction(1) if update_bias is None else update_bias)}: " + sizes_text,
+        ]
     if vector:
         prose.append("With several units each size is a largest singular value σ_max; the "
                      "update-gate column gives each step's smallest and largest gate.")
     better = g0 > r0
-    answer = (
-        f"In this network the plain RNN's gradient from step {T} back to the start has size "
-        f"{approx_text(r0, 4)} (the product of "
-        + ("its Jacobians diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
-        + f"); a GRU with the same weights "
-        f"carries {approx_text(g0, 4)}, of which the copy path through the update gates alone "
-        f"gives {approx_text(z0, 4)}. "
-        + ("Because z_t can stay near 1, the GRU's gradient does not have to pass through w_h "
-           "at every step, so it keeps long-term information where the RNN's gradient "
-           "vanishes: gated cells are needed for long sequences. "
-           if better else
-           "On this short sequence the plain RNN's product is not the smaller one, so gates "
-           "are not needed here; they pay off on long sequences, where the RNN's product "
-           "vanishes (try --steps 50). ")
+    if own:
+        start = (f"In this GRU the gradient from step {T} back to the start has size "
+                 f"{approx_text(g0, 4)}, of which the copy path through the update gates "
+                 f"alone gives {approx_text(z0, 4)}; a plain tanh RNN made of its candidate "
+                 f"weights would carry {approx_text(r0, 4)}. ")
+    else:
+        start = (
+            f"In this network the plain RNN's gradient from step {T} back to the start has "
+            f"size {approx_text(r0, 4)} (the product of "
+            + ("its Jacobians diag(f'(a_t)) w_h" if vector else "w_h f'(a_t)")
+            + f"); a GRU with the same weights carries {approx_text(g0, 4)}, of which the "
+            f"copy path through the update gates alone gives {approx_text(z0, 4)}. ")
+    answer = start + (
+        ("Because z_t can stay near 1, the GRU's gradient does not have to pass through w_h "
+         "at every step, so it keeps long-term information where the RNN's gradient "
+         "vanishes: gated cells are needed for long sequences. "
+         if better else
+         "On this short sequence the plain RNN's product is not the smaller one, so gates "
+         "are not needed here; they pay off on long sequences, where the RNN's product "
+         "vanishes (try --steps 50). ")
         + f"GRU or LSTM: a GRU layer here has {gru_n} weights and biases against the LSTM's "
         f"{lstm_n} (the plain RNN's {rnn_n}): fewer parameters and no separate cell state, so "
         f"it trains faster and suits smaller data; an LSTM's separate cell and output gate "
@@ -633,9 +814,11 @@ def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq
 
 
 def run(topic: str, problem, steps: int | None = None, truncate: int | None = None,
-        texts=(), vocab: str | None = None, batch: int = 2, forget_bias=Fraction(1),
-        update_bias=Fraction(1)) -> Topic:
-    """The topic worked on the problem (or, for the text topics, on the texts)."""
+        texts=(), vocab: str | None = None, batch: int = 2, forget_bias=None,
+        update_bias=None) -> Topic:
+    """The topic worked on the problem (or, for the text topics, on the texts). The bias
+    flags (None: not given) shape the cell built from a plain RNN problem; an LSTM or GRU
+    problem has its own."""
     if topic in ("seq2seq", "onehot", "padding"):
         return seq2seq(texts, vocab, batch, topic)
     if topic == "lstm":
@@ -647,5 +830,10 @@ def run(topic: str, problem, steps: int | None = None, truncate: int | None = No
     if topic == "exploding":
         return vanishing(problem, steps, exploding=True)
     if topic == "bptt":
+        if problem.cell != "rnn":
+            raise InputError(f"bptt counts the plain RNN's delta recursion; this problem is "
+                             f"{A_CELL[problem.cell]} (rnn-solve grad --wrt all --style delta "
+                             f"shows its recursion; explain {problem.cell} and vanishing work "
+                             "on its cell)", where="explain bptt")
         return bptt(problem, steps, truncate)
     raise unknown("topic", topic, TOPICS, where="explain")

@@ -318,22 +318,28 @@ def _as_np(d):
     return P, [arr(x) for x in d["data"]["x"]]
 
 
+def _stand_in_paths(d, cell: str, bias):
+    """gates.paths of the cell explain builds from the RNN problem `d`."""
+    from rnn_cli.gated import forward_gated
+    from rnn_cli.gates import paths, stand_in
+    return paths(forward_gated(stand_in(problem_of(d), cell, bias)))
+
+
 @pytest.mark.parametrize("d", [TANH, VEC], ids=["scalar", "vector"])
 @pytest.mark.parametrize("bias", ["1", "-0.5"])
 def test_gru_against_a_hand_written_step(d, bias):
     n = _numpy()
-    from rnn_cli.gates import gru_steps
     from rnn_cli.numbers import parse_number
     P, xs = _as_np(d)
     hs, step = _np_gru(P, xs, float(bias))
-    cells = gru_steps(problem_of(d), parse_number(bias))
+    cp = _stand_in_paths(d, "gru", parse_number(bias))
     to_np = lambda v: n.array([[float(e) for e in r] for r in v.rows]) if hasattr(v, "rows") \
         else n.array([[float(v)]])
-    for t, cell in enumerate(cells, 1):
+    for t in range(1, len(xs) + 1):
         want_z = step(hs[t - 1], xs[t - 1])[1]
-        assert n.allclose(to_np(cell.z).reshape(-1), want_z, rtol=1e-12, atol=0)
+        assert n.allclose(to_np(cp.gates[t - 1]).reshape(-1), want_z, rtol=1e-12, atol=0)
         want_j = _fd_jacobian(step, hs[t - 1], xs[t - 1])
-        assert n.allclose(to_np(cell.jacobian), want_j, rtol=1e-7, atol=1e-9), t
+        assert n.allclose(to_np(cp.step[t]), want_j, rtol=1e-7, atol=1e-9), t
     # the topic's table: the GRU's product of Jacobians and its copy path of update gates
     topic = run("gru", problem_of(d), update_bias=parse_number(bias))
     T, prod = len(xs), n.eye(len(hs[0]))
@@ -350,7 +356,6 @@ def test_gru_against_a_hand_written_step(d, bias):
 def test_gru_against_torch_grucell():
     torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install "
                                 "'.[torch]'")
-    from rnn_cli.gates import gru_steps
     P, xs = _as_np(VEC)
     H, D = P["w_x"].shape
     cell = torch.nn.GRUCell(D, H, dtype=torch.float64)
@@ -362,12 +367,12 @@ def test_gru_against_torch_grucell():
         cell.bias_ih.copy_(f64(n.concatenate([P["b_h"], [0.75] * H, P["b_h"]])))
         cell.bias_hh.zero_()
     from fractions import Fraction
-    ours = gru_steps(problem_of(VEC), Fraction(3, 4))
+    ours = _stand_in_paths(VEC, "gru", Fraction(3, 4))
     h = f64(P["h_0"])
-    for x, step in zip(xs, ours):
+    for t, x in enumerate(xs, 1):
         x = f64(x)
         jac = torch.autograd.functional.jacobian(lambda v: cell(x[None], v[None])[0], h)
-        got = f64([[float(e) for e in r] for r in step.jacobian.rows])
+        got = f64([[float(e) for e in r] for r in ours.step[t].rows])
         assert torch.allclose(got, jac, rtol=1e-10, atol=1e-12)
         h = cell(x[None], h[None])[0].detach()
 
@@ -556,3 +561,243 @@ def test_the_core_of_explain_needs_no_numpy_typer_rich_or_matplotlib():
                        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+# -- LSTM and GRU problems: the real cell, against PyTorch ---------------------------------------
+
+# a 2-unit LSTM and a 2-unit GRU written for these tests: two inputs, one output, squared loss
+# at the last step, nonzero biases and initial states
+LSTM2 = {"cell": "lstm", "outputs": "last",
+         "params": {"w_xi": [[0.5, -0.2], [0.1, 0.7]], "w_hi": [[0.6, -0.3], [0.1, 0.5]],
+                    "b_i": [0.1, 0], "w_xf": [[0.3, 0.2], [-0.4, 0.1]],
+                    "w_hf": [[0.2, 0.4], [-0.3, 0.6]], "b_f": [1, 0.5],
+                    "w_xg": [[0.8, -0.5], [0.3, 0.9]], "w_hg": [[-0.7, 0.2], [0.5, 0.4]],
+                    "b_g": [0, -0.2], "w_xo": [[0.1, 0.3], [0.6, -0.2]],
+                    "w_ho": [[0.5, 0.1], [-0.2, 0.3]], "b_o": [0.2, 0.1],
+                    "w_y": [[1, -0.5]], "h_0": [0.2, -0.1], "c_0": [0.1, -0.3]},
+         "data": {"x": [[1, 0], [0.5, -1], [0, 2], [1, 1]], "y": [[0.3]]}}
+GRU2 = {"cell": "gru", "outputs": "last",
+        "params": {"w_xr": [[0.5, -0.2], [0.1, 0.3]], "w_hr": [[0.2, -0.1], [0.4, 0.3]],
+                   "b_r": [0.1, 0], "w_xz": [[-0.3, 0.2], [0.6, -0.1]],
+                   "w_hz": [[0.1, 0.5], [-0.2, 0.2]], "b_z": [-0.5, 0.5],
+                   "w_xn": [[0.8, -0.4], [0.2, 0.7]], "w_hn": [[-0.9, 0.6], [0.5, 1.1]],
+                   "b_xn": [0, 0.1], "b_hn": [0.2, -0.1], "w_y": [[1, -1.5]],
+                   "h_0": [0.3, -0.2]},
+        "data": {"x": [[1, 0], [0, 1], [1, 1], [-1, 0.5], [0.5, 0.5]], "y": [[0.2]]}}
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="PyTorch is not installed: pip install "
+                               "'.[torch]' (.ci/run installs it)")
+
+
+def _torch_cell(d):
+    """PyTorch's own LSTMCell or GRUCell (float64) with the problem's weights, its inputs and
+    initial states, and its step (h, c, x) -> (h, c) (c None for a GRU)."""
+    torch = _torch()
+    from torch_cells import _mat, _vec
+    P, lstm_cell = d["params"], d["cell"] == "lstm"
+    gates = "ifgo" if lstm_cell else "rzn"
+    w = P["w_hi" if lstm_cell else "w_hr"]
+    H = len(w) if isinstance(w, list) else 1
+    xs = [torch.tensor([float(e) for e in x] if isinstance(x, list) else [float(x)],
+                       dtype=torch.float64) for x in d["data"]["x"]]
+    D = xs[0].numel()
+    cell = (torch.nn.LSTMCell if lstm_cell else torch.nn.GRUCell)(D, H, dtype=torch.float64)
+    with torch.no_grad():   # PyTorch stacks the gates as (i, f, g, o) and (r, z, n)
+        cell.weight_ih.copy_(torch.cat([_mat(P[f"w_x{g}"], H, D) for g in gates]))
+        cell.weight_hh.copy_(torch.cat([_mat(P[f"w_h{g}"], H, H) for g in gates]))
+        cell.bias_ih.copy_(torch.cat([_vec(P, "b_xn" if g == "n" else f"b_{g}", H)
+                                      for g in gates]))
+        cell.bias_hh.zero_()
+        if not lstm_cell:
+            cell.bias_hh[2 * H:].copy_(_vec(P, "b_hn", H))
+    h0, c0 = _vec(P, "h_0", H), _vec(P, "c_0", H)
+
+    def step(h, c, x, **params):
+        call = (lambda *a: torch.func.functional_call(cell, params, a)) if params else cell
+        if lstm_cell:
+            h, c = call(x[None], (h[None], c[None]))
+            return h[0], c[0]
+        return call(x[None], h[None])[0], None
+
+    return torch, cell, xs, h0, c0, step
+
+
+def _torch_paths(d):
+    """By autograd, for t = 1 .. T: the gate of the state path (f_t: the diagonal of
+    dc_t/dc_{t-1} with h_{t-1} held; z_t: from the gate's weights), dh_t/dh_{t-1} (c_{t-1}
+    held) and dh_T/dh_{t-1} (c_{t-1} held); and the same two for the plain tanh RNN made of
+    the candidate's weights (nn.RNNCell)."""
+    torch, cell, xs, h0, c0, step = _torch_cell(d)
+    jac = torch.autograd.functional.jacobian
+    T, H = len(xs), h0.numel()
+    states = [(h0, c0)]
+    for x in xs:
+        states.append(step(*states[-1], x))
+
+    def run(h, c, k):       # h_T from (h_k, c_k)
+        for x in xs[k:]:
+            h, c = step(h, c, x)
+        return h
+
+    lstm_cell = d["cell"] == "lstm"
+    gates, one, back = [], {}, {}
+    for t in range(1, T + 1):
+        h, c = states[t - 1]
+        x = xs[t - 1]
+        if lstm_cell:
+            gates.append(torch.diagonal(jac(lambda v: step(h, v, x)[1], c)))
+        else:
+            W_z, U_z = cell.weight_ih[H:2 * H], cell.weight_hh[H:2 * H]
+            gates.append(torch.sigmoid(W_z @ x + U_z @ h + cell.bias_ih[H:2 * H]).detach())
+        one[t] = jac(lambda v: step(v, c, x)[0], h)
+        back[t - 1] = jac(lambda v: run(v, c, t - 1), h)
+    # the candidate as a plain RNN: h_t = tanh(W x + U h + b)
+    g = slice(2 * H, 3 * H)
+    rnn = torch.nn.RNNCell(xs[0].numel(), H, nonlinearity="tanh", dtype=torch.float64)
+    with torch.no_grad():
+        rnn.weight_ih.copy_(cell.weight_ih[g])
+        rnn.weight_hh.copy_(cell.weight_hh[g])
+        rnn.bias_ih.copy_(cell.bias_ih[g])
+        rnn.bias_hh.copy_(cell.bias_hh[g])      # a GRU's b_hn (the reset gate open); else 0
+    hs = [h0]
+    for x in xs:
+        hs.append(rnn(x[None], hs[-1][None])[0])
+    r_one = {t: jac(lambda v: rnn(xs[t - 1][None], v[None])[0], hs[t - 1])
+             for t in range(1, T + 1)}
+    r_back, prod = {}, torch.eye(H, dtype=torch.float64)
+    for t in range(T, 0, -1):
+        prod = prod @ r_one[t]
+        r_back[t - 1] = prod
+    return torch, gates, one, back, r_one, r_back
+
+
+def _sv(torch, m) -> float:
+    return float(torch.linalg.svdvals(m)[0])
+
+
+def _lstm_1unit():
+    return _examples()["lstm_1unit"]
+
+
+@pytest.mark.parametrize("name", ["lstm_1unit", "LSTM2", "gru_2unit", "GRU2"])
+def test_real_cell_jacobians_against_torch_autograd(name):
+    from rnn_cli.gated import forward_gated
+    from rnn_cli.gates import paths
+    d = {"LSTM2": LSTM2, "GRU2": GRU2}.get(name) or _examples()[name]
+    torch, gates, one, back, _, _ = _torch_paths(d)
+    cp = paths(forward_gated(problem_of(d)))
+    as_t = lambda v: torch.tensor([[float(e) for e in r] for r in v.rows], dtype=torch.float64) \
+        if hasattr(v, "rows") else torch.tensor([[float(v)]], dtype=torch.float64)
+    T = len(d["data"]["x"])
+    for t in range(1, T + 1):
+        assert torch.allclose(as_t(cp.gates[t - 1]).reshape(-1), gates[t - 1], rtol=1e-10,
+                              atol=1e-14), t
+        assert torch.allclose(as_t(cp.step[t]), one[t].reshape(as_t(cp.step[t]).shape),
+                              rtol=1e-10, atol=1e-14), t
+        assert torch.allclose(as_t(cp.back[t - 1]), back[t - 1].reshape(
+            as_t(cp.back[t - 1]).shape), rtol=1e-10, atol=1e-14), t
+
+
+@pytest.mark.parametrize("topic, name", [("lstm", "lstm_1unit"), ("lstm", "LSTM2"),
+                                         ("gru", "gru_2unit"), ("gru", "GRU2")])
+def test_lstm_and_gru_topics_on_the_real_cell_against_torch(topic, name):
+    d = {"LSTM2": LSTM2, "GRU2": GRU2}.get(name) or _examples()[name]
+    torch, gates, one, back, r_one, r_back = _torch_paths(d)
+    t_ = run(topic, problem_of(d))
+    vector = isinstance(d["data"]["x"][0], list)
+    size = (lambda m: _sv(torch, m)) if vector else (lambda m: float(m.reshape(-1)[0]))
+    rows = t_.tables[0].rows
+    assert len(rows) == len(d["data"]["x"])
+    for row in rows:
+        t = row[0]
+        assert float(row[1]) == pytest.approx(size(r_one[t]), rel=1e-5), t
+        assert float(row[2]) == pytest.approx(size(r_back[t - 1]), rel=1e-5), t
+        if vector:
+            lo, hi = (float(v) for v in row[3].split(" .. "))
+            assert (lo, hi) == pytest.approx((float(gates[t - 1].min()),
+                                              float(gates[t - 1].max())), rel=1e-3)
+        else:
+            assert float(row[3]) == pytest.approx(float(gates[t - 1][0]), rel=1e-5)
+        path = torch.stack(gates[t - 1:]).prod(dim=0)       # f_t ⊙ ... ⊙ f_T: its σ_max
+        assert float(row[4]) == pytest.approx(float(path.abs().max()), rel=1e-5), t
+        assert float(row[5]) == pytest.approx(size(one[t]), rel=1e-5), t
+        assert float(row[6]) == pytest.approx(size(back[t - 1]), rel=1e-5), t
+    cell = topic.upper()
+    assert f"This problem is {'an' if topic == 'lstm' else 'a'} {cell}" in t_.prose[0]
+    assert f"In this {cell}" in t_.answer and len(t_.chart.series) == 3
+
+
+@pytest.mark.parametrize("name", ["lstm_1unit", "LSTM2", "GRU2"])
+def test_vanishing_on_the_real_cell_against_torch(name):
+    d = {"LSTM2": LSTM2, "GRU2": GRU2}.get(name) or _examples()[name]
+    torch, _, one, back, _, _ = _torch_paths(d)
+    vector = isinstance(d["data"]["x"][0], list)
+    size = (lambda m: _sv(torch, m)) if vector else (lambda m: abs(float(m.reshape(-1)[0])))
+    t_ = run("vanishing", problem_of(d))
+    for row in t_.tables[0].rows:
+        t = row[0]
+        assert float(row[1]) == pytest.approx(size(one[t]), rel=1e-5), t
+        assert float(row[4]) == pytest.approx(size(back[t - 1]), rel=1e-10), t
+    assert "W_h stands for all the recurrent weights" in t_.prose[1]
+
+
+@pytest.mark.parametrize("d", [LSTM2, GRU2], ids=["lstm", "gru"])
+def test_vanishing_shares_of_the_recurrent_weights_against_torch(d):
+    # each step gets its own copy of PyTorch's weight_hh (all equal), so autograd hands back
+    # each step's term of dL/dW_h; a step's share adds the Frobenius norms of its gate blocks
+    torch, cell, xs, h0, c0, step = _torch_cell(d)
+    H = h0.numel()
+    W = cell.weight_hh.detach()
+    copies = [W.clone().requires_grad_(True) for _ in xs]
+    h, c = h0, c0
+    for x, w in zip(xs, copies):
+        h, c = step(h, c, x, weight_hh=w)
+    w_y = torch.tensor(d["params"]["w_y"], dtype=torch.float64)
+    loss = ((w_y @ h - torch.tensor(d["data"]["y"][0], dtype=torch.float64)) ** 2).sum()
+    loss.backward()
+    terms = [sum(float(torch.linalg.norm(w.grad[g * H:(g + 1) * H]))
+                 for g in range(w.grad.shape[0] // H)) for w in copies]
+    rows = run("vanishing", problem_of(d)).tables[0].rows
+    for row, term in zip(rows, terms):
+        assert float(row[3].rstrip("%")) == pytest.approx(100 * term / sum(terms), abs=0.051)
+
+
+def test_gated_problems_extend_with_steps():
+    t_ = run("lstm", problem_of(LSTM2), steps=9)
+    assert len(t_.tables[0].rows) == 9 and "after 9 steps" in t_.prose[2].lower()
+    t_ = run("exploding", problem_of(GRU2), steps=7)
+    assert [r[0] for r in t_.tables[0].rows] == list(range(1, 8))
+
+
+@pytest.mark.parametrize("args, words", [
+    (["explain", "lstm", "-p", "lstm_1unit", "--forget-bias", "2"], "--param b_f=VALUE"),
+    (["explain", "gru", "-p", "gru_2unit", "--update-bias", "0"], "--param b_z=VALUE"),
+    (["explain", "gru", "-p", "lstm_1unit"], "explain lstm works on its own cell"),
+    (["explain", "lstm", "-p", "gru_2unit"], "explain gru works on its own cell"),
+    (["explain", "bptt", "-p", "gru_2unit"], "bptt counts the plain RNN's delta recursion"),
+    (["explain", "vanishing", "-p", "lstm_1unit", "--steps", "2001"], "2,000 steps"),
+    (["explain", "gru", "-p", "gru_2unit", "--steps", "1500"], "singular value"),
+])
+def test_bad_input_on_gated_problems_is_one_line_exit_2(args, words):
+    assert words in _one_line_exit_2(args)
+
+
+@pytest.mark.parametrize("topic, name", [("lstm", "lstm_1unit"), ("gru", "gru_2unit"),
+                                         ("vanishing", "lstm_1unit"),
+                                         ("exploding", "gru_2unit")])
+def test_gated_topics_from_the_command_line(topic, name):
+    from conftest import ROOT
+    r = CliRunner().invoke(app, ["explain", topic, "-f", str(ROOT / "examples.toml"), "-p",
+                                 name, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["topic"] == topic and doc["chart"]["series"] and doc["tables"][0]["rows"]
+    # the problem's own bias can be changed the usual way, and the numbers follow it
+    if topic == "lstm":
+        r2 = CliRunner().invoke(app, ["explain", "lstm", "-p", name, "--param", "b_f=3",
+                                      "--format", "json"])
+        assert r2.exit_code == 0, r2.output
+        f1 = json.loads(r2.stdout)["tables"][0]["rows"][0][3]
+        assert float(f1) > float(doc["tables"][0]["rows"][0][3])

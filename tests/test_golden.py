@@ -12,6 +12,7 @@ The files in tests/golden/ are the exact text a user sees for
                             (the text topics on their default texts)
     explain_vanishing_vector.txt
                             rnn-solve explain vanishing --problem softmax_2unit
+    explain_lstm_1unit.txt  rnn-solve explain lstm --problem lstm_1unit (the real cell)
 
 rendered by rnn_cli.render.table (forward_view, grad_view) or rnn_cli.render.explainout
 (topic_view) into a Rich Console of width 100 with no colour system; and the seed's
@@ -67,6 +68,8 @@ TOPICS = ("vanishing", "exploding", "bptt", "lstm", "gru", "seq2seq", "onehot", 
 CASES.update({f"explain_{t}": (["explain", t], "explain") for t in TOPICS})
 CASES["explain_vanishing_vector"] = (["explain", "vanishing", "--problem", "softmax_2unit"],
                                      "explain")
+# an LSTM problem: explain lstm on its own cell, beside the RNN of its candidate weights
+CASES["explain_lstm_1unit"] = (["explain", "lstm", "--problem", "lstm_1unit"], "explain")
 
 # the write-ups: file name -> the command that prints it
 WRITEUPS = {
@@ -232,6 +235,12 @@ if pytest is not None:
         # numpy.linalg.svd in test_explain.py (0.430184 0.483226 0.496192; 0.0748778)
         for v in ("0.430184", "0.483226", "0.496192", "0.0748778"):
             assert v in text["explain_vanishing_vector"], v
+        # the LSTM problem's own forget gates are its answer key's (PyTorch): f_1 = 0.817574,
+        # f_2 = 0.887824, so the cell path dc_2/dc_0 = f_1 f_2 = 0.725862; dh_2/dh_1 =
+        # 0.0804947 and dh_2/dh_0 = -0.0190648 are checked with torch.autograd in test_explain
+        for v in ("0.817574", "0.887824", "0.725862", "0.0804947", "-0.0190648",
+                  "This problem is an LSTM", "tanh(w_xg x_t +", "RNN: w_hg"):
+            assert v in text["explain_lstm_1unit"], v
         for name, t in text.items():
             assert max(len(line) for line in t.splitlines()) <= WIDTH, name
             assert "\x1b" not in t, name
