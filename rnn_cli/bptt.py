@@ -330,7 +330,7 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
                 d = loc.dact(t + 1)
                 jac = mul(diag(d) if d is not None else None, s["w_h"], chain=True)
                 name = f"dh_{t + 1}/dh_{t}"
-                shared.append(Step(name, jac, t + 1, "factor"))
+                shared.append(Step(name, jac, t, "factor"))   # shown with the step using it
                 into_h.append(mul(trans(sym(name, jac.value)), adj[f"h_{t + 1}"], chain=True))
             elif nxt is not None:
                 into_h.append(loc.back(s["w_h"], nxt))

@@ -19,6 +19,7 @@ from .expr import names, revalue, text
 from .files import read_toml, tables
 from .matrix import entry
 from .forward import Forward
+from .gated import ROW_LAYOUT
 from .gated import run_forward as forward
 from .gated import run_grad as grad
 from .numbers import fmt, fmt_with_decimal
@@ -149,6 +150,8 @@ def graphs(fwd: Forward, name) -> list[Graph]:
         d = grad(fwd, name.of, [name.wrt], style)
         g = d.gradients[0]
         steps = base + list(d.shared) + list(g.steps)
+        if g.steps and g.steps[-1].name.endswith(ROW_LAYOUT):   # the notebook's matrix
+            target = g.steps[-1].name
         if not any(s.name == target for s in steps):
             from .expr import const
             from .forward import Step

@@ -289,8 +289,27 @@ def run_forward(problem: Problem, brief: bool = False, all_steps: bool = False) 
 
 def run_grad(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | None = None,
              progress=None) -> Derivation:
-    """Gradients of any cell."""
+    """Gradients of any cell (in the row layout, a weight's gradient as the notebook has it)."""
     if fwd.problem.cell == "rnn":
         from .bptt import grad
-        return grad(fwd, of, wrts, style, progress)
-    return grad_gated(fwd, of, wrts, style, progress)
+        d = grad(fwd, of, wrts, style, progress)
+    else:
+        d = grad_gated(fwd, of, wrts, style, progress)
+    return row_layout(d) if fwd.problem.layout == "row" else d
+
+
+def row_layout(d: Derivation) -> Derivation:
+    """The row layout (x W_x + h W_h) holds each weight transposed, so its gradient is the
+    transpose of the column layout's: one more step, (dL/dw_h)^T, whose value it is."""
+    from dataclasses import replace
+    grads = []
+    for g in d.gradients:
+        if g.wrt.startswith("w_") and hasattr(g.value, "rows"):
+            e = trans(sym(f"d{g.of}/d{g.wrt}", g.value))
+            step = Step(f"d{g.of}/d{g.wrt} {ROW_LAYOUT}", e, None, "total")
+            g = replace(g, value=e.value, steps=(*g.steps, step))
+        grads.append(g)
+    return replace(d, gradients=tuple(grads))
+
+
+ROW_LAYOUT = "(row layout)"   # the name of a weight's gradient step as a notebook holds it

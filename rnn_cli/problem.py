@@ -1,7 +1,7 @@
 """The problem of spec section 1: its options, parameters, inputs and targets, validated."""
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from .errors import BadShape, InputError, unknown
@@ -123,8 +123,15 @@ class Problem:
         return q
 
     def resolve(self, text: str, where: str = "") -> Name:
-        """Parse a quantity or derivative name and check that this problem has it."""
+        """Parse a quantity or derivative name and check that this problem has it.
+
+        In the row layout an entry of a weight, w_h[i,j], is the notebook's: entry [j,i] of
+        the column layout's matrix, which the derivation uses."""
         name = parse_name(text, where)
+        if self.layout == "row":
+            flip = lambda q: replace(q, index=q.index[::-1]) if q is not None and \
+                q.base.startswith("w_") and len(q.index) == 2 else q
+            name = Name(flip(name.of), flip(name.wrt))
         if name.of is not None:
             self.check_quantity(name.of, where)
             if self.is_vector and name.of.base in self.step_bases and \

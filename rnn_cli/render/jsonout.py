@@ -78,7 +78,7 @@ def forward_json(fwd, all_steps: bool = False) -> dict:
                       "y": n(p.y[t]) if has else None,
                       "loss": n(v[f"L_{t}"].value) if has else None})
     loss = v["L"].value
-    return {"problem": p.name, "title": p.title, "cell": p.cell,
+    return {"problem": p.name, "title": p.title, "cell": p.cell, "layout": p.layout,
             "activation": p.activation if p.cell == "rnn" else None,
             "output": p.output, "loss_function": p.loss, "reduction": p.reduction,
             "steps": steps, "loss": _number(loss),
@@ -98,6 +98,7 @@ def _float64(fwd) -> dict:
 
 def grad_json(d, all_steps: bool = False) -> dict:
     out = {"problem": d.forward.problem.name, "of": d.of, "style": d.style,
+           "layout": d.forward.problem.layout,
            "gradients": {g.wrt: {**value_fields(g.value, matrix=is_matrix(g.wrt)),
                                  "terms": [step_json(s, all_steps) for s in g.steps]}
                          for g in d.gradients}}

@@ -63,7 +63,7 @@ class Gap:
 
     def __str__(self) -> str:
         n = self.last - self.first + 1
-        return (f"... {n} steps ({self.first} to {self.last}) left out; "
+        return (f"... {n} step{'s' if n > 1 else ''} ({self.first} to {self.last}) left out; "
                 "--all-steps shows them")
 
 
