@@ -319,7 +319,9 @@ def grad_tex(d, view: View = View(), standalone: bool = False, math: bool = Fals
         body += [rf"\paragraph{{${title}$}}", _align(_lines(g.steps, p.T, view))]
     if math:
         return "\n".join(b for b in body if not b.startswith(r"\paragraph"))
-    return _document(_head(p) + body) if standalone else "\n".join(body)
+    if standalone:   # a whole solution, as the handwritten page: the forward pass first
+        return _document(_head(p) + [forward_tex(d.forward, view)] + body)
+    return "\n".join(body)
 
 
 # -- check and explain ------------------------------------------------------------------------
