@@ -236,7 +236,8 @@ def grad(problem,
                         "parameter (w_h), a quantity (h_1, a_2) or 'all' (every parameter). "
                         "Repeatable.")],
          of: Annotated[str, typer.Option("--of", metavar="QUANTITY", help="What to differentiate: L (default), "
-                       "L_t, y_hat_t, o_t, h_t or a_t.")] = "L",
+                       "L_t, y_hat_t, o_t, h_t or a_t; in an LSTM or GRU also c_t and the "
+                       "gates (f_t, og_t, z_t, ...).")] = "L",
          style: Annotated[Optional[Style], typer.Option("--style", help="paths (every chain-"
                           "rule path, as by hand; default for T <= 4) or delta (the recursion "
                           "dL/dh_t, linear in T; default beyond).")] = None,
