@@ -455,8 +455,15 @@ def truncated(fwd, K: int):
 
 def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topic:
     """Backpropagation through time: what it is, why it pays, what it costs."""
-    if problem.is_vector and truncate:
-        raise InputError("--truncate works on scalar problems so far", where="--truncate")
+    p = extend(problem, steps)
+    if truncate is not None:
+        if problem.is_vector:
+            raise InputError("truncated BPTT is worked on scalar problems only (one hidden "
+                             f"unit); this problem has {_hd(problem)[0]} hidden units",
+                             where="--truncate")
+        if not 1 <= truncate <= p.T:
+            raise InputError(f"expected a number of steps K between 1 and T = {p.T} (the "
+                             f"problem's steps), found {truncate}", where="--truncate")
     rows = []
     counted = [T for T in COST_STEPS if _work(problem, T) <= MAX_WORK] or [COST_STEPS[0]]
     for T in counted:
@@ -466,7 +473,6 @@ def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topi
     tables = [Table("Cost, counted on this problem run over T steps (inputs repeated)",
                     ("T", "forward multiplications", "backward multiplications",
                      "numbers stored", "backward per step"), tuple(rows))]
-    p = extend(problem, steps)
     fwd = forward(p)
     full = grad(fwd, Quantity("L"), [Quantity("w_h")], "delta").gradients[0].value
     prose = [
@@ -482,10 +488,7 @@ def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topi
         prose.append(f"T = {', '.join(str(T) for T in COST_STEPS if T not in counted)} is left "
                      f"out of the table: beyond the work limit of {MAX_WORK:,} multiplications "
                      "per pass for this network's size.")
-    if truncate:
-        if not 1 <= truncate <= p.T:
-            raise InputError(f"expected a number of steps between 1 and {p.T}",
-                             where="--truncate")
+    if truncate is not None:
         cut = truncated(fwd, truncate)
         err = abs(inexact(cut) - inexact(full))
         rel = err / abs(inexact(full)) if full else err
@@ -819,6 +822,9 @@ def run(topic: str, problem, steps: int | None = None, truncate: int | None = No
     """The topic worked on the problem (or, for the text topics, on the texts). The bias
     flags (None: not given) shape the cell built from a plain RNN problem; an LSTM or GRU
     problem has its own."""
+    if truncate is not None and topic in TOPICS and topic != "bptt":
+        raise InputError(f"truncation belongs to explain bptt; explain {topic} has no use "
+                         "for it", where="--truncate")
     if topic in ("seq2seq", "onehot", "padding"):
         return seq2seq(texts, vocab, batch, topic)
     if topic == "lstm":

@@ -89,6 +89,37 @@ def test_truncated_bptt():
     assert "Truncated to K = 2" in t.prose[-1] and "4000 stored numbers" in t.answer
 
 
+
+def _explain_fails(*args) -> str:
+    """The one error line (exit 2) of `rnn-solve explain ARGS`."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    p = subprocess.run([sys.executable, "-m", "rnn_cli", "explain", *args],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2, (args, p.stdout, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in p.stderr, p.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("k", ["0", "-1", "3", "100"])
+def test_truncate_outside_1_to_T_is_refused_with_the_value(k):
+    # the built-in problem has T = 2 steps: K must be 1 or 2
+    line = _explain_fails("bptt", f"--truncate={k}")
+    assert "--truncate" in line and "between 1 and" in line and " 2 " in line
+    assert line.endswith(f"found {k}")
+
+
+def test_truncate_on_a_vector_problem_names_the_flag_once():
+    line = _explain_fails("bptt", "--truncate", "1", "--problem", "softmax_2unit")
+    assert line.count("--truncate") == 1 and "scalar" in line and "2 hidden units" in line
+
+
+def test_truncate_with_another_topic_is_refused():
+    line = _explain_fails("vanishing", "--truncate", "1")
+    assert "--truncate" in line and "bptt" in line
+
 # -- character-level sequences ----------------------------------------------------------------
 
 from hypothesis import given, settings                     # noqa: E402
