@@ -76,6 +76,7 @@ TOPICS = {
 BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}    # weight blocks of a step: the RNN's, a GRU's, an LSTM's
 CHARTED = ("vanishing", "exploding", "lstm", "gru")     # the topics that draw a chart
 COST_STEPS = (2, 10, 100, 1000)
+SEQ2SEQ_ONE_HOT = 4     # texts whose one-hot tables seq2seq shows (explain onehot: all)
 
 
 def _hd(problem) -> tuple[int, int]:
@@ -764,10 +765,19 @@ def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq
     v = cs.vocabulary(texts, vocab)
     tables, prose = [], []
     if part in ("seq2seq", "onehot"):
+        chars = (f"the {len(v) - 1} characters of --vocab in the order given" if vocab else
+                 f"the {len(v) - 1} characters of the texts in sorted order")
         prose.append(f"The vocabulary has {len(v)} symbols: the padding symbol {cs.PAD!r} "
-                     f"(index 0) and the {len(v) - 1} characters of the texts. Each character "
+                     f"at index 0, then {chars} (indices 1 to {len(v) - 1}). Each character "
                      f"becomes a vector of {len(v)} numbers with a single 1 at its index.")
-        for t in texts[:4]:
+        shown = texts if part == "onehot" else texts[:SEQ2SEQ_ONE_HOT]
+        if len(shown) < len(texts):
+            left = len(texts) - len(shown)
+            prose.append(f"One-hot tables are shown for the first {len(shown)} of the "
+                         f"{len(texts)} texts ({left} left out here; the decoding table lists "
+                         "them all); rnn-solve explain onehot with the same --text flags "
+                         "shows every text's table.")
+        for t in shown:
             rows = tuple((i + 1, c, v.index(c), "".join(map(str, vec)))
                          for i, (c, vec) in enumerate(zip(t, cs.one_hot(t, v))))
             tables.append(Table(f"{t!r} as one-hot vectors (vocabulary {''.join(v)!r})",

@@ -156,6 +156,41 @@ def test_batches_and_padding_by_hand():
         " ".join(t.prose)
 
 
+def test_vocab_keeps_the_users_order():
+    # --vocab cba: '·' is index 0, then c = 1, b = 2, a = 3
+    t = run("onehot", None, texts=("abc",), vocab="cba")
+    rows = t.tables[0].rows
+    assert [(r[1], r[2], r[3]) for r in rows] == [("a", 3, "0001"), ("b", 2, "0010"),
+                                                  ("c", 1, "0100")]
+    assert "'·cba'" in t.tables[0].title and "order given" in t.prose[0]
+    # without --vocab the characters of the texts are sorted: · a b c
+    rows = run("onehot", None, texts=("cab",)).tables[0].rows
+    assert [(r[1], r[2]) for r in rows] == [("c", 3), ("a", 1), ("b", 2)]
+
+
+@pytest.mark.parametrize("vocab, words", [("abca", "'a' more than once"),
+                                          ("ab·c", "padding symbol"),
+                                          ("", "empty")])
+def test_bad_vocab_is_refused(vocab, words):
+    line = _explain_fails("onehot", "--text", "abc", "--vocab", vocab)
+    assert line.startswith("rnn-solve: error: --vocab:") and words in line
+
+
+def test_one_hot_tables_left_out_are_counted_and_onehot_shows_them_all():
+    texts = ("ab", "ba", "a", "b", "aab", "bba")
+    t = run("seq2seq", None, texts=texts)
+    hot = [x for x in t.tables if "one-hot vectors" in x.title]
+    assert len(hot) == 4
+    assert "first 4 of the 6 texts (2 left out here" in " ".join(t.prose)
+    assert "explain onehot" in " ".join(t.prose)
+    decoded = next(x for x in t.tables if x.title.startswith("Decoding"))
+    assert [r[0] for r in decoded.rows] == list(texts)
+    t = run("onehot", None, texts=texts)
+    hot = [x for x in t.tables if "one-hot vectors" in x.title]
+    assert [x.title.split(" as ")[0] for x in hot] == [repr(x) for x in texts]
+    assert "left out" not in " ".join(t.prose)
+
+
 def test_feedforward_argument_uses_the_texts():
     t = run("seq2seq", None, texts=("hello", "help"))
     assert "'l' is followed by 'l', 'o', 'p'" in " ".join(t.prose)
