@@ -4,7 +4,9 @@ batches of similar length with padding and a mask, and decoding back to text."""
 from .errors import InputError
 
 PAD = "·"               # the padding symbol, index 0 of every vocabulary
-DEFAULT_TEXTS = ("hello", "hi", "help", "held")
+# texts of lengths 2, 5, 2, 4: batched in this order two by two they need 3 + 2 = 5 padding
+# symbols, sorted by length (he, hi | help, hello) only 0 + 1
+DEFAULT_TEXTS = ("hi", "hello", "he", "help")
 MAX_TEXT = 200
 
 

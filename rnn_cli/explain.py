@@ -755,6 +755,11 @@ def gru(problem, steps: int | None = None, update_bias=None) -> Topic:
     return Topic("gru", TOPICS["gru"], tuple(prose), (table,), answer, chart)
 
 
+def _count(n: int, noun: str) -> str:
+    """1 symbol, 2 symbols."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq2seq"):
     """Question 5: how to set up a character-level sequence model, on the given texts."""
     from . import charseq as cs
@@ -800,8 +805,9 @@ def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq
                             ("batch", "padded text", "mask", "padding"), tuple(rows)))
         unsorted = sum(max(map(len, texts[i:i + batch])) * len(texts[i:i + batch]) -
                        sum(map(len, texts[i:i + batch])) for i in range(0, len(texts), batch))
-        prose.append(f"Padding needed: {sum(r[3] for r in rows)} symbols with sorted batches, "
-                     f"{unsorted} with the texts batched in the order given.")
+        prose.append(f"Padding needed: {_count(sum(r[3] for r in rows), 'symbol')} with "
+                     f"sorted batches, {_count(unsorted, 'symbol')} with the texts batched in "
+                     "the order given.")
     if part == "seq2seq":
         amb = cs.ambiguous(texts)
         if amb:

@@ -152,8 +152,18 @@ def test_batches_and_padding_by_hand():
     assert padded == ["hi··", "held"] and mask == [[1, 1, 0, 0], [1, 1, 1, 1]]
     t = run("padding", None, texts=("hello", "hi", "help", "held"))
     # 3 padding symbols sorted (2 + 1); in the given order [hello, hi] [help, held]: 3 + 0
-    assert "3 symbols with sorted batches, 3 with the texts batched in the order given" in \
-        " ".join(t.prose)
+    assert "3 symbols with sorted batches, 3 symbols with the texts batched in the order " \
+        "given" in " ".join(t.prose)
+
+
+def test_default_texts_show_what_sorting_saves():
+    # the defaults hi(2) hello(5) he(2) help(4): in the order given [hi, hello] [he, help]
+    # need 3 + 2 = 5 padding symbols; sorted, [he, hi] [help, hello] need 0 + 1 = 1
+    t = run("padding", None)
+    assert "1 symbol with sorted batches, 5 symbols with the texts batched in the order " \
+        "given" in " ".join(t.prose)
+    padded = [r[1] for r in t.tables[0].rows]
+    assert padded == ["he", "hi", "help·", "hello"]
 
 
 def test_vocab_keeps_the_users_order():
