@@ -61,6 +61,9 @@ class Topic:
     tables: tuple[Table, ...]
     answer: str
     chart: Chart | None = None
+    # whether the text writes quantities in the spec's notation (h_{t-1}, dL/dw_h), which
+    # LaTeX typesets as math; the text topics quote the user's texts verbatim instead
+    notation: bool = True
 
 
 TOPICS = {
@@ -829,7 +832,7 @@ def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq
         f"letters before it and the output length can differ from the input's; and decode the "
         f"output vectors back to characters by taking the largest entry of each and joining "
         f"them.")
-    return Topic(part, TOPICS[part], tuple(prose), tuple(tables), answer)
+    return Topic(part, TOPICS[part], tuple(prose), tuple(tables), answer, notation=False)
 
 
 def run(topic: str, problem, steps: int | None = None, truncate: int | None = None,
