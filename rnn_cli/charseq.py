@@ -10,9 +10,10 @@ DEFAULT_TEXTS = ("hi", "hello", "he", "help")
 MAX_TEXT = 200
 
 
-def vocabulary(texts, given: str | None = None) -> tuple[str, ...]:
+def vocabulary(texts, given: str | None = None, default: bool = False) -> tuple[str, ...]:
     """PAD at index 0, then the characters of `given` in the order given (they define the
-    one-hot indices), or without it the characters of the texts in sorted order."""
+    one-hot indices), or without it the characters of the texts in sorted order (`default`:
+    the texts are the defaults, not the user's)."""
     if given is None:
         return (PAD, *sorted(set("".join(texts))))
     if not given:
@@ -27,6 +28,10 @@ def vocabulary(texts, given: str | None = None) -> tuple[str, ...]:
                          f"{', '.join(map(repr, twice))} more than once", where="--vocab")
     for t in texts:
         for c in t:
+            if c not in given and default:
+                raise InputError(f"the default text {t!r} has {c!r}, which is not in the "
+                                 f"vocabulary {given!r}; give texts of your own with --text",
+                                 where="--vocab")
             if c not in given:
                 raise InputError(f"{t!r} has {c!r}, which is not in the vocabulary "
                                  f"{given!r}", where="--text")

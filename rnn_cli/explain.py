@@ -766,11 +766,12 @@ def _count(n: int, noun: str) -> str:
 def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq2seq"):
     """Question 5: how to set up a character-level sequence model, on the given texts."""
     from . import charseq as cs
+    default = not texts
     texts = cs.check_texts(texts)
     if not 1 <= batch <= 100:
         raise InputError(f"expected a batch size between 1 and 100, found {batch}",
                          where="--batch")
-    v = cs.vocabulary(texts, vocab)
+    v = cs.vocabulary(texts, vocab, default)
     tables, prose = [], []
     if part in ("seq2seq", "onehot"):
         chars = (f"the {len(v) - 1} characters of --vocab in the order given" if vocab else

@@ -186,6 +186,12 @@ def test_bad_vocab_is_refused(vocab, words):
     assert line.startswith("rnn-solve: error: --vocab:") and words in line
 
 
+def test_vocab_without_texts_names_the_default_texts():
+    line = _explain_fails("onehot", "--vocab", "abc")
+    assert line.startswith("rnn-solve: error: --vocab:") and "default text 'hi'" in line
+    assert "--text" in line
+
+
 def test_one_hot_tables_left_out_are_counted_and_onehot_shows_them_all():
     texts = ("ab", "ba", "a", "b", "aab", "bba")
     t = run("seq2seq", None, texts=texts)
