@@ -69,6 +69,11 @@ class ForwardResult:
     def loss(self):
         return self.derivation.value("L")
 
+    @property
+    def steps(self) -> tuple:
+        """Every step written out, in order: each has `name`, `expr` and `value`."""
+        return self.derivation.steps
+
     def value(self, name: str):
         """The value of a quantity: h_2, y_hat_1, L_2, L."""
         q = self.problem.quantity(name, "name")
@@ -91,6 +96,13 @@ class ForwardResult:
 class GradResult:
     """Gradients d(of)/d(wrt), each with every chain-rule step."""
     derivation: Derivation
+
+    @property
+    def steps(self) -> tuple:
+        """Every step, in the order the tables show them: the shared recursion (delta
+        style), then each gradient's own steps; each has `name`, `expr` and `value`."""
+        return (*self.derivation.shared, *(s for g in self.derivation.gradients
+                                           for s in g.steps))
 
     @property
     def gradients(self) -> dict:

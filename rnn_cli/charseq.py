@@ -4,20 +4,38 @@ batches of similar length with padding and a mask, and decoding back to text."""
 from .errors import InputError
 
 PAD = "·"               # the padding symbol, index 0 of every vocabulary
-DEFAULT_TEXTS = ("hello", "hi", "help", "held")
+# texts of lengths 2, 5, 2, 4: batched in this order two by two they need 3 + 2 = 5 padding
+# symbols, sorted by length (he, hi | help, hello) only 0 + 1
+DEFAULT_TEXTS = ("hi", "hello", "he", "help")
 MAX_TEXT = 200
 
 
-def vocabulary(texts, given: str | None = None) -> tuple[str, ...]:
-    """PAD, then the characters of the texts (or of `given`) in sorted order."""
-    chars = sorted(set(given)) if given else sorted(set("".join(texts)))
-    if given:
-        for t in texts:
-            for c in t:
-                if c not in chars:
-                    raise InputError(f"{t!r} has {c!r}, which is not in the vocabulary "
-                                     f"{''.join(chars)!r}", where="--text")
-    return (PAD, *chars)
+def vocabulary(texts, given: str | None = None, default: bool = False) -> tuple[str, ...]:
+    """PAD at index 0, then the characters of `given` in the order given (they define the
+    one-hot indices), or without it the characters of the texts in sorted order (`default`:
+    the texts are the defaults, not the user's)."""
+    if given is None:
+        return (PAD, *sorted(set("".join(texts))))
+    if not given:
+        raise InputError("expected the characters of the vocabulary, found an empty string",
+                         where="--vocab")
+    if PAD in given:
+        raise InputError(f"{PAD!r} is the padding symbol, always at index 0; leave it out of "
+                         "--vocab", where="--vocab")
+    twice = sorted({c for c in given if given.count(c) > 1})
+    if twice:
+        raise InputError(f"expected each character once (its position is its index), found "
+                         f"{', '.join(map(repr, twice))} more than once", where="--vocab")
+    for t in texts:
+        for c in t:
+            if c not in given and default:
+                raise InputError(f"the default text {t!r} has {c!r}, which is not in the "
+                                 f"vocabulary {given!r}; give texts of your own with --text",
+                                 where="--vocab")
+            if c not in given:
+                raise InputError(f"{t!r} has {c!r}, which is not in the vocabulary "
+                                 f"{given!r}", where="--text")
+    return (PAD, *given)
 
 
 def one_hot(text: str, vocab) -> list[list[int]]:

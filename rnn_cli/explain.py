@@ -61,6 +61,9 @@ class Topic:
     tables: tuple[Table, ...]
     answer: str
     chart: Chart | None = None
+    # whether the text writes quantities in the spec's notation (h_{t-1}, dL/dw_h), which
+    # LaTeX typesets as math; the text topics quote the user's texts verbatim instead
+    notation: bool = True
 
 
 TOPICS = {
@@ -76,6 +79,7 @@ TOPICS = {
 BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}    # weight blocks of a step: the RNN's, a GRU's, an LSTM's
 CHARTED = ("vanishing", "exploding", "lstm", "gru")     # the topics that draw a chart
 COST_STEPS = (2, 10, 100, 1000)
+SEQ2SEQ_ONE_HOT = 4     # texts whose one-hot tables seq2seq shows (explain onehot: all)
 
 
 def _hd(problem) -> tuple[int, int]:
@@ -455,8 +459,15 @@ def truncated(fwd, K: int):
 
 def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topic:
     """Backpropagation through time: what it is, why it pays, what it costs."""
-    if problem.is_vector and truncate:
-        raise InputError("--truncate works on scalar problems so far", where="--truncate")
+    p = extend(problem, steps)
+    if truncate is not None:
+        if problem.is_vector:
+            raise InputError("truncated BPTT is worked on scalar problems only (one hidden "
+                             f"unit); this problem has {_hd(problem)[0]} hidden units",
+                             where="--truncate")
+        if not 1 <= truncate <= p.T:
+            raise InputError(f"expected a number of steps K between 1 and T = {p.T} (the "
+                             f"problem's steps), found {truncate}", where="--truncate")
     rows = []
     counted = [T for T in COST_STEPS if _work(problem, T) <= MAX_WORK] or [COST_STEPS[0]]
     for T in counted:
@@ -466,7 +477,6 @@ def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topi
     tables = [Table("Cost, counted on this problem run over T steps (inputs repeated)",
                     ("T", "forward multiplications", "backward multiplications",
                      "numbers stored", "backward per step"), tuple(rows))]
-    p = extend(problem, steps)
     fwd = forward(p)
     full = grad(fwd, Quantity("L"), [Quantity("w_h")], "delta").gradients[0].value
     prose = [
@@ -482,10 +492,7 @@ def bptt(problem, steps: int | None = None, truncate: int | None = None) -> Topi
         prose.append(f"T = {', '.join(str(T) for T in COST_STEPS if T not in counted)} is left "
                      f"out of the table: beyond the work limit of {MAX_WORK:,} multiplications "
                      "per pass for this network's size.")
-    if truncate:
-        if not 1 <= truncate <= p.T:
-            raise InputError(f"expected a number of steps between 1 and {p.T}",
-                             where="--truncate")
+    if truncate is not None:
         cut = truncated(fwd, truncate)
         err = abs(inexact(cut) - inexact(full))
         rel = err / abs(inexact(full)) if full else err
@@ -751,20 +758,35 @@ def gru(problem, steps: int | None = None, update_bias=None) -> Topic:
     return Topic("gru", TOPICS["gru"], tuple(prose), (table,), answer, chart)
 
 
+def _count(n: int, noun: str) -> str:
+    """1 symbol, 2 symbols."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq2seq"):
     """Question 5: how to set up a character-level sequence model, on the given texts."""
     from . import charseq as cs
+    default = not texts
     texts = cs.check_texts(texts)
     if not 1 <= batch <= 100:
         raise InputError(f"expected a batch size between 1 and 100, found {batch}",
                          where="--batch")
-    v = cs.vocabulary(texts, vocab)
+    v = cs.vocabulary(texts, vocab, default)
     tables, prose = [], []
     if part in ("seq2seq", "onehot"):
+        chars = (f"the {len(v) - 1} characters of --vocab in the order given" if vocab else
+                 f"the {len(v) - 1} characters of the texts in sorted order")
         prose.append(f"The vocabulary has {len(v)} symbols: the padding symbol {cs.PAD!r} "
-                     f"(index 0) and the {len(v) - 1} characters of the texts. Each character "
+                     f"at index 0, then {chars} (indices 1 to {len(v) - 1}). Each character "
                      f"becomes a vector of {len(v)} numbers with a single 1 at its index.")
-        for t in texts[:4]:
+        shown = texts if part == "onehot" else texts[:SEQ2SEQ_ONE_HOT]
+        if len(shown) < len(texts):
+            left = len(texts) - len(shown)
+            prose.append(f"One-hot tables are shown for the first {len(shown)} of the "
+                         f"{len(texts)} texts ({left} left out here; the decoding table lists "
+                         "them all); rnn-solve explain onehot with the same --text flags "
+                         "shows every text's table.")
+        for t in shown:
             rows = tuple((i + 1, c, v.index(c), "".join(map(str, vec)))
                          for i, (c, vec) in enumerate(zip(t, cs.one_hot(t, v))))
             tables.append(Table(f"{t!r} as one-hot vectors (vocabulary {''.join(v)!r})",
@@ -787,8 +809,9 @@ def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq
                             ("batch", "padded text", "mask", "padding"), tuple(rows)))
         unsorted = sum(max(map(len, texts[i:i + batch])) * len(texts[i:i + batch]) -
                        sum(map(len, texts[i:i + batch])) for i in range(0, len(texts), batch))
-        prose.append(f"Padding needed: {sum(r[3] for r in rows)} symbols with sorted batches, "
-                     f"{unsorted} with the texts batched in the order given.")
+        prose.append(f"Padding needed: {_count(sum(r[3] for r in rows), 'symbol')} with "
+                     f"sorted batches, {_count(unsorted, 'symbol')} with the texts batched in "
+                     "the order given.")
     if part == "seq2seq":
         amb = cs.ambiguous(texts)
         if amb:
@@ -810,7 +833,7 @@ def seq2seq(texts=(), vocab: str | None = None, batch: int = 2, part: str = "seq
         f"letters before it and the output length can differ from the input's; and decode the "
         f"output vectors back to characters by taking the largest entry of each and joining "
         f"them.")
-    return Topic(part, TOPICS[part], tuple(prose), tuple(tables), answer)
+    return Topic(part, TOPICS[part], tuple(prose), tuple(tables), answer, notation=False)
 
 
 def run(topic: str, problem, steps: int | None = None, truncate: int | None = None,
@@ -819,6 +842,9 @@ def run(topic: str, problem, steps: int | None = None, truncate: int | None = No
     """The topic worked on the problem (or, for the text topics, on the texts). The bias
     flags (None: not given) shape the cell built from a plain RNN problem; an LSTM or GRU
     problem has its own."""
+    if truncate is not None and topic in TOPICS and topic != "bptt":
+        raise InputError(f"truncation belongs to explain bptt; explain {topic} has no use "
+                         "for it", where="--truncate")
     if topic in ("seq2seq", "onehot", "padding"):
         return seq2seq(texts, vocab, batch, topic)
     if topic == "lstm":

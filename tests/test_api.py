@@ -151,3 +151,21 @@ def test_api_names_survive_importing_the_modules_of_the_same_name():
     from rnn_cli.forward import Forward
     assert callable(rnn_cli.forward) and callable(rnn_cli.check)
     assert isinstance(rnn_cli.forward(rnn_cli.load()).derivation, Forward)
+
+
+def test_steps_are_a_tuple_of_steps_with_the_seed_values():
+    """The README's `.steps`: the seed by hand, h_1 = 1*1 + 0.1*10 = 2, h_2 = 3, y_hat_t =
+    2 h_t = 4, 6, L = 1 + 1 = 2; dL/dw_h by the delta recursion (identity: a_t = h_t):
+    dL/dh_2 = 2(6 - 5)*2 = 4, dL/dh_1 = 2(4 - 5)*2 + 4*1 = 0, dL/dw_h = 0*h_0 + 4*h_1 = 8."""
+    f = rnn_cli.forward(rnn_cli.load())
+    by_name = {s.name: s.value for s in f.steps}
+    assert isinstance(f.steps, tuple)
+    assert by_name["h_1"] == 2 and by_name["h_2"] == 3 and by_name["y_hat_2"] == 6
+    assert by_name["L"] == 2
+    assert [s.name for s in f.steps] == [s.name for s in f.derivation.steps]
+    g = rnn_cli.grad(rnn_cli.load(), wrt="w_h", style="delta")
+    values = {s.name: s.value for s in g.steps}
+    assert values["dL/dh_2"] == 4 and values["dL/dh_1"] == 0 and values["dL/dw_h"] == 8
+    names = [s.name for s in g.steps]
+    assert names.index("dL/dh_2") < names.index("dL/dw_h")   # the recursion first
+    assert all(hasattr(s, "expr") for s in g.steps)

@@ -89,6 +89,37 @@ def test_truncated_bptt():
     assert "Truncated to K = 2" in t.prose[-1] and "4000 stored numbers" in t.answer
 
 
+
+def _explain_fails(*args) -> str:
+    """The one error line (exit 2) of `rnn-solve explain ARGS`."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    p = subprocess.run([sys.executable, "-m", "rnn_cli", "explain", *args],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2, (args, p.stdout, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in p.stderr, p.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("k", ["0", "-1", "3", "100"])
+def test_truncate_outside_1_to_T_is_refused_with_the_value(k):
+    # the built-in problem has T = 2 steps: K must be 1 or 2
+    line = _explain_fails("bptt", f"--truncate={k}")
+    assert "--truncate" in line and "between 1 and" in line and " 2 " in line
+    assert line.endswith(f"found {k}")
+
+
+def test_truncate_on_a_vector_problem_names_the_flag_once():
+    line = _explain_fails("bptt", "--truncate", "1", "--problem", "softmax_2unit")
+    assert line.count("--truncate") == 1 and "scalar" in line and "2 hidden units" in line
+
+
+def test_truncate_with_another_topic_is_refused():
+    line = _explain_fails("vanishing", "--truncate", "1")
+    assert "--truncate" in line and "bptt" in line
+
 # -- character-level sequences ----------------------------------------------------------------
 
 from hypothesis import given, settings                     # noqa: E402
@@ -121,8 +152,59 @@ def test_batches_and_padding_by_hand():
     assert padded == ["hi··", "held"] and mask == [[1, 1, 0, 0], [1, 1, 1, 1]]
     t = run("padding", None, texts=("hello", "hi", "help", "held"))
     # 3 padding symbols sorted (2 + 1); in the given order [hello, hi] [help, held]: 3 + 0
-    assert "3 symbols with sorted batches, 3 with the texts batched in the order given" in \
-        " ".join(t.prose)
+    assert "3 symbols with sorted batches, 3 symbols with the texts batched in the order " \
+        "given" in " ".join(t.prose)
+
+
+def test_default_texts_show_what_sorting_saves():
+    # the defaults hi(2) hello(5) he(2) help(4): in the order given [hi, hello] [he, help]
+    # need 3 + 2 = 5 padding symbols; sorted, [he, hi] [help, hello] need 0 + 1 = 1
+    t = run("padding", None)
+    assert "1 symbol with sorted batches, 5 symbols with the texts batched in the order " \
+        "given" in " ".join(t.prose)
+    padded = [r[1] for r in t.tables[0].rows]
+    assert padded == ["he", "hi", "help·", "hello"]
+
+
+def test_vocab_keeps_the_users_order():
+    # --vocab cba: '·' is index 0, then c = 1, b = 2, a = 3
+    t = run("onehot", None, texts=("abc",), vocab="cba")
+    rows = t.tables[0].rows
+    assert [(r[1], r[2], r[3]) for r in rows] == [("a", 3, "0001"), ("b", 2, "0010"),
+                                                  ("c", 1, "0100")]
+    assert "'·cba'" in t.tables[0].title and "order given" in t.prose[0]
+    # without --vocab the characters of the texts are sorted: · a b c
+    rows = run("onehot", None, texts=("cab",)).tables[0].rows
+    assert [(r[1], r[2]) for r in rows] == [("c", 3), ("a", 1), ("b", 2)]
+
+
+@pytest.mark.parametrize("vocab, words", [("abca", "'a' more than once"),
+                                          ("ab·c", "padding symbol"),
+                                          ("", "empty")])
+def test_bad_vocab_is_refused(vocab, words):
+    line = _explain_fails("onehot", "--text", "abc", "--vocab", vocab)
+    assert line.startswith("rnn-solve: error: --vocab:") and words in line
+
+
+def test_vocab_without_texts_names_the_default_texts():
+    line = _explain_fails("onehot", "--vocab", "abc")
+    assert line.startswith("rnn-solve: error: --vocab:") and "default text 'hi'" in line
+    assert "--text" in line
+
+
+def test_one_hot_tables_left_out_are_counted_and_onehot_shows_them_all():
+    texts = ("ab", "ba", "a", "b", "aab", "bba")
+    t = run("seq2seq", None, texts=texts)
+    hot = [x for x in t.tables if "one-hot vectors" in x.title]
+    assert len(hot) == 4
+    assert "first 4 of the 6 texts (2 left out here" in " ".join(t.prose)
+    assert "explain onehot" in " ".join(t.prose)
+    decoded = next(x for x in t.tables if x.title.startswith("Decoding"))
+    assert [r[0] for r in decoded.rows] == list(texts)
+    t = run("onehot", None, texts=texts)
+    hot = [x for x in t.tables if "one-hot vectors" in x.title]
+    assert [x.title.split(" as ")[0] for x in hot] == [repr(x) for x in texts]
+    assert "left out" not in " ".join(t.prose)
 
 
 def test_feedforward_argument_uses_the_texts():

@@ -221,8 +221,10 @@ if pytest is not None:
         # all from step 2 (dL/da_2 h_1 = 4 * 2; dL/da_1 h_0 = 0 * 1); the first forget gate
         # and update gate are σ(w_h h_0 + w_x x_1 + 1) = σ(3) = 0.952574; bptt's forward pass
         # takes w_h h, w_x x, w_y h per step and squares the one loss (3 T + 1), and stores
-        # a, h, o, y_hat (4 T); the default texts hello hi help held have 7 letters, so 8
-        # symbols with the padding symbol
+        # a, h, o, y_hat (4 T); the default texts hi hello he help have 6 letters (e h i l o
+        # p), so 7 symbols with the padding symbol; batched two by two in the order given
+        # [hi, hello] [he, help] they need 3 + 2 = 5 padding symbols, sorted by length
+        # [he, hi] [help, hello] 0 + 1 (help·)
         assert "│ 1 │                           1 │             1 │             0.0% │" in \
             text["explain_vanishing"]
         assert "100.0%" in text["explain_vanishing"]
@@ -230,7 +232,11 @@ if pytest is not None:
         assert "│    2 │                       7 │" in text["explain_bptt"]
         assert "│ 1000 │                    3001 │" in text["explain_bptt"]
         assert "│           4000 │" in text["explain_bptt"]
-        assert "The vocabulary has 8 symbols" in text["explain_seq2seq"]
+        assert "The vocabulary has 7 symbols" in text["explain_seq2seq"]
+        assert "'·ehilop'" in text["explain_onehot"]
+        assert "1 symbol with sorted batches, 5 symbols with the texts batched" in \
+            text["explain_padding"]
+        assert "│     2 │       help· │ 11110 │       1 │" in text["explain_padding"]
         # the 2-unit problem: σ_max of each Jacobian and of dh_3/dh_0, checked with
         # numpy.linalg.svd in test_explain.py (0.430184 0.483226 0.496192; 0.0748778)
         for v in ("0.430184", "0.483226", "0.496192", "0.0748778"):

@@ -248,4 +248,80 @@ def test_a_target_inside_the_fold_still_reaches_L():
     g = unroll(p, grads=True, keep=(2, 1))
     assert (g.fold.id, "L") in g.edges and g.node("L").value == 4
     text = drawing(p)
-    assert "│ = 4 " in text and "◄─" in text and "┌ L_" not in text
+    assert "│ = 4 " in text and "┌ L_" not in text
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines) if "┌ L ─" in line)
+    # one line from the fold's top border into L: no other box joins it
+    assert re.fullmatch(r"\s*┌─+┐\s*", lines[row - 1]), lines[row - 1]
+    assert lines[row].count("▼") == 1 and lines[row].count("┴") == 1
+
+
+def _columns(line: str, ch: str) -> list[int]:
+    return [i for i, c in enumerate(line) if c == ch]
+
+
+def test_each_loss_has_its_own_line_into_L(seed):
+    """L = L_1 + L_2: each L_t leaves by its own top border into one line above the L row,
+    which runs into L from above; nothing joins L_1 and L_2 side by side."""
+    lines = drawing(seed).splitlines()
+    row = next(i for i, line in enumerate(lines) if "┌ L ─" in line)
+    box = lines[row]
+    assert "┌ L_1 " in box and "┌ L_2 " in box
+    bus = lines[row - 1]
+    assert re.fullmatch(r"\s*┌─+┬─+┐\s*", bus), bus
+    # the bus turns down exactly over L's ▼ and over the ┴ of each L_t
+    assert _columns(bus, "┌") == _columns(box, "▼")
+    assert _columns(bus, "┬") + _columns(bus, "┐") == _columns(box, "┴")
+    assert box.index("┌ L_1") < _columns(box, "┴")[0] < box.index("┌ L_2") < \
+        _columns(box, "┴")[1]
+    # the L boxes' rows hold no line between the boxes (L_2 does not feed L_1)
+    for line in lines[row + 1:row + 4]:
+        assert not re.search(r"│[─◄►]+│", line), line
+    assert "◄" not in "\n".join(lines[row - 1:row + 4])
+
+
+def _pos(attrs) -> tuple[float, float]:
+    x, y = attrs["pos"].rstrip("!").split(",")
+    return float(x), float(y)
+
+
+def test_dot_positions_follow_the_terminal_drawing():
+    """As in the terminal: the weights in a row above everything, left to right w_x w_h w_y
+    b_h b_y; L at the left of the L_t row; h_0 at the left of the a_t row; a column per step
+    with x_t at the bottom and L_t at the top (DOT's y grows upwards)."""
+    nodes, _ = parse_dot(seed_dot("--grad"))
+    pos = {name: _pos(a) for name, a in nodes.items()}
+    weights = ["w_x", "w_h", "w_y", "b_h", "b_y"]
+    others = [n for n in pos if n not in weights]
+    assert min(pos[w][1] for w in weights) > max(pos[n][1] for n in others)
+    assert len({pos[w][1] for w in weights}) == 1
+    assert [pos[w][0] for w in weights] == sorted(pos[w][0] for w in weights)
+    for t in (1, 2):
+        column = [f"x_{t}", f"a_{t}", f"h_{t}", f"o_{t}", f"y_hat_{t}", f"L_{t}"]
+        assert len({pos[n][0] for n in column}) == 1
+        assert [pos[n][1] for n in column] == sorted(pos[n][1] for n in column)
+        assert pos["L"][0] < pos[f"L_{t}"][0] and pos["h_0"][0] < pos[f"a_{t}"][0]
+    assert pos["x_1"][0] < pos["x_2"][0]
+    assert pos["L"][1] == pos["L_1"][1] and pos["h_0"][1] == pos["a_1"][1]
+    assert pos["L"][0] == pos["h_0"][0]
+
+
+def test_dot_boxes_do_not_overlap(tmp_path):
+    """Graphviz's own drawing of the 2-unit problem (wide matrix labels): no two node boxes
+    overlap."""
+    if shutil.which("dot") is None:
+        pytest.skip(NO_DOT)
+    out = tmp_path / "net.svg"
+    cli("graph", "--problem", "softmax_2unit", "--grad", "--format", "svg", "-o", str(out))
+    boxes = []
+    for g in ET.parse(out).getroot().iter():
+        if g.tag.endswith("g") and g.get("class") == "node":
+            path = next(e for e in g if e.tag.endswith(("path", "polygon")))
+            nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?",
+                                                  path.get("d") or path.get("points"))]
+            xs, ys = nums[0::2], nums[1::2]
+            boxes.append((min(xs), max(xs), min(ys), max(ys)))
+    assert len(boxes) == 6 + 6 * 3 + 1          # the weights and h_0, 6 per step, L
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2], (a, b)

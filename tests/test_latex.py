@@ -168,11 +168,53 @@ def test_examples_compile_inside_the_margins(name, tmp_path):
     assert "Overfull \\hbox" not in log, name
 
 
-@pytest.mark.parametrize("topic", ["vanishing", "bptt", "seq2seq"])
-def test_explain_compiles(topic, tmp_path):
-    pdf, log = compile_pdf(cli(["explain", topic, "--format", "latex", "--standalone"]),
-                           tmp_path)
+def test_explain_prose_names_become_math():
+    from rnn_cli.render.latex import prose
+    assert prose("dh_T/dh_{t-1} = w_h f'(a_t)") == r"$dh_{T}/dh_{t-1}$ = $w_{h}$ f'($a_{t}$)"
+    assert prose("y_hat_3 and h_{t-1}^T") == r"$\hat{y}_{3}$ and $h_{t-1}^{\top}$"
+    assert prose("σ_max(dh_2/dh_0)^(1/2)") == \
+        r"$\sigma_{\max}$($dh_{2}/dh_{0}$)\textasciicircum{}(1/2)"
+    assert prose("∂h_t/∂h_{t-1}") == r"$\partial h_{t}/\partial h_{t-1}$"
+    # the text topics quote the user's texts as they are
+    assert prose("'a_b{c}'", notation=False) == r"'a\_b\{c\}'"
+
+
+LONG_TEXT = ("abcdefghijklmnopqrstuvwxyz" * 8)[:200]
+ASCII = "".join(chr(c) for c in range(0x21, 0x7f))        # every printable but space
+EXPLAIN_CASES = {
+    # every topic on the built-in problem (the text topics on their default texts)
+    **{topic: [topic] for topic in ("vanishing", "exploding", "bptt", "lstm", "gru",
+                                     "seq2seq", "onehot", "padding")},
+    # the widest tables: a GRU's and an LSTM's own cells, vectors with gate ranges
+    "gru_2unit": ["gru", "--problem", "gru_2unit"],
+    "lstm_1unit": ["lstm", "--problem", "lstm_1unit", "--steps", "12"],
+    "vector": ["vanishing", "--problem", "softmax_2unit"],
+    # a 200-letter text in a heading and a cell, and a 92-symbol vocabulary
+    "long_text": ["seq2seq", "--text", LONG_TEXT, "--text", "ab"],
+    "wide_vocab": ["onehot", "--text", "hello", "--vocab", ASCII],
+}
+
+
+@pytest.mark.parametrize("case", EXPLAIN_CASES)
+def test_explain_compiles_inside_the_margins(case, tmp_path):
+    """Every topic's standalone document compiles and nothing runs past the page edge (the
+    gru table used to, by 81 pt)."""
+    pdf, log = compile_pdf(cli(["explain", *EXPLAIN_CASES[case], "--format", "latex",
+                                "--standalone"]), tmp_path)
     assert "Answer." in pdf
+    assert "Overfull \\hbox" not in log, re.findall(r"Overfull.*", log)
+
+
+@pytest.mark.parametrize("topic", ["vanishing", "bptt", "lstm", "gru"])
+def test_explain_names_are_math_not_braces(topic, tmp_path):
+    """h_{t-1} in the prose is typeset as math: no TeX braces or underscores reach the
+    page."""
+    tex = cli(["explain", topic, "--format", "latex", "--standalone"])
+    assert r"\{" not in tex and r"\_" not in tex
+    if topic in ("lstm", "gru"):
+        assert "$h_{t-1}$" in tex
+    pdf, _ = compile_pdf(tex, tmp_path)
+    assert not set("{}_") & set(pdf), pdf
 
 
 def test_hostile_title_is_printed_not_run(tmp_path):

@@ -3,7 +3,9 @@ in the terminal with one box per quantity and step.
 
 The terminal drawing puts each step in a column, its quantities stacked from the input x_t at
 the bottom to the loss L_t at the top; the recurrence runs along the a and h rows, h_0 on the
-left feeding a_1 and each h_t feeding a_{t+1}. The shared weights are listed above.
+left feeding a_1 and each h_t feeding a_{t+1}; the total L on the left of the L_t, each of
+which leaves by its top border into one line that runs into L. The shared weights are listed
+above. The DOT text pins its nodes to the same arrangement.
 """
 
 import shutil
@@ -51,34 +53,50 @@ STYLE = {"param": 'style="rounded,filled", fillcolor="#e8e8e8"',
          "L": 'style="rounded,filled", fillcolor="#fbeaea"', "fold": 'style="dashed"'}
 
 
-# where each node sits: the weights and h_0 in a column on the left (h_0 in the row of the
-# a_t it feeds), a column per step with x_t at the bottom and L_t at the top, L on the right
+# where each node sits, as in the terminal drawing: a column per step with x_t at the bottom
+# and L_t at the top; to their left L (in the L row) and h_0 (in the a row, which it feeds);
+# the weights in a row above everything, left to right as the terminal lists them
 ROW = {"x": 0, "a": 1, "h": 2, "o": 3, "y_hat": 4, "L": 5}
-PARAM_ROW = {"w_x": 0, "h_0": 1, "w_h": 2, "b_h": 3, "w_y": 4, "b_y": 5}
-DX, DY = 2.4, 1.1       # inches between columns and rows
+WEIGHT_ROW = 6.5
+DX, DY = 2.4, 1.1       # inches between columns (at least) and rows
+INCH_PER_CHAR = 0.085   # Helvetica at 11 pt: about how wide one character of a label is
 SPLINE_STEPS = 12
 TIMEOUT = 120            # seconds for Graphviz
 
 
-def _positions(g) -> dict[str, tuple[float, float]]:
-    pos = {n: (0.0, r * DY) for n, r in PARAM_ROW.items()}
+def _label_width(n, digits: int) -> float:
+    """About how wide a node's box is drawn, in inches."""
+    return 0.3 + INCH_PER_CHAR * max(map(len, _dot_label(n, digits).splitlines()))
+
+
+def _positions(g, digits: int) -> dict[str, tuple[float, float]]:
+    weights = [n for n in g.nodes if n.kind == "param" and n.id != "h_0"]
+    steps = [n for n in g.nodes if n.kind not in ("param", "loss")]
+    dx = max([DX] + [_label_width(n, digits) + 0.4 for n in steps])
+    pos = {"L": (0.0, ROW["L"] * DY), "h_0": (0.0, ROW["a"] * DY)}
     col = 1
     for t in g.shown:
         if g.fold is not None and t == g.fold.last + 1:
-            pos[g.fold.id] = (col * DX, 2.5 * DY)
+            pos[g.fold.id] = (col * dx, 2.5 * DY)
             col += 1
         for n in g.nodes:
             if n.t == t:
-                pos[n.id] = (col * DX, ROW[n.kind] * DY)
+                pos[n.id] = (col * dx, ROW[n.kind] * DY)
         col += 1
-    pos["L"] = (col * DX, 6 * DY)
+    x, last = 0.0, None
+    for n in weights:              # side by side, each as far from the last as both need
+        w = _label_width(n, digits)
+        if last is not None:
+            x += max(DX, (last + w) / 2 + 0.3)
+        pos[n.id], last = (x, WEIGHT_ROW * DY), w
     return pos
 
 
 def graph_dot(g, digits: int = 6) -> str:
     """The graph as DOT: each node labelled `name / = value / dL/dname = gradient`; the
     exact value and gradient also as the attributes `value` and `grad`. Every node is pinned
-    to a grid (layout=neato), so `dot -Tsvg` draws the network as the terminal does."""
+    (layout=neato) where the terminal drawing puts it, so `dot -Tsvg` draws the same
+    arrangement."""
     p = g.problem
     out = [f"// rnn-solve graph: the unrolled network of {_q(p.name)}",
            f"digraph {_q(p.name)} {{", "  layout=neato;",
@@ -87,7 +105,7 @@ def graph_dot(g, digits: int = 6) -> str:
            f"  splines={'true' if len(g.shown) <= SPLINE_STEPS else 'false'};",
            '  node [shape=box, style="rounded", fontname="Helvetica", fontsize=11];',
            '  edge [arrowsize=0.6, color="#555555"];']
-    pos = _positions(g)
+    pos = _positions(g, digits)
     for n in g.nodes:
         x, y = pos[n.id]
         attrs = [f"label={_q(_dot_label(n, digits))}", STYLE.get(n.kind, 'style="rounded"'),
@@ -97,8 +115,13 @@ def graph_dot(g, digits: int = 6) -> str:
             if n.grad is not None:
                 attrs.append(f"grad={_q(num.fmt(n.grad, 50))}")
         out.append(f"  {_q(n.id)} [{', '.join(attrs)}];")
+    weights = {n.id for n in g.nodes if n.kind == "param" and n.id != "h_0"}
     for a, b in g.edges:
-        out.append(f"  {_q(a)} -> {_q(b)};")
+        # into L over the top of the row, as the terminal's line above the L_t; down out of
+        # the weights' row
+        ports = (" [tailport=n, headport=n]" if b == "L" else
+                 " [tailport=s]" if a in weights else "")
+        out.append(f"  {_q(a)} -> {_q(b)}{ports};")
     out.append("}")
     return "\n".join(out)
 
@@ -209,6 +232,7 @@ def graph_view(g, digits: int = 4, room: int = 100):
     canvas.put(top, 0, "w_x, w_h, b_h enter every a_t; w_y, b_y every o_t. "
                + ("∂ is dL/d(the box)." if g.grads else "--grad adds dL/d(each box)."), "dim")
     top += 2
+    bus = top       # the line that gathers every L_t into L, above the L row
 
     # rows: each level as high as its tallest box, plus one line for the arrow above it
     heights = {}
@@ -219,7 +243,7 @@ def graph_view(g, digits: int = 4, room: int = 100):
         if base == "a":
             ids.append("h_0")
         heights[base] = max([len(content[i]) + 2 for i in ids] or [0])
-    row_at, r = {}, top
+    row_at, r = {}, bus + 1
     for base in LEVELS:
         row_at[base] = r
         r += heights[base] + 1
@@ -237,12 +261,6 @@ def graph_view(g, digits: int = 4, room: int = 100):
         col_at[item if isinstance(item, int) else "fold"] = x
         x += width + GAP
 
-    # the L row: one line from the last L_t to the total on the left (the boxes cover it)
-    with_loss = [col_at[t] for t in g.shown if t in p.y]
-    if g.fold is not None and (g.fold.id, "L") in g.edges:
-        with_loss.append(col_at["fold"])
-    if with_loss:
-        canvas.put(mid["L"], width, "◄" + "─" * (max(with_loss) - width - 1))
     _box(canvas, row_at["L"], 0, width, heights["L"], "L", content["L"], styles["loss"])
     _box(canvas, row_at["a"], 0, width, heights["a"], "h_0", content["h_0"], styles["param"])
     for step in g.shown:
@@ -266,6 +284,20 @@ def graph_view(g, digits: int = 4, room: int = 100):
         _box(canvas, row_at["L"], col, width, h, "", [""] * ((h - 6) // 2) + content[g.fold.id],
              styles["fold"])
         canvas.put(top - 1, col + width // 2 - 2, "t = …", "bold")
+    # L = the sum of the L_t: each L_t (or the fold that holds one) leaves by its top border
+    # into one line above the L row, which runs left and down into L: no L_t feeds another
+    joints = [col_at[t] + max(width // 2, len(f"L_{t}") + 4) for t in g.shown if t in p.y]
+    if g.fold is not None and (g.fold.id, "L") in g.edges:
+        joints.append(col_at["fold"] + width // 2)
+    if joints:
+        joints.sort()
+        into = width // 2
+        canvas.put(bus, into, "┌" + "─" * (joints[-1] - into - 1) + "┐")
+        for j in joints[:-1]:
+            canvas.put(bus, j, "┬")
+        canvas.put(row_at["L"], into, "▼")
+        for j in joints:
+            canvas.put(row_at["L"], j, "┴")
     # the recurrence: h_0 into a_1, each h_t down into the next column's a
     canvas.put(mid["a"], width, "─" * (GAP - 1) + "►")
     cols = [col_at[item if isinstance(item, int) else "fold"] for item in order]

@@ -354,16 +354,120 @@ def check_tex(report, digits: int = 6, standalone: bool = False) -> str:
     return _document(body) if standalone else "\n".join(body)
 
 
+# A name of the notation in explain's text: h_t, h_{t-1}, y_hat_3, σ_max, ∂h_t, h_{t-1}^T,
+# and quotients of them, dh_T/dh_{t-1} or dL/dw_h. Subscripts hold only letters, digits, +
+# and -, so what becomes math is safe by construction.
+_PART = r"(?:[A-Za-z]+|σ|∂[A-Za-z]+)(?:_(?:\{[A-Za-z0-9+-]+\}|[A-Za-z0-9]+))*(?:\^(?:T\b))?"
+_NOTATION = re.compile(rf"(?<![\w{{}}\\])(?:[A-Za-z]+/)?{_PART}(?:/{_PART})*")
+LONG_WORD, CHUNK = 16, 8        # a word longer than this may break every CHUNK characters
+
+
+def _math_part(m: str) -> str:
+    r"""One name of the notation as math: y_hat_3 -> \hat{y}_{3}, h_{t-1}^T -> h_{t-1}^{\top}."""
+    top = m.endswith("^T")
+    m = m[:-2] if top else m
+    m = m.replace("y_hat", "\x01")
+    base, *subs = re.findall(r"\{[^{}]*\}|[^_{}]+", m)
+    base = (base.replace("\x01", r"\hat{y}").replace("σ", r"\sigma")
+            .replace("∂", r"\partial "))
+    subs = [r"\max" if x == "max" else x.strip("{}").replace("\x01", r"\hat{y}") for x in subs]
+    out = base + (f"_{{{','.join(subs)}}}" if subs else "")
+    return out + (r"^{\top}" if top else "")
+
+
+def _breakable(s: str) -> str:
+    """Text with a possible line break every CHUNK characters of a very long word (a text of
+    200 letters in a table cell or a heading)."""
+    out = []
+    for i, piece in enumerate(re.split(r"(\S{%d,})" % (LONG_WORD + 1), s)):
+        if i % 2:           # a long word, as split out
+            out.append(r"\allowbreak{}".join(text(piece[k:k + CHUNK])
+                                             for k in range(0, len(piece), CHUNK)))
+        else:
+            out.append(text(piece))
+    return "".join(out)
+
+
+def prose(s: str, notation: bool = True) -> str:
+    """explain's text as LaTeX: the names of the notation (`notation`) typeset as inline
+    math, h_{t-1} as $h_{t-1}$ and not with its braces printed; the rest as text."""
+    if not notation:
+        return _breakable(s)
+    out, at = [], 0
+    for m in _NOTATION.finditer(s):
+        if "_" not in m[0]:
+            continue
+        out += [_breakable(s[at:m.start()]),
+                "$" + "/".join(_math_part(p) for p in m[0].split("/")) + "$"]
+        at = m.end()
+    return "".join(out + [_breakable(s[at:])])
+
+
+# the explain tables: the page of _document, 8.5 in less 2 x 2 cm (500 pt), with a margin
+PAGE_WIDTH = 480
+SIZES = ((r"\normalsize", 10), (r"\small", 9), (r"\footnotesize", 8), (r"\scriptsize", 7))
+COLUMN_SEP = 4          # pt each side of a column (\tabcolsep)
+_EM = {**dict.fromkeys("0123456789", 0.5), **dict.fromkeys("mwMW", 0.85),
+       **dict.fromkeys("ijlt.,:;'!|()[] ", 0.3)}
+
+
+def _em(s: str) -> float:
+    """About how wide `s` prints, in em of its font (Computer Modern: digits 0.5 em, capitals
+    about 0.75), with a margin; a subscript at 0.7."""
+    w, sub = 0.0, False
+    for ch in s:
+        if ch == "_":
+            sub = True
+            continue
+        if ch in "{}":
+            continue
+        w += (0.7 if sub else 1) * _EM.get(ch, 0.75 if ch.isupper() else 0.6)
+        sub = sub and ch.isalnum()
+    return 1.1 * w
+
+
+def _widths(columns: list[list[str]]) -> tuple[str, list[float]]:
+    """The font size and the column widths (em) of a table whose columns hold these strings
+    (the header first): the largest size at which each column is as wide as its widest word,
+    then each widened towards its whole longest line as the page allows."""
+    def words(s):
+        return [w[:CHUNK] if len(w) > LONG_WORD else w for w in s.split()] or [""]
+    least = [max(_em(w) for c in col for w in words(c)) for col in columns]
+    whole = [max(max(_em(c) for c in col), m) for col, m in zip(columns, least)]
+    room = PAGE_WIDTH - 2 * COLUMN_SEP * len(columns)
+    size, pt = next(((n, pt) for n, pt in SIZES if sum(least) * pt <= room), SIZES[-1])
+    spare = room / pt - sum(least)
+    want = sum(w - m for w, m in zip(whole, least))
+    if want <= spare:
+        return size, whole
+    return size, [m + spare * (w - m) / want for w, m in zip(whole, least)]
+
+
+def _topic_table(t, notation: bool) -> str:
+    """One of explain's tables, as narrow as the page: wrapping headers and a smaller font
+    where its columns need them (the bar column is left out)."""
+    cols = [j for j in range(len(t.columns)) if j != t.bars]
+    strings = [[t.columns[j], *(str(r[j]) for r in t.rows)] for j in cols]
+    size, widths = _widths(strings)
+    spec = "".join(rf">{{\raggedleft\arraybackslash}}p{{{w:.2f}em}}" for w in widths)
+    return "\n".join([r"\begingroup" + size, rf"\setlength{{\tabcolsep}}{{{COLUMN_SEP}pt}}",
+                      _table(spec, [prose(t.columns[j], notation) for j in cols],
+                             [[prose(str(r[j]), notation) for j in cols] for r in t.rows]),
+                      r"\endgroup"])
+
+
 def topic_tex(topic, standalone: bool = False) -> str:
     """An explained topic: its prose as paragraphs, its tables, its answer."""
-    body = [rf"\section*{{{text(topic.name)}: {text(topic.title)}}}",
-            *[text(p) + "\n" for p in topic.prose]]
+    n = topic.notation
+    # a heading or paragraph that quotes a very long text may break only inside it: the
+    # emergency stretch (only tried where a paragraph cannot be set otherwise) lets such a
+    # line be loose rather than run into the margin
+    body = [r"\begingroup\setlength{\emergencystretch}{\linewidth}",
+            rf"\section*{{{prose(topic.name + ': ' + topic.title, n)}}}",
+            *[prose(p, n) + "\n" for p in topic.prose]]
     for t in topic.tables:
-        cols = [j for j in range(len(t.columns)) if j != t.bars]
-        body += [rf"\subsection*{{{text(t.title)}}}",
-                 _table("r" * len(cols), [text(t.columns[j]) for j in cols],
-                        [[text(str(r[j])) for j in cols] for r in t.rows])]
-    body.append(rf"\paragraph{{Answer.}} {text(topic.answer)}")
+        body += [rf"\subsection*{{{prose(t.title, n)}}}", _topic_table(t, n)]
+    body += [rf"\paragraph{{Answer.}} {prose(topic.answer, n)}", "", r"\endgroup"]
     return _document(body) if standalone else "\n".join(body)
 
 
