@@ -286,7 +286,8 @@ def explain(problem,
             text: Annotated[Optional[list[str]], typer.Option("--text", help="seq2seq, onehot, "
                             "padding: a text (repeatable).")] = None,
             vocab: Annotated[Optional[str], typer.Option("--vocab", help="The characters of the "
-                             "vocabulary (default: those of the texts).")] = None,
+                             "vocabulary, in the order of their one-hot indices (default: "
+                             "those of the texts, sorted).")] = None,
             batch: Annotated[int, typer.Option("--batch", help="Batch size.")] = 2,
             forget_bias: Annotated[Optional[str], typer.Option("--forget-bias", help="lstm "
                                    "on an RNN problem: the forget gate's bias (default 1).")
