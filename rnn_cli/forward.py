@@ -104,17 +104,7 @@ def forward(problem: Problem, brief: bool = False, all_steps: bool = False) -> F
         else:
             define(f"a_{t}", a, t, "hidden")
             define(f"h_{t}", call(p.activation, s[f"a_{t}"]), t, "hidden")
-        o = add(mul(s["w_y"], s[f"h_{t}"]), *([s["b_y"]] if "b_y" in p.given else []))
-        if p.output == "identity":
-            define(f"y_hat_{t}", o, t, "output", same=(f"o_{t}",))
-        else:
-            define(f"o_{t}", o, t, "output")
-            define(f"y_hat_{t}", call(p.output, s[f"o_{t}"]), t, "output")
-        if t in p.y:
-            s[f"y_{t}"] = sym(f"y_{t}", p.y[t])
-            yh, y = s[f"y_hat_{t}"], s[f"y_{t}"]
-            define(f"L_{t}", vector_loss(p.loss, p.output, yh, y) if p.is_vector
-                   else loss_formula(p.loss, yh, y), t, "loss")
+        output_layer(p, s, t, define)
     if numeric is None:
         losses = [s[f"L_{t}"] for t in p.targets]
     else:   # the losses of the steps not written out as one term
@@ -131,6 +121,21 @@ def forward(problem: Problem, brief: bool = False, all_steps: bool = False) -> F
         total = div(total, const(len(p.targets)))
     define("L", total, None, "total")
     return Forward(p, tuple(steps), s, numeric, all_steps)
+
+
+def output_layer(p: Problem, s: dict, t: int, define) -> None:
+    """o_t = w_y h_t + b_y, y_hat_t = g(o_t) and the loss L_t, for any cell."""
+    o = add(mul(s["w_y"], s[f"h_{t}"]), *([s["b_y"]] if "b_y" in p.given else []))
+    if p.output == "identity":
+        define(f"y_hat_{t}", o, t, "output", same=(f"o_{t}",))
+    else:
+        define(f"o_{t}", o, t, "output")
+        define(f"y_hat_{t}", call(p.output, s[f"o_{t}"]), t, "output")
+    if t in p.y:
+        s[f"y_{t}"] = sym(f"y_{t}", p.y[t])
+        yh, y = s[f"y_hat_{t}"], s[f"y_{t}"]
+        define(f"L_{t}", vector_loss(p.loss, p.output, yh, y) if p.is_vector
+               else loss_formula(p.loss, yh, y), t, "loss")
 
 
 def loss_formula(loss: str, y_hat: Expr, y: Expr) -> Expr:

@@ -19,7 +19,7 @@ from fractions import Fraction
 
 from .bptt import ONE, ZERO, Derivation, Gradient, _Local
 from .expr import Expr, add, call, const, div, had, index, mul, power, sub, sym, trans
-from .forward import Forward, Step, loss_formula, vector_loss
+from .forward import Forward, Step, output_layer
 from .matrix import unit
 from .names import Quantity
 from .problem import Problem
@@ -76,28 +76,13 @@ def forward_gated(problem: Problem) -> Forward:
             # the update gate blends the candidate with the old state
             define(f"h_{t}", add(hp(sub(one, s[f"z_{t}"]), s[f"n_{t}"]),
                                  hp(s[f"z_{t}"], s[f"h_{t - 1}"])), t, "hidden")
-        _output(p, s, t, define)
+        output_layer(p, s, t, define)
     losses = [s[f"L_{t}"] for t in p.targets]
     total = add(*losses)
     if p.reduction == "mean" and len(losses) > 1:
         total = div(total, const(len(losses)))
     define("L", total, None, "total")
     return Forward(p, tuple(steps), s)
-
-
-def _output(p: Problem, s: dict, t: int, define) -> None:
-    """The output layer and the loss at step t, as for the plain RNN."""
-    o = add(mul(s["w_y"], s[f"h_{t}"]), *([s["b_y"]] if "b_y" in p.given else []))
-    if p.output == "identity":
-        define(f"y_hat_{t}", o, t, "output", same=(f"o_{t}",))
-    else:
-        define(f"o_{t}", o, t, "output")
-        define(f"y_hat_{t}", call(p.output, s[f"o_{t}"]), t, "output")
-    if t in p.y:
-        s[f"y_{t}"] = sym(f"y_{t}", p.y[t])
-        yh, y = s[f"y_hat_{t}"], s[f"y_{t}"]
-        define(f"L_{t}", vector_loss(p.loss, p.output, yh, y) if p.is_vector
-               else loss_formula(p.loss, yh, y), t, "loss")
 
 
 # -- the delta recursion ----------------------------------------------------------------------

@@ -15,17 +15,13 @@ are laid into PyTorch's stacked ones; the mapping is the point of this file:
 so that dL/dw_xf is weight_ih.grad[H:2H], dL/db_hn is bias_hh.grad[2H:3H], and so on.
 """
 
-from fractions import Fraction
-
 import torch
+
+from torch_oracle import num, step_loss   # the output layer and losses of the plain RNN
 
 torch.set_default_dtype(torch.float64)
 LSTM = ("i", "f", "g", "o")
 GRU = ("r", "z", "n")
-
-
-def num(v) -> float:
-    return float(Fraction(str(v)))
 
 
 def _mat(v, m: int, n: int):
@@ -91,19 +87,7 @@ def run(problem: dict, of: tuple[str, int] | None = None):
         y_hat = {"identity": o, "sigmoid": torch.sigmoid(o), "softmax": torch.softmax(o, 0)}[out]
         values[f"y_hat_{t}"] = y_hat
         if t in ys:
-            y = ys[t]
-            if out == "softmax" and loss == "cross_entropy" and not isinstance(y, list):
-                y = [1.0 if k == int(y) else 0.0 for k in range(1, K + 1)]
-            y = torch.tensor([num(e) for e in y]) if isinstance(y, list) else torch.tensor([num(y)])
-            if loss == "squared":
-                L = ((y_hat - y) ** 2).sum()
-            elif loss == "half_squared":
-                L = ((y_hat - y) ** 2).sum() / 2
-            elif out == "softmax":
-                L = -(y * torch.log(y_hat)).sum()
-            else:
-                L = -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)).sum()
-            values[f"L_{t}"] = L
+            L = values[f"L_{t}"] = step_loss(out, loss, y_hat, ys[t], K)
             total = total + L
     if problem.get("reduction", "sum") == "mean":
         total = total / len(ys)

@@ -57,21 +57,24 @@ def run(problem: dict):
         q.update({f"a_{t}": a, f"h_{t}": h, f"o_{t}": o, f"y_hat_{t}": y_hat})
         if t in ys:
             y = ys[t]
-            if out == "softmax" and loss == "cross_entropy" and not isinstance(y, list):
-                y = [1.0 if k == int(y) else 0.0 for k in range(1, K + 1)]
-            y = tensor(y).reshape(-1)
-            if loss == "squared":
-                L = ((y_hat - y) ** 2).sum()
-            elif loss == "half_squared":
-                L = ((y_hat - y) ** 2).sum() / 2
-            elif out == "softmax":
-                L = -(y * torch.log(y_hat)).sum()
-            else:
-                L = -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)).sum()
-            q[f"L_{t}"] = L
+            L = q[f"L_{t}"] = step_loss(out, loss, y_hat, y, K)
             total = total + L
     if problem.get("reduction", "sum") == "mean":
         total = total / len(ys)
     total.backward()
     q["L"] = total
     return params, q
+
+
+def step_loss(out: str, loss: str, y_hat, y, K: int):
+    """L_t of spec section 1 for one target y (a number, a list, or a class 1..K)."""
+    if out == "softmax" and loss == "cross_entropy" and not isinstance(y, list):
+        y = [1.0 if k == int(y) else 0.0 for k in range(1, K + 1)]
+    y = tensor(y).reshape(-1)
+    if loss == "squared":
+        return ((y_hat - y) ** 2).sum()
+    if loss == "half_squared":
+        return ((y_hat - y) ** 2).sum() / 2
+    if out == "softmax":
+        return -(y * torch.log(y_hat)).sum()
+    return -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)).sum()
