@@ -74,11 +74,24 @@ class Graph:
         return got[1]
 
     def reads(self, names_) -> bool:
-        """Whether any of these names is a step or an input of this derivation."""
-        if "names" not in self.memo:
-            self.memo["names"] = set(self.given) | {n for s in self.steps
-                                                    for n in (s.name, *s.same)}
-        return not self.memo["names"].isdisjoint(names_)
+        """Whether the target's value depends on any of these names (a step or an input on
+        the way to it)."""
+        if "upstream" not in self.memo:
+            # walk back from the target: the last step of each name is the one that counts
+            last = {}
+            for s in self.steps:
+                for n in (s.name, *s.same):
+                    last[n] = s
+            seen, todo = set(), [self.target]
+            while todo:
+                n = todo.pop()
+                if n in seen:
+                    continue
+                seen.add(n)
+                if n in last:
+                    todo += self._reads(formula_of(last[n]))
+            self.memo["upstream"] = seen
+        return not self.memo["upstream"].isdisjoint(names_)
 
     def evaluate(self, overrides: dict, swap: dict | None = None):
         """The target's value with some steps' values replaced (`overrides`: name -> value)
@@ -91,6 +104,8 @@ class Graph:
         if base is None and (overrides or swap):
             self.evaluate({})
             base = self.memo["base"]
+        if base is not None:
+            return self._replay(overrides, swap or {})
         values = []                        # each step's value, in order, for the memo
         env, deps = dict(self.given), {}
         changed: set[str] = set()
@@ -119,7 +134,39 @@ class Graph:
             for n in step.same:
                 env[n], deps[n] = env[step.name], deps[step.name]
         if base is None:
-            self.memo["base"] = values
+            self.memo["base"], self.memo["base_env"] = values, dict(env)
+        value = env[self.target]
+        return (entry(value, self.index) if self.index else value), env, deps
+
+    def _replay(self, overrides: dict, swap: dict):
+        """evaluate() after the first: start from the derivation's own values and compute
+        again only the steps that a replaced value or formula reaches."""
+        if "plan" not in self.memo:
+            self.memo["plan"] = [(s.name, (s.name, *s.same), formula_of(s),
+                                  self._reads(formula_of(s))) for s in self.steps]
+        env, deps = dict(self.memo["base_env"]), {}
+        changed: set[str] = set()
+        for n in overrides.keys() & self.given.keys():   # a key may restate a parameter
+            env[n], deps[n] = overrides[n], {n}
+            changed.add(n)
+        for name, names_, formula, reads in self.memo["plan"]:
+            if overrides:
+                hit = next((n for n in names_ if n in overrides), None)
+                if hit is not None:      # the key states this value: use the key's
+                    for n in names_:
+                        env[n], deps[n] = overrides[hit], {hit}
+                    changed.update(names_)
+                    continue
+            e = swap.get(name, formula)
+            if e is formula and changed.isdisjoint(reads):
+                continue                 # untouched: its own value is already in env
+            if e is not formula:
+                reads = self._reads(e)
+            env[name] = value = revalue(e, env).value
+            deps[name] = d = set().union(*(deps.get(n, set()) for n in reads))
+            for n in names_:
+                env[n], deps[n] = value, d
+            changed.update(names_)
         value = env[self.target]
         return (entry(value, self.index) if self.index else value), env, deps
 

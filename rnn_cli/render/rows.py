@@ -157,8 +157,9 @@ def describe(problem) -> str:
     if p.is_vector:
         H, K = p.size("h")[0], p.size("y_hat")[0]
         D = p.x[0].shape[0] if hasattr(p.x[0], "shape") else 1
-        sizes = f", H = {H}, D = {D}, K = {K}" + (" (weights read in the row layout)"
-                                                   if p.layout == "row" else "")
+        row = (" (row layout: w_x, w_h, w_y here are the transposes of the weights written, "
+               "and each weight's gradient ends in the shape written, '(row layout)')")
+        sizes = f", H = {H}, D = {D}, K = {K}" + (row if p.layout == "row" else "")
     cell = f"{p.cell.upper()} cell" if p.cell != "rnn" else f"{p.activation} activation"
     return (f"{cell}, {p.output} output, {p.loss} loss ({p.reduction}), "
             f"T = {p.T}{sizes}, targets at {where}")
