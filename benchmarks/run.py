@@ -100,6 +100,17 @@ def agree(ours: dict, theirs: dict, rel: float = 1e-8) -> list[str]:
     return bad
 
 
+def largest_difference(ours: dict, theirs: dict) -> tuple[int, float]:
+    """(entries compared, the largest difference relative to each gradient's largest entry)."""
+    n, worst = 0, 0.0
+    for k in PARAMS:
+        a, b = flat(ours[k]), flat(theirs[k])
+        scale = max([abs(x) for x in a] + [1e-12])
+        n += len(a)
+        worst = max([worst] + [abs(x - y) / scale for x, y in zip(a, b)])
+    return n, worst
+
+
 def gradients(rnn_json: str) -> dict:
     return {k: v["value"] for k, v in json.loads(rnn_json)["gradients"].items()}
 
@@ -171,6 +182,7 @@ def run(folder: Path, runs: int, quick: bool) -> int:
     rs = rnn_solve()
     rows: list[tuple[str, str, Timing]] = []
     t: dict[str, Timing] = {}
+    agreed: list[tuple[str, str, int, float]] = []   # what the agreement check compared
 
     def time_it(case: str, tool: str, cmd: list[str], n: int = runs, timeout=None,
                 codes=(0,)) -> Timing:
@@ -199,11 +211,15 @@ def run(folder: Path, runs: int, quick: bool) -> int:
         theirs = time_it(case, "pytorch", [PY, str(HERE / "torch_script.py"), str(f)])
         if bad := agree(ours, json.loads(theirs.output)):
             raise SystemExit(f"{case}: PyTorch disagrees with rnn-solve on {bad}")
+        agreed.append((case, "pytorch", *largest_difference(ours, json.loads(theirs.output))))
         if "vector" not in case and ("T=1,000" not in case and "T=10,000" not in case):
             s = time_it(case, "naive sympy", [PY, str(HERE / "naive_sympy.py"), str(f)],
                         n=1 if case != "seed" else runs, timeout=SYMPY_TIMEOUT)
             if not s.note and (bad := agree(ours, json.loads(s.output))):
                 raise SystemExit(f"{case}: SymPy disagrees with rnn-solve on {bad}")
+            if not s.note:
+                agreed.append((case, "naive sympy",
+                               *largest_difference(ours, json.loads(s.output))))
 
     many = keys(folder, 300)
     # as a CI job runs it, JSON out; it exits 1, as some answers are wrong
@@ -220,6 +236,11 @@ def run(folder: Path, runs: int, quick: bool) -> int:
         cell = r.note.strip() if r.note else \
             f"{r.median:.3f} [{min(r.seconds):.3f}-{max(r.seconds):.3f}] | {r.peak_mb:.0f}"
         print(f"| {case} | {tool} | {cell} |" + (" |" if r.note else ""))
+
+    print("\n| agreement with rnn-solve | tool | gradient entries | largest relative "
+          "difference |\n|---|---|---|---|")
+    for case, tool, n, worst in agreed:
+        print(f"| {case} | {tool} | {n:,} | {worst:.1e} |")
 
     m = lambda key: t[key].median
     floor = m("floor|import 4 libs")

@@ -56,3 +56,10 @@ def test_student_keys_have_the_right_answers_by_hand(tmp_path):
         answers = tomllib.loads(p.read_text())["answers"]
         right += answers["dL/dw_h"] == 8
     assert 0 < right < 20   # a mix of right and wrong answers, not all of either
+
+
+def test_largest_difference_is_relative_to_each_gradients_largest_entry():
+    ours = {**SEED, "w_h": [[8.0, 4.0]]}
+    theirs = {**SEED, "w_h": [[8.0, 4.004]]}      # off by 0.004 on a largest entry of 8
+    n, worst = bench.largest_difference(ours, theirs)
+    assert n == 7 and abs(worst - 0.0005) < 1e-12
