@@ -159,13 +159,26 @@ def parse_toml(text: str, where: str) -> dict:
     return doc
 
 
+def _read_at_most(f, limit: int) -> bytes:
+    """Up to `limit` bytes, in chunks: one read of `limit` would allocate a megabyte for
+    every small key file of a class."""
+    chunks, total = [], 0
+    while total < limit:
+        chunk = f.read(min(65536, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def read_toml(path: str | Path) -> dict:
     """The parsed TOML document at `path`. At most MAX_FILE_BYTES are ever read: the size a
     file reports is not trusted (/dev/zero reports 0)."""
     where = str(path)
     try:
         with open(path, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
+            raw = _read_at_most(f, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise BadFile("no such file", where=where) from None
     except IsADirectoryError:
