@@ -574,26 +574,33 @@ def _compared(problem, steps, cell: str, bias, flag: str):
     return p, stand_in(p, cell, Fraction(1) if bias is None else bias), p, False
 
 
+
+def _beside(rnn_p, cell_p, vector: bool):
+    """The RNN and the gated cell side by side, a row per step: (the cell's paths, the
+    sizes of the RNN's products, of the gate path, of the cell's dh_T/dh_{t-1}, the rows)."""
+    from .gated import forward_gated
+    from .gates import paths
+    rnn, r_prods = _rnn_side(rnn_p)
+    cp = paths(forward_gated(cell_p))
+    r_size, gate_size, h_size = sizes(r_prods), _gate_path(cp.gates), sizes(cp.back)
+    rows = tuple((t, approx_text(size(rnn[t])) if vector else fmt(rnn[t]),
+                  approx_text(r_size[t - 1] if vector else r_prods[t - 1]),
+                  _gate_text(cp.gates[t - 1]), approx_text(gate_size[t - 1]),
+                  approx_text(size(cp.step[t]) if vector else cp.step[t]),
+                  approx_text(h_size[t - 1] if vector else cp.back[t - 1]))
+                 for t in range(1, rnn_p.T + 1))
+    return cp, r_size, gate_size, h_size, rows
+
+
 def lstm(problem, steps: int | None = None, forget_bias=None) -> Topic:
     """The cell state's gradient path (a product of forget gates) and the LSTM's whole
     dh_T/dh_k beside the plain RNN's: the problem's own LSTM, or one built from a plain RNN
     problem's weights with the forget-gate bias `forget_bias` (default 1)."""
-    from .gated import forward_gated
-    from .gates import paths
     p, cell_p, rnn_p, own = _compared(problem, steps, "lstm", forget_bias, "--forget-bias")
     _check_svd_work(p, steps, "explain lstm", 4)
     T, vector = p.T, p.is_vector
-    rnn, r_prods = _rnn_side(rnn_p)
-    r_size = sizes(r_prods)
-    cp = paths(forward_gated(cell_p))
-    c_size, h_size = _gate_path(cp.gates), sizes(cp.back)
+    cp, r_size, c_size, h_size, rows = _beside(rnn_p, cell_p, vector)
     sz = _sized(vector)
-    rows = tuple((t, approx_text(size(rnn[t])) if vector else fmt(rnn[t]),
-                  approx_text(r_size[t - 1] if vector else r_prods[t - 1]),
-                  _gate_text(cp.gates[t - 1]), approx_text(c_size[t - 1]),
-                  approx_text(size(cp.step[t]) if vector else cp.step[t]),
-                  approx_text(h_size[t - 1] if vector else cp.back[t - 1]))
-                 for t in range(1, T + 1))
     table = Table(f"The gradient reaching step t - 1 from step {T}",
                   ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_hg tanh'(a_t)" if own
                                       else "w_h f'(a_t)"),
@@ -668,22 +675,11 @@ def gru(problem, steps: int | None = None, update_bias=None) -> Topic:
     """The GRU's gradient path (through its update gate) and its whole dh_T/dh_k beside the
     plain RNN's: the problem's own GRU, or one built from a plain RNN problem's weights with
     the update-gate bias `update_bias` (default 1)."""
-    from .gated import forward_gated
-    from .gates import paths
     p, cell_p, rnn_p, own = _compared(problem, steps, "gru", update_bias, "--update-bias")
     _check_svd_work(p, steps, "explain gru", 4)
     T, vector = p.T, p.is_vector
-    rnn, r_prods = _rnn_side(rnn_p)
-    cp = paths(forward_gated(cell_p))
-    z_size = _gate_path(cp.gates)
-    r_size, g_size = sizes(r_prods), sizes(cp.back)
+    cp, r_size, z_size, g_size, rows = _beside(rnn_p, cell_p, vector)
     sz = _sized(vector)
-    rows = tuple((t, approx_text(size(rnn[t])) if vector else fmt(rnn[t]),
-                  approx_text(r_size[t - 1] if vector else r_prods[t - 1]),
-                  _gate_text(cp.gates[t - 1]), approx_text(z_size[t - 1]),
-                  approx_text(size(cp.step[t]) if vector else cp.step[t]),
-                  approx_text(g_size[t - 1] if vector else cp.back[t - 1]))
-                 for t in range(1, T + 1))
     table = Table(f"The gradient reaching step t - 1 from step {T}",
                   ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_hn tanh'(a_t)" if own
                                       else "w_h f'(a_t)"),
