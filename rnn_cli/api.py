@@ -16,13 +16,13 @@ and `_repr_latex_` (rendered when asked, so importing this module loads no rende
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bptt import Derivation
-from .check import Report, check_files
-from .errors import InputError
-from .forward import Forward
-from .gated import run_forward as run
-from .gated import run_grad as derive
-from .problem import Problem, build
+from .derive.bptt import Derivation
+from .teach.check import Report, check_files
+from .model.errors import InputError
+from .derive.forward import Forward
+from .derive.gated import run_forward as run
+from .derive.gated import run_grad as derive
+from .model.problem import Problem, build
 
 
 def load(source=None, problem: str | None = None) -> Problem:
@@ -36,9 +36,9 @@ def load(source=None, problem: str | None = None) -> Problem:
         problem: the problem's name where the source holds several (for None: a built-in
             name, default assignment3).
     Returns:
-        The validated Problem. Bad input raises rnn_cli.errors.InputError (one clear line).
+        The validated Problem. Bad input raises rnn_cli.model.errors.InputError (one clear line).
     """
-    from . import files
+    from .model import files
     if source is None or isinstance(source, Path) or \
             isinstance(source, str) and "=" not in source and "\n" not in source:
         return files.load(None if source is None else str(source), problem)

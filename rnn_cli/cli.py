@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import InputError
+from .model.errors import InputError
 
 
 class Exit(enum.IntEnum):
@@ -81,13 +81,13 @@ _STATES = {"h0": "h_0", "c0": "c_0"}
 
 def _flags(values: dict) -> dict:
     """The flags that were given, as keys of a problem table ('params.w_h', 'data.x', ...)."""
-    from .files import flag_list, flag_value
+    from .model.files import flag_list, flag_value
     out = {}
     for key, flag in _PARAM_FLAGS.items():
         if values[key] is not None:
             out["params." + _STATES.get(key, key)] = flag_value(values[key], flag)
     for item in values["param"] or ():
-        from .names import param_name
+        from .model.names import param_name
         name, eq, value = item.partition("=")
         canonical = param_name(name.strip())
         if not eq or canonical is None:
@@ -104,7 +104,7 @@ def _flags(values: dict) -> dict:
         o = values["outputs"].strip()
         out["outputs"] = flag_list(o, "--outputs") if o.startswith("[") else o
         if isinstance(out["outputs"], list):
-            from .numbers import parse_number
+            from .model.numbers import parse_number
             steps = [parse_number(s, "--outputs") for s in out["outputs"]]
             if any(q.denominator != 1 for q in steps):
                 raise InputError("expected whole step numbers such as [1, 3]", where="--outputs")
@@ -143,7 +143,7 @@ def with_problem(fn):
     @functools.wraps(fn)
     @guarded
     def command(**kw):
-        from .files import load
+        from .model.files import load
         values = {name: kw.pop(name) for name in SHARED}
         kw["problem"] = load(values["file"], values["problem"], _flags(values))
         if "problem_file" in sig.parameters:    # a command that writes files protects it
@@ -306,7 +306,7 @@ def explain(problem,
     Example: rnn-solve explain gru --steps 40 --plot gru.png
     Example: rnn-solve explain lstm --problem lstm_1unit --steps 30
     """
-    from .explain import TOPICS, run
+    from .teach.explain import TOPICS, run
     if list_ or topic is None:
         if fmt is Format.json:
             from .render.jsonout import dumps
@@ -315,12 +315,12 @@ def explain(problem,
             for name, line in TOPICS.items():
                 print(f"{name:<12} {line}")
         return
-    from .numbers import parse_number
+    from .model.numbers import parse_number
     t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch,
             None if forget_bias is None else parse_number(forget_bias, "--forget-bias"),
             None if update_bias is None else parse_number(update_bias, "--update-bias"))
     if plot is not None:
-        from .explain import CHARTED
+        from .teach.explain import CHARTED
         from .render.explainout import topic_plot
         topic_plot(t, plot, CHARTED)
     if fmt is Format.json:
@@ -365,7 +365,7 @@ def graph(problem, problem_file,
 
     Example: rnn-solve graph --grad --format svg -o network.svg
     """
-    from .graph import unroll
+    from .teach.graph import unroll
     from .render import graph as draw
     if fmt is GraphFormat.png and out is None:
         raise InputError("a PNG image is not printed to the terminal: give --out FILE",
@@ -380,7 +380,7 @@ def graph(problem, problem_file,
         data = draw.render_image(data, fmt.value)
     if out is None:
         return _print(data.decode("utf-8") if isinstance(data, bytes) else data)
-    from .files import write_atomic
+    from .model.files import write_atomic
     write_atomic(out, data if isinstance(data, bytes) else data.rstrip("\n") + "\n",
                  protect=[problem_file] if problem_file else [])
 
@@ -425,7 +425,7 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
         if output is None:
             _print(text)
         else:
-            from .files import write_atomic
+            from .model.files import write_atomic
             write_atomic(output, text.rstrip("\n") + "\n", protect=files)
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
@@ -440,9 +440,9 @@ def examples():
 
     Example: rnn-solve examples
     """
-    from .files import examples as builtin
+    from .model.files import examples as builtin
     from .render.rows import describe
-    from .problem import build
+    from .model.problem import build
     for name, table in builtin().items():
         p = build(table, name, name)
         print(f"{name}: {p.title}\n    {describe(p)}")

@@ -14,8 +14,8 @@ if os.environ.get("CI"):
 
 sys.path.insert(0, str(Path(__file__).parent))   # tests/oracle.py and tests/strategies.py
 
-from rnn_cli.files import load            # noqa: E402
-from rnn_cli.problem import build         # noqa: E402
+from rnn_cli.model.files import load            # noqa: E402
+from rnn_cli.model.problem import build         # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 # the seed problem's tables as TOML text, for tests that write problem files

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from conftest import problem_of
 from oracle import derivative
-from rnn_cli.bptt import grad
-from rnn_cli.expr import text
-from rnn_cli.forward import forward
-from rnn_cli.names import parse_name, parse_quantity
+from rnn_cli.derive.bptt import grad
+from rnn_cli.derive.expr import text
+from rnn_cli.derive.forward import forward
+from rnn_cli.model.names import parse_name, parse_quantity
 from strategies import scalar_problems
 
 SEED_GRADIENTS = {"dL/dh_2": 4, "dL/dh_1": 0, "dL/dh_0": 0, "dL/dw_h": 8, "dL/dw_x": 40,

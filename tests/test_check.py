@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from oracle import derivative, evaluate
-from rnn_cli.answers import parse_answer
-from rnn_cli.check import check_files
+from rnn_cli.teach.answers import parse_answer
+from rnn_cli.teach.check import check_files
 from strategies import problem_to_toml, scalar_problems
 
 HANDWRITTEN = ROOT / "keys" / "assignment3-handwritten.toml"

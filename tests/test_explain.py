@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from conftest import problem_of
 from oracle import derivative
 from rnn_cli.cli import app
-from rnn_cli.explain import run
+from rnn_cli.teach.explain import run
 
 TANH = {"activation": "tanh", "outputs": "last",
         "params": {"w_x": "0.5", "w_h": "0.8", "w_y": 1, "b_h": "0.1"},
@@ -66,7 +66,7 @@ def test_bptt_costs_grow_linearly_as_the_formula_says():
     # w_h h, w_x x, w_y h (3 multiplications), the backward pass dL/da_{t+1} w_h,
     # dL/dh_t (1 - h_t^2) with its square, and dL/da_t h_{t-1}, dL/da_t x_t (5); 4 numbers
     # (a, h, o, y_hat) are stored per step
-    from rnn_cli.explain import cost
+    from rnn_cli.teach.explain import cost
     p = problem_of(TANH)
     (f10, b10, s10), (f50, b50, s50) = cost(p, 10), cost(p, 50)
     assert f50 - f10 == 3 * 40 and b50 - b10 == 5 * 40 and s50 - s10 == 4 * 40
@@ -74,10 +74,10 @@ def test_bptt_costs_grow_linearly_as_the_formula_says():
 
 
 def test_truncated_bptt():
-    from rnn_cli.bptt import grad
-    from rnn_cli.explain import truncated
-    from rnn_cli.forward import forward
-    from rnn_cli.names import Quantity
+    from rnn_cli.derive.bptt import grad
+    from rnn_cli.teach.explain import truncated
+    from rnn_cli.derive.forward import forward
+    from rnn_cli.model.names import Quantity
     p = problem_of(TANH)
     f = forward(p)
     full = grad(f, Quantity("L"), [Quantity("w_h")], "delta").gradients[0].value
@@ -125,7 +125,7 @@ def test_truncate_with_another_topic_is_refused():
 from hypothesis import given, settings                     # noqa: E402
 from hypothesis import strategies as st                    # noqa: E402
 
-from rnn_cli import charseq                                # noqa: E402
+from rnn_cli.teach import charseq# noqa: E402
 
 
 @settings(max_examples=200, deadline=None)
@@ -214,7 +214,7 @@ def test_feedforward_argument_uses_the_texts():
 
 def test_vocabulary_errors():
     import pytest as _pytest
-    from rnn_cli.errors import InputError
+    from rnn_cli.model.errors import InputError
     with _pytest.raises(InputError, match="not in the vocabulary"):
         run("onehot", None, texts=("hello",), vocab="helo!x"[:3])
 
@@ -319,7 +319,7 @@ def test_vector_shares_against_numpy_backprop():
 
 def test_vector_builtin_problem_and_its_crossing():
     n = _numpy()
-    from rnn_cli.files import load
+    from rnn_cli.model.files import load
     p = load(None, "softmax_2unit")               # a problem of examples.toml, by its author
     t = run("vanishing", p, steps=12)
     w_h = n.array([[0.5, -0.3], [0.2, 0.4]])
@@ -402,8 +402,8 @@ def _as_np(d):
 
 def _stand_in_paths(d, cell: str, bias):
     """gates.paths of the cell explain builds from the RNN problem `d`."""
-    from rnn_cli.gated import forward_gated
-    from rnn_cli.gates import paths, stand_in
+    from rnn_cli.derive.gated import forward_gated
+    from rnn_cli.derive.gates import paths, stand_in
     return paths(forward_gated(stand_in(problem_of(d), cell, bias)))
 
 
@@ -411,7 +411,7 @@ def _stand_in_paths(d, cell: str, bias):
 @pytest.mark.parametrize("bias", ["1", "-0.5"])
 def test_gru_against_a_hand_written_step(d, bias):
     n = _numpy()
-    from rnn_cli.numbers import parse_number
+    from rnn_cli.model.numbers import parse_number
     P, xs = _as_np(d)
     hs, step = _np_gru(P, xs, float(bias))
     cp = _stand_in_paths(d, "gru", parse_number(bias))
@@ -556,7 +556,7 @@ def _examples():
 
 @pytest.mark.parametrize("name", ["tanh_bias", "relu_last", "relu_dead", "mean_half_squared"])
 def test_vanishing_on_example_files_against_the_oracle(name):
-    from rnn_cli.files import load
+    from rnn_cli.model.files import load
     from conftest import ROOT
     d = _examples()[name]
     t = run("vanishing", load(ROOT / "examples.toml", name))
@@ -591,7 +591,7 @@ def test_exploding_products_by_hand():
 
 
 def test_a_dead_relu_vanishes_completely():
-    from rnn_cli.files import load
+    from rnn_cli.model.files import load
     from conftest import ROOT
     t = run("vanishing", load(ROOT / "examples.toml", "relu_dead"))
     assert "dh_3/dh_0 = 0," in t.answer and "vanished completely" in t.answer
@@ -616,7 +616,7 @@ def test_bptt_costs_of_a_vector_problem_by_hand():
     # matrix times w_h, row by row), dL/dh_t = (dh_{t+1}/dh_t)^T dL/dh_{t+1} (H^2),
     # dL/da_t = dL/dh_t ⊙ (1 - h_t^2) (H + H), dL/da_t h_{t-1}^T (H^2), dL/da_t x_t^T (H D).
     # Stored: a_t, h_t (H each), o_t, y_hat_t (K each).
-    from rnn_cli.explain import cost
+    from rnn_cli.teach.explain import cost
     p = problem_of(VEC)
     (f10, b10, s10), (f30, b30, s30) = cost(p, 10), cost(p, 30)
     assert f30 - f10 == 20 * (9 + 6 + 3)
@@ -631,8 +631,8 @@ def test_the_core_of_explain_needs_no_numpy_typer_rich_or_matplotlib():
     import subprocess
     import sys
     from conftest import ROOT
-    code = ("from rnn_cli.files import load\n"
-            "from rnn_cli.explain import run\n"
+    code = ("from rnn_cli.model.files import load\n"
+            "from rnn_cli.teach.explain import run\n"
             "p = load(None, 'softmax_2unit')\n"
             "for topic in ('vanishing', 'lstm', 'gru', 'bptt'):\n"
             "    run(topic, p)\n"
@@ -765,8 +765,8 @@ def _lstm_1unit():
 
 @pytest.mark.parametrize("name", ["lstm_1unit", "LSTM2", "gru_2unit", "GRU2"])
 def test_real_cell_jacobians_against_torch_autograd(name):
-    from rnn_cli.gated import forward_gated
-    from rnn_cli.gates import paths
+    from rnn_cli.derive.gated import forward_gated
+    from rnn_cli.derive.gates import paths
     d = {"LSTM2": LSTM2, "GRU2": GRU2}.get(name) or _examples()[name]
     torch, gates, one, back, _, _ = _torch_paths(d)
     cp = paths(forward_gated(problem_of(d)))

@@ -1,4 +1,4 @@
-"""Large problems in float64 (rnn_cli/fast.py): the numbers against the independent oracle,
+"""Large problems in float64 (rnn_cli/derive/fast.py): the numbers against the independent oracle,
 and what a table and JSON show of the steps that are not written out."""
 
 import json

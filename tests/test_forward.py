@@ -7,8 +7,8 @@ from hypothesis import given, settings
 
 from conftest import problem_of
 from oracle import evaluate
-from rnn_cli.expr import text
-from rnn_cli.forward import forward
+from rnn_cli.derive.expr import text
+from rnn_cli.derive.forward import forward
 from strategies import scalar_problems
 
 

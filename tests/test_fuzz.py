@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from rnn_cli import files
+from rnn_cli.model import files
 from rnn_cli.cli import app
-from rnn_cli.errors import InputError
+from rnn_cli.model.errors import InputError
 
 runner = CliRunner()
 COMMANDS = sorted(app.registered_commands and
@@ -53,7 +53,7 @@ NAMES = ["h_1", "h_2", "h1", "a_1", "o_2", "y_hat_1", "yhat_2", "ŷ_1", "L_1", "
          "dL/da_1", "w_h[1,1]", "h_1[2]", "dL/dw_h[1,2]", "h_9", "L_99", "w_z", "dL/dL", "all",
          "dw_h/dL", "d/d", "h_1.__class__"]
 try:
-    from rnn_cli.explain import TOPICS as _TOPICS
+    from rnn_cli.teach.explain import TOPICS as _TOPICS
     TOPICS = list(_TOPICS)
 except ImportError:  # pragma: no cover - before `explain` existed
     TOPICS = []

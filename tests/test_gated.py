@@ -1,4 +1,4 @@
-"""LSTM and GRU cells (rnn_cli/gated.py) against PyTorch's own nn.LSTMCell and nn.GRUCell in
+"""LSTM and GRU cells (rnn_cli/derive/gated.py) against PyTorch's own nn.LSTMCell and nn.GRUCell in
 float64 (tests/torch_cells.py, which maps our per-gate parameters onto PyTorch's stacked
 weight_ih/weight_hh). Skipped, with the reason, where torch is not installed
 (`pip install '.[torch]'`); .ci/run installs it so that CI never skips these."""
@@ -16,12 +16,12 @@ from hypothesis import strategies as st                      # noqa: E402
 from typer.testing import CliRunner                          # noqa: E402
 
 from conftest import ROOT, problem_of                        # noqa: E402
-from rnn_cli.check import check_files                        # noqa: E402
+from rnn_cli.teach.check import check_files                        # noqa: E402
 from rnn_cli.cli import app                                  # noqa: E402
-from rnn_cli.errors import InputError                        # noqa: E402
-from rnn_cli.gated import forward_gated, grad_gated          # noqa: E402
-from rnn_cli.matrix import Mat                               # noqa: E402
-from rnn_cli.names import Quantity, parse_name               # noqa: E402
+from rnn_cli.model.errors import InputError                        # noqa: E402
+from rnn_cli.derive.gated import forward_gated, grad_gated          # noqa: E402
+from rnn_cli.model.matrix import Mat                               # noqa: E402
+from rnn_cli.model.names import Quantity, parse_name               # noqa: E402
 from torch_cells import run                                  # noqa: E402
 
 RTOL = 1e-10
@@ -358,7 +358,7 @@ def test_diagnoses_of_lstm_mistakes(tmp_path):
 # -- limits ------------------------------------------------------------------------------------
 
 def test_gated_T_at_and_past_its_limit(monkeypatch):
-    from rnn_cli import problem
+    from rnn_cli.model import problem
     monkeypatch.setattr(problem, "MAX_GATED_T", 3)
     d = dict(LSTM_1, data={"x": [1, 2, 3], "y": [0, 0, 0]})
     assert problem_of(d).T == 3
@@ -367,7 +367,7 @@ def test_gated_T_at_and_past_its_limit(monkeypatch):
 
 
 def test_gated_paths_style_past_its_limit():
-    from rnn_cli.gated_paths import PATHS_LIMIT
+    from rnn_cli.derive.gated_paths import PATHS_LIMIT
     T = PATHS_LIMIT + 1
     p = problem_of(dict(LSTM_1, data={"x": [1] * T, "y": [0] * T}))
     with pytest.raises(InputError, match=f"at most T = {PATHS_LIMIT}"):
@@ -375,8 +375,8 @@ def test_gated_paths_style_past_its_limit():
 
 
 def test_readme_documents_the_gated_limits():
-    from rnn_cli.gated_paths import PATHS_LIMIT
-    from rnn_cli.problem import MAX_GATED_T
+    from rnn_cli.derive.gated_paths import PATHS_LIMIT
+    from rnn_cli.model.problem import MAX_GATED_T
     section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Limits", 1)[1]
     assert f"| steps T of an LSTM or GRU | {MAX_GATED_T:,} |" in section
     assert f"| `--style paths` of an LSTM or GRU | T ≤ {PATHS_LIMIT} |" in section

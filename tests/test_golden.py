@@ -82,9 +82,9 @@ WRITEUPS = {
 
 def render_writeup(name: str) -> str:
     """A write-up of the seed, rendered through the library."""
-    from rnn_cli.bptt import grad
-    from rnn_cli.files import load
-    from rnn_cli.forward import forward
+    from rnn_cli.derive.bptt import grad
+    from rnn_cli.model.files import load
+    from rnn_cli.derive.forward import forward
     from rnn_cli.render.latex import forward_tex, grad_tex
     from rnn_cli.render.markdown import forward_md, grad_md
 
@@ -100,9 +100,9 @@ def render(name: str) -> str:
     """The table output of one case, rendered through the library at WIDTH columns."""
     from rich.console import Console
 
-    from rnn_cli.files import load
-    from rnn_cli.gated import run_forward as forward
-    from rnn_cli.gated import run_grad as grad
+    from rnn_cli.model.files import load
+    from rnn_cli.derive.gated import run_forward as forward
+    from rnn_cli.derive.gated import run_grad as grad
     from rnn_cli.render.rows import View
     from rnn_cli.render.table import forward_view, grad_view
 
@@ -112,7 +112,7 @@ def render(name: str) -> str:
     digits = int(args[args.index("--digits") + 1]) if "--digits" in args else 6
     fwd = forward(problem)
     if spec == "explain":
-        from rnn_cli.explain import run
+        from rnn_cli.teach.explain import run
         from rnn_cli.render.explainout import topic_view
         view = topic_view(run(args[1], problem))
     elif spec is None:

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT, SEED, SEED_TABLES, load, problem_of
 import oracle
-from rnn_cli.graph import unroll
+from rnn_cli.teach.graph import unroll
 from rnn_cli.render.graph import graph_dot, graph_view
 
 NO_DOT = "Graphviz's dot is not installed (Debian: apt-get install graphviz)"

@@ -23,9 +23,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rnn_cli import files, numbers, problem
+from rnn_cli.model import files
+from rnn_cli.model import numbers
+from rnn_cli.model import problem
 from rnn_cli.cli import app
-from rnn_cli.errors import InputError, MAX_MESSAGE
+from rnn_cli.model.errors import InputError, MAX_MESSAGE
 
 from conftest import SEED_TABLES  # noqa: E402
 

@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from conftest import ROOT, SEED_TABLES, load, problem_of
-from rnn_cli.bptt import grad
-from rnn_cli.forward import forward
-from rnn_cli.names import Quantity
+from rnn_cli.derive.bptt import grad
+from rnn_cli.derive.forward import forward
+from rnn_cli.model.names import Quantity
 from rnn_cli.render.latex import forward_tex, grad_tex, name
 
 
@@ -93,8 +93,8 @@ def test_long_lines_are_broken_and_stay_balanced():
 
 
 def test_check_and_explain_latex_escape_and_balance(tmp_path):
-    from rnn_cli.check import check_files
-    from rnn_cli.explain import run
+    from rnn_cli.teach.check import check_files
+    from rnn_cli.teach.explain import run
     from rnn_cli.render.latex import check_tex, topic_tex
     key = ROOT / "keys" / "assignment3-handwritten.toml"
     tex = check_tex(check_files([key]), standalone=True)

@@ -13,8 +13,9 @@ from typer.main import get_command
 from rnn_cli.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ("rnn_cli.numbers", "rnn_cli.names", "rnn_cli.problem", "rnn_cli.files",
-        "rnn_cli.expr", "rnn_cli.forward", "rnn_cli.bptt", "rnn_cli.errors", "rnn_cli.graph")
+CORE = ("rnn_cli.model.numbers", "rnn_cli.model.names", "rnn_cli.model.problem",
+        "rnn_cli.model.files", "rnn_cli.model.errors",
+        "rnn_cli.derive.expr", "rnn_cli.derive.forward", "rnn_cli.derive.bptt", "rnn_cli.teach.graph")
 UI = ("typer", "rich", "click")
 
 
@@ -43,9 +44,9 @@ def test_each_core_module_alone(module):
 def test_core_computes_without_typer_or_rich():
     """Loading the seed, its forward pass and every gradient needs neither typer nor rich."""
     loaded = _loaded_after(
-        "from rnn_cli.files import load\n"
-        "from rnn_cli.forward import forward\n"
-        "from rnn_cli.bptt import grad\n"
+        "from rnn_cli.model.files import load\n"
+        "from rnn_cli.derive.forward import forward\n"
+        "from rnn_cli.derive.bptt import grad\n"
         "p = load(None, 'assignment3')\n"
         "f = forward(p)\n"
         "for style in ('paths', 'delta'):\n"
@@ -84,3 +85,73 @@ def test_command_is_in_readme(name):
 
 def test_app_help_has_an_example():
     assert "Example" in (get_command(app).help or "")
+
+
+# -- the package's layout ---------------------------------------------------------------------
+
+PACKAGE = ROOT / "rnn_cli"
+# each layer and the layers it may import (errors live in model/, so every layer may raise them)
+LAYERS = {"model": set(), "derive": {"model"}, "teach": {"model", "derive"},
+          "render": {"model", "derive", "teach"}}
+TOP = {"model", "derive", "teach", "render"}
+
+
+def _imports(path: Path, package: Path = PACKAGE) -> set[str]:
+    """The rnn_cli modules a file imports, as dotted names below rnn_cli ('model.errors')."""
+    import ast
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = path.relative_to(package).with_suffix("").parts[:-1]     # the file's package
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(here[:len(here) - (node.level - 1)] if node.level > 1 else here)
+                target = base + (node.module.split(".") if node.module else [])
+                if not node.module:
+                    found |= {".".join(target + [a.name]) for a in node.names}
+                    continue
+                found.add(".".join(target))
+            elif node.module and node.module.startswith("rnn_cli."):
+                found.add(node.module.removeprefix("rnn_cli."))
+        elif isinstance(node, ast.Import):
+            found |= {a.name.removeprefix("rnn_cli.") for a in node.names
+                      if a.name.startswith("rnn_cli.")}
+    return found
+
+
+def test_imports_point_down_the_layers():
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        layer = path.relative_to(PACKAGE).parts[0]
+        if layer not in LAYERS:
+            continue                         # cli.py, api.py and the package's own files
+        for target in _imports(path):
+            other = target.split(".")[0]
+            if other in TOP and other != layer and other not in LAYERS[layer]:
+                wrong.append(f"{path.relative_to(ROOT)} imports rnn_cli.{target}")
+    assert not wrong, wrong
+
+
+def test_the_import_check_sees_an_upward_import(tmp_path):
+    """The checker itself: a model/ file that imports from teach/, relatively or not, is found."""
+    (tmp_path / "model").mkdir()
+    fake = tmp_path / "model" / "numbers.py"
+    fake.write_text("from ..teach import check\nfrom ..teach.mistakes import diagnose\n"
+                    "import rnn_cli.render.table\nfrom .errors import InputError\n")
+    assert _imports(fake, tmp_path) == {"teach", "teach.mistakes", "render.table",
+                                        "model.errors"}
+
+
+def test_top_level_is_small_and_no_module_is_long():
+    top = [p.name for p in PACKAGE.glob("*.py")]
+    assert len(top) <= 8, top
+    assert sum(1 for p in PACKAGE.iterdir() if (p / "__init__.py").exists()) >= 3
+    long = {str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
+    assert not long, long
+
+
+def test_every_module_says_what_it_owns():
+    bare = [str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py")
+            if not p.read_text(encoding="utf-8").lstrip().startswith(('"""', "'''", "#!"))]
+    assert not bare, bare

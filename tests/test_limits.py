@@ -19,9 +19,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rnn_cli import errors, files, names, numbers, problem
+from rnn_cli.model import errors
+from rnn_cli.model import files
+from rnn_cli.model import names
+from rnn_cli.model import numbers
+from rnn_cli.model import problem
 from rnn_cli.cli import app
-from rnn_cli.errors import InputError, Overflow
+from rnn_cli.model.errors import InputError, Overflow
 
 from conftest import SEED_TABLES  # noqa: E402
 

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, assume, given, settings          # noqa: E40
 from hypothesis import strategies as st                      # noqa: E402
 
 from conftest import problem_of                              # noqa: E402
-from rnn_cli.bptt import grad                                # noqa: E402
-from rnn_cli.forward import forward                          # noqa: E402
-from rnn_cli.matrix import Mat                               # noqa: E402
-from rnn_cli.names import Quantity                           # noqa: E402
+from rnn_cli.derive.bptt import grad                                # noqa: E402
+from rnn_cli.derive.forward import forward                          # noqa: E402
+from rnn_cli.model.matrix import Mat                               # noqa: E402
+from rnn_cli.model.names import Quantity                           # noqa: E402
 from torch_oracle import PARAMS, run                         # noqa: E402
 
 RTOL = 1e-10
@@ -167,7 +167,7 @@ def _reference(key, params, q):
 @given(vector_problems())
 def test_float64_engine_matches_autograd(d):
     """fast.run, which large problems take, on the same problems as the exact path above."""
-    from rnn_cli.fast import run as numeric
+    from rnn_cli.derive.fast import run as numeric
     params, q = run(d)
     assume_sound(d, params, q)
     n = numeric(problem_of(d))

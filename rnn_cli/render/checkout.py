@@ -2,7 +2,7 @@
 
 from xml.etree import ElementTree as ET
 
-from ..check import CONSISTENT, CORRECT, WRONG, expected_text
+from ..teach.check import CONSISTENT, CORRECT, WRONG, expected_text
 from .jsonout import value_fields
 
 MARK = {CORRECT: "✓ correct", CONSISTENT: "~ consistent", WRONG: "✗ wrong"}

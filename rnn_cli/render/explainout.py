@@ -3,8 +3,8 @@ PNG chart (matplotlib, imported only for --plot)."""
 
 import math
 
-from ..errors import InputError
-from ..numbers import ctx, inexact
+from ..model.errors import InputError
+from ..model.numbers import ctx, inexact
 
 BAR = 24
 FLOAT_LOG10 = 300       # |log10 y| beyond this is out of a double's range: plotted as log10 y
@@ -95,7 +95,7 @@ def topic_plot(topic, path, topics_with_charts=()) -> None:
                          "pip install 'rnn-solve[plot]'", where="--plot") from None
     import io
 
-    from ..files import write_atomic
+    from ..model.files import write_atomic
     chart = topic.chart
     logs = [[(x, _log10(y)) for x, y in s.points] for s in chart.series]
     in_range = all(abs(v) <= FLOAT_LOG10 for pts in logs for _, v in pts if v is not None)

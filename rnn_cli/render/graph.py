@@ -11,8 +11,8 @@ above. The DOT text pins its nodes to the same arrangement.
 import shutil
 import subprocess
 
-from .. import numbers as num
-from ..errors import InputError
+from ..model import numbers as num
+from ..model.errors import InputError
 from .rows import matrix_text
 
 LEVELS = ("L", "y_hat", "o", "h", "a", "x")     # top to bottom in the drawing

@@ -2,9 +2,9 @@
 
 import json
 
-from .. import numbers as num
-from ..expr import text
-from ..forward import EDGE
+from ..model import numbers as num
+from ..derive.expr import text
+from ..derive.forward import EDGE
 from .rows import is_matrix
 
 

@@ -10,8 +10,8 @@ escaped: TeX never runs anything it was given.
 import re
 import unicodedata
 
-from .. import numbers as num
-from ..expr import (MAX_TERMS, Call, Const, Diag, Diff, Had, Index, More, Neg, Power, Prod, Quot,
+from ..model import numbers as num
+from ..derive.expr import (MAX_TERMS, Call, Const, Diag, Diff, Had, Index, More, Neg, Power, Prod, Quot,
                     Sum, Sym, Trans, _prec)
 from .rows import MAX_SHOWN, View, describe, visible
 
@@ -335,7 +335,7 @@ def _table(spec: str, head: list[str], rows: list[list[str]]) -> str:
 
 def check_tex(report, digits: int = 6, standalone: bool = False) -> str:
     """A checked answer key: per problem a table of answers and verdicts, then the score."""
-    from ..check import CONSISTENT, CORRECT, WRONG, expected_text
+    from ..teach.check import CONSISTENT, CORRECT, WRONG, expected_text
     from .checkout import _groups, summary
     mark = {CORRECT: r"$\checkmark$ correct", CONSISTENT: r"$\sim$ consistent",
             WRONG: r"$\times$ wrong"}

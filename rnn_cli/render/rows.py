@@ -3,9 +3,9 @@
 import re
 from dataclasses import dataclass
 
-from .. import numbers as num
-from ..expr import Sym, text
-from ..forward import EDGE, Step
+from ..model import numbers as num
+from ..derive.expr import Sym, text
+from ..derive.forward import EDGE, Step
 
 
 NOTATIONS = {

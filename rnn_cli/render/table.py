@@ -69,7 +69,7 @@ def grad_view(d, view: View = View()):
 
 
 def rows_value(g, digits: int) -> str:
-    from ..numbers import fmt, fmt_with_decimal
+    from ..model.numbers import fmt, fmt_with_decimal
     return fmt(g.value, digits) if hasattr(g.value, "rows") else fmt_with_decimal(g.value, digits)
 
 

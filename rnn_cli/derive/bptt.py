@@ -9,13 +9,13 @@ delta: the textbook recursion. dL/dh_t = dL/do_t w_y + dL/da_{t+1} w_h from t = 
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import InputError
+from ..model.errors import InputError
 from .expr import ONE, Const, Expr, More, add, call, const, diag, div, had, index, mul, neg, power, \
     sub, sym, trans
-from .matrix import unit
+from ..model.matrix import unit
 from .fast import value
 from .forward import EDGE, Forward, Step, shown
-from .names import Quantity
+from ..model.names import Quantity
 
 PATHS_MAX_T = 4     # the default style is paths up to this many steps, delta beyond
 PATHS_LIMIT = 40    # paths at T = 40 takes about 3.5 s; at T = 100, 30 s
@@ -415,8 +415,8 @@ def grad(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | None = N
          progress=None) -> Derivation:
     """d(of)/d(wrt) for each wrt, with every step of the chosen style.
 
-    >>> from rnn_cli.files import load
-    >>> from rnn_cli.forward import forward
+    >>> from rnn_cli.model.files import load
+    >>> from rnn_cli.derive.forward import forward
     >>> d = grad(forward(load(None, None)), Quantity("L"), [Quantity("w_h")])
     >>> d.gradients[0].value
     Fraction(8, 1)

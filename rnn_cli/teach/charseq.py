@@ -1,7 +1,7 @@
 """Character-level sequences (question 5 of the assignment): a vocabulary, one-hot vectors,
 batches of similar length with padding and a mask, and decoding back to text."""
 
-from .errors import InputError
+from ..model.errors import InputError
 
 PAD = "·"               # the padding symbol, index 0 of every vocabulary
 # texts of lengths 2, 5, 2, 4: batched in this order two by two they need 3 + 2 = 5 padding

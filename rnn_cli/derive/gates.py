@@ -30,8 +30,8 @@ Numbers stay numbers and vectors stay column Mats; nothing here formats or print
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from .matrix import Mat, diag, hadamard, times, unit
-from .numbers import inexact, settle, tanh
+from ..model.matrix import Mat, diag, hadamard, times, unit
+from ..model.numbers import inexact, settle, tanh
 
 
 def each(fn, v):

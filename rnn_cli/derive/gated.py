@@ -20,9 +20,9 @@ from fractions import Fraction
 from .bptt import ONE, ZERO, Derivation, Gradient, _Local
 from .expr import Expr, add, call, const, div, had, index, mul, power, sub, sym, trans
 from .forward import Forward, Step, output_layer
-from .matrix import unit
-from .names import Quantity
-from .problem import Problem
+from ..model.matrix import unit
+from ..model.names import Quantity
+from ..model.problem import Problem
 
 LSTM_GATES = (("i", "i", "sigmoid"), ("f", "f", "sigmoid"), ("g", "g", "tanh"),
               ("o", "og", "sigmoid"))        # (parameter suffix, gate name, function)
@@ -113,7 +113,7 @@ def grad_gated(fwd: Forward, of: Quantity, wrts: list[Quantity], style: str | No
     """d(of)/d(wrt) for each wrt by the delta recursion: dL/dh_t and dL/dc_t from the last
     step down, each gate's pre-activation on the way, then each parameter's sum over steps.
 
-    >>> from rnn_cli.files import load
+    >>> from rnn_cli.model.files import load
     >>> d = grad_gated(forward_gated(load(None, "lstm_1unit")), Quantity("L"), [Quantity("b_f")])
     >>> d.style
     'delta'
@@ -242,7 +242,7 @@ def _gradient(p, s, adj, shared, Q, of, wrt, top, heads, weight) -> Gradient:
             e = add(*terms)
         elif wrt.base.startswith("w_") and p.is_vector and not wrt.index:
             m, n = p.size(wrt.base)
-            from .matrix import Mat
+            from ..model.matrix import Mat
             e = const(Mat([[Fraction(0)] * n for _ in range(m)]))
         else:
             e = zero()

@@ -225,7 +225,7 @@ def examples_text() -> str:
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
     # running from a source checkout: the file lives at the repository's top level
-    return (Path(__file__).resolve().parent.parent / EXAMPLES).read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[2] / EXAMPLES).read_text(encoding="utf-8")
 
 
 def examples() -> dict[str, dict]:

@@ -10,9 +10,9 @@ import itertools
 from dataclasses import replace
 from fractions import Fraction
 
-from .expr import Const, Diff, Had, Power, Prod, Quot, Sum, Sym, const, had, names, revalue, \
+from ..derive.expr import Const, Diff, Had, Power, Prod, Quot, Sum, Sym, const, had, names, revalue, \
     sub, text, transform, walk
-from .numbers import exact_text, fmt, is_exact
+from ..model.numbers import exact_text, fmt, is_exact
 
 WEIGHTS = ("w_x", "w_h", "w_y")
 MAX_EXPLANATIONS = 3

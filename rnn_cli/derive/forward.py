@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import TooLarge
+from ..model.errors import TooLarge
 from .expr import Expr, More, add, call, const, div, had, mul, neg, power, sub, sym, trans
-from .problem import Problem
+from ..model.problem import Problem
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def forward(problem: Problem, brief: bool = False, all_steps: bool = False) -> F
     written out as formulas; the others are values in `Forward.numeric`.
     """
     from . import fast
-    from .shapes import MAX_WORK
+    from ..model.shapes import MAX_WORK
     p = problem
     numeric = None
     if brief and fast.wanted(p, MAX_WORK):

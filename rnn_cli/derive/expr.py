@@ -10,8 +10,8 @@ formula printed in symbols, printed with numbers, and its value can never disagr
 from dataclasses import dataclass
 from fractions import Fraction
 
-from . import matrix as mx
-from . import numbers as num
+from ..model import matrix as mx
+from ..model import numbers as num
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ a path from there to h_t crosses steps k+1 .. t. dL_t/dθ = dL_t/dy_hat_t · dy_
 """
 
 from .bptt import ONE, ZERO, Derivation, Gradient, _Local
-from .errors import InputError
+from ..model.errors import InputError
 from .expr import Expr, add, call, const, div, mul, power, sub, sym
 from .forward import Forward, Step
-from .names import Quantity
+from ..model.names import Quantity
 
 PATHS_LIMIT = 5      # the LSTM's paths double with each step: 2^5 from c_0 to h_5
 

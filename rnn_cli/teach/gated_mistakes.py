@@ -12,7 +12,7 @@ Each is a swap: step name -> the formula written with the mistake.
 
 import re
 
-from .expr import Sum, Sym, add, const, had, mul, names, power, sub, sym, transform
+from ..derive.expr import Sum, Sym, add, const, had, mul, names, power, sub, sym, transform
 
 _ADJOINT = re.compile(r"d(?P<of>.+)/d(?P<base>[a-z]+)_(?P<t>[0-9]+)")
 SIGMOID_GATES = {"ai": "i", "af": "f", "ao": "og", "ar": "r", "az": "z"}

@@ -9,11 +9,11 @@ that says how many steps it stands for.
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .bptt import grad as derive
-from .forward import forward
-from .matrix import unit
-from .names import PARAMS, Quantity
-from .problem import Problem
+from ..derive.bptt import grad as derive
+from ..derive.forward import forward
+from ..model.matrix import unit
+from ..model.names import PARAMS, Quantity
+from ..model.problem import Problem
 
 SHARED = PARAMS                       # w_x w_h w_y b_h b_y h_0: one node each, every step uses
 LEVELS = ("x", "a", "h", "o", "y_hat", "L")   # the per-step quantities, from input to loss
@@ -64,7 +64,7 @@ def unroll(problem: Problem, grads: bool = False,
            keep: tuple[int, int] | None = None) -> Graph:
     """The unrolled network of `problem`; with `grads`, each node's dL/d(node).
 
-    >>> from rnn_cli.files import load
+    >>> from rnn_cli.model.files import load
     >>> g = unroll(load(None, "assignment3"), grads=True)
     >>> g.node("h_2").value, g.node("h_2").grad, g.node("w_h").grad
     (Fraction(3, 1), Fraction(4, 1), Fraction(8, 1))

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from .errors import InputError
-from .matrix import Mat
-from .numbers import approx_text, exact_text, is_exact, lift, parse_number
-from .numbers import _DECIMAL  # the same grammar of decimals as everywhere else
+from ..model.errors import InputError
+from ..model.matrix import Mat
+from ..model.numbers import approx_text, exact_text, is_exact, lift, parse_number
+from ..model.numbers import _DECIMAL  # the same grammar of decimals as everywhere else
 
 TOLERANCE_KEYS = ("abs", "rel")
 

@@ -8,9 +8,9 @@ from these numbers by forward.py and bptt.py; every other step exists here only 
 
 from dataclasses import dataclass
 
-from .errors import Overflow
-from .matrix import Mat
-from .numbers import ctx, to_float
+from ..model.errors import Overflow
+from ..model.matrix import Mat
+from ..model.numbers import ctx, to_float
 
 NUMERIC_FROM = 2_000   # T (H^2 + H D + K H) beyond which an inexact problem is run here
 TRANSCENDENTAL = {"activation": ("tanh", "sigmoid"), "output": ("sigmoid", "softmax")}

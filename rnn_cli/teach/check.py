@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answers import Answer, parse_answer, wrong_entries
-from .bptt import PATHS_MAX_T
-from .errors import InputError
-from .expr import names, revalue, text
-from .files import read_toml, tables
-from .matrix import entry
-from .forward import Forward
-from .gated import ROW_LAYOUT
-from .gated import run_forward as forward
-from .gated import run_grad as grad
-from .numbers import fmt, fmt_with_decimal
-from .problem import build
+from ..derive.bptt import PATHS_MAX_T
+from ..model.errors import InputError
+from ..derive.expr import names, revalue, text
+from ..model.files import read_toml, tables
+from ..model.matrix import entry
+from ..derive.forward import Forward
+from ..derive.gated import ROW_LAYOUT
+from ..derive.gated import run_forward as forward
+from ..derive.gated import run_grad as grad
+from ..model.numbers import fmt, fmt_with_decimal
+from ..model.problem import build
 
 CORRECT, CONSISTENT, WRONG = "correct", "consistent", "wrong"
 MAX_DIAGNOSED_T = 200   # beyond, answers are judged but not diagnosed (each replay is long)
@@ -200,8 +200,8 @@ def graphs(fwd: Forward, name) -> list[Graph]:
         if g.steps and g.steps[-1].name.endswith(ROW_LAYOUT):   # the notebook's matrix
             target = g.steps[-1].name
         if not any(s.name == target for s in steps):
-            from .expr import const
-            from .forward import Step
+            from ..derive.expr import const
+            from ..derive.forward import Step
             steps.append(Step(target, const(g.value), None, "total"))
         out.append(Graph(steps, target, given))
     return out
@@ -280,7 +280,7 @@ def check_problem(problem, answers: dict, file: str,
 
 def _shape_mismatch(ans: Answer, value) -> str:
     """Why a vector or matrix answer cannot be compared with the value, or ''."""
-    from .matrix import Mat
+    from ..model.matrix import Mat
     shape = lambda v: v.shape if isinstance(v, Mat) else (1, 1)
     want, got = shape(value), shape(ans.given)
     if want == got:
