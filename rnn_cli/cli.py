@@ -211,9 +211,9 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
 
     Example: rnn-solve forward --w-h 0.5 --activation tanh
     """
-    from .api import forward as run
+    from .api import derive_forward
     from .render.rows import View
-    fwd = run(problem, all_steps).derivation
+    fwd = derive_forward(problem, all_steps)
     view = View(digits, all_steps, notation.value)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
@@ -249,13 +249,13 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
-    from .api import grad as derive
+    from .api import derive_grad
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
     progress, bar = _progress("backpropagating", problem.T)
     try:
-        d = derive(problem, wrt, of, style.value if style else None, progress,
-                   called=("--of", "--wrt"), all_steps=all_steps).derivation
+        d = derive_grad(problem, wrt, of, style.value if style else None, progress,
+                        called=("--of", "--wrt"), all_steps=all_steps)
     finally:
         if bar is not None:
             bar.stop()
@@ -409,8 +409,8 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
 
     Example: rnn-solve check key.toml --format junit --output results.xml
     """
-    from .api import check as run
-    report = run(files).report
+    from .api import check_paths
+    report = check_paths(files)
     if fmt is CheckFormat.table and output is None:
         from .render.checkout import check_view
         _print(check_view(report, digits))

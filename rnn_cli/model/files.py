@@ -12,7 +12,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from .errors import BadFile, InputError, TooLarge, listing, quoted
+from .errors import BadFile, InputError, MissingFile, TooLarge, listing, quoted
 from .numbers import parse_number
 from .problem import Problem, build
 
@@ -180,7 +180,7 @@ def read_toml(path: str | Path) -> dict:
         with open(path, "rb") as f:
             raw = _read_at_most(f, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise BadFile("no such file", where=where) from None
+        raise MissingFile("no such file", where=where) from None
     except IsADirectoryError:
         raise BadFile("is a folder, expected a TOML file", where=where) from None
     except OSError as e:

@@ -43,6 +43,8 @@ class Problem:
     source: str = ""                     # the file it came from, for messages
     layout: str = "column"
     cell: str = "rnn"                    # rnn | lstm | gru
+    table: dict = field(default_factory=dict, compare=False, repr=False)  # as read, for
+    #                                    the Python API's keyword arguments laid over it
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -339,4 +341,5 @@ def build(table: dict, name: str, where: str) -> Problem:
     return Problem(name=name, params=params, x=tuple(x), y=dict(zip(steps, y)),
                    activation=activation, output=output, loss=loss, reduction=reduction,
                    title=title, given=given, answers=table.get("answers", {}), layout=layout,
-                   tolerance=table.get("tolerance", {}), source=where, cell=cell)
+                   tolerance=table.get("tolerance", {}), source=where, cell=cell,
+                   table=table)
