@@ -117,10 +117,10 @@ def _table(source: Any, name: str | None) -> tuple[dict, str, str]:
         found = files.tables(files.parse_toml(source, where), where)
     elif isinstance(source, Mapping):
         where = "dict"
-        doc = dict(source)
-        files.check_depth(doc, where)
+        files.check_depth(dict(source), where)
+        doc = table_of(source, where)
         if "params" in doc or "data" in doc:
-            found = {"problem": table_of(doc, where)}
+            found = {"problem": doc}
         else:
             found = {k: table_of(v, f"{where}: [{k}]") if isinstance(v, Mapping) else v
                      for k, v in doc.items()}
@@ -242,8 +242,8 @@ def explain(topic: str, problem: ProblemLike = None, *, steps: int | None = None
         An ExplainResult: `.answer`, `.tables`, `.chart()` (a PNG in a notebook).
 
     >>> e = explain("vanishing", steps=30, activation="tanh", w_h=0.8)
-    >>> e.answer.split(":")[0]
-    'It vanishes'
+    >>> "shrinks exponentially" in e.answer
+    True
     """
     from .model.numbers import parse_number
     from .teach.explain import TOPICS, run

@@ -7,6 +7,15 @@ line, `to_dict()` / `to_json()` the `--format json` object and text, and for Jup
 `__rich__` for `rich.print`. Values come out as Python and NumPy values: a Fraction where
 the problem is exact and rational, a float where it is not (tanh, sigmoid), a float64 NumPy
 array for a vector or matrix.
+
+    >>> import rnn_cli
+    >>> g = rnn_cli.grad("assignment3", wrt="w_h")
+    >>> g
+    <GradResult dL/dw_h = 8, 10 steps>
+    >>> g.value, g.to_numpy()
+    (Fraction(8, 1), array(8.))
+    >>> g.to_dict()["gradients"]["w_h"]["value"]        # the JSON of rnn-solve grad
+    8
 """
 
 from __future__ import annotations

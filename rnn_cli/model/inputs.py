@@ -22,6 +22,7 @@ from .names import param_name
 # as their entries: w_h=2, x=[1, 2])
 SETTINGS = ("title", "cell", "activation", "output", "loss", "reduction", "outputs", "layout")
 DATA = ("x", "y")
+KEPT = ("answers", "tolerance", "title")
 
 
 def _kind(value) -> str:
@@ -39,7 +40,7 @@ def plain(value, where: str):
     if isinstance(value, float):
         return repr(float(value))   # np.float64 is a float whose repr is np.float64(...)
     if isinstance(value, dict):
-        return {k: plain(v, f"{where}.{k}") for k, v in value.items()}
+        return table_of(value, where)
     if isinstance(value, (list, tuple)):
         return [plain(v, f"{where}[{i + 1}]") for i, v in enumerate(value)]
     if hasattr(value, "detach") and hasattr(value, "is_floating_point"):   # a torch tensor
@@ -60,12 +61,13 @@ def plain(value, where: str):
                     where=where)
 
 
-def table_of(source: dict, where: str) -> dict:
+def table_of(source, where: str) -> dict:
     """A dict in the shape of a problem file, its values made plain."""
     if not all(isinstance(k, str) for k in source):
         bad = next(k for k in source if not isinstance(k, str))
         raise WrongType(f"expected string keys, found {quoted(repr(bad))}", where=where)
-    return {k: plain(v, f"{where}: {k}") if k != "answers" else v for k, v in source.items()}
+    # an answer key is read as check reads a file's (its numbers' precision is their meaning)
+    return {k: v if k in KEPT else plain(v, f"{where}: {k}") for k, v in source.items()}
 
 
 def overrides(options: dict, allowed: tuple[str, ...] = ()) -> dict:
