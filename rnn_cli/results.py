@@ -67,8 +67,8 @@ def _plain_text(renderable: Any) -> str:
 
     from rich.console import Console
     buf = io.StringIO()
-    Console(file=buf, width=120, color_system=None, highlight=False,
-            soft_wrap=False).print(renderable)
+    Console(file=buf, width=120, color_system=None, highlight=False, soft_wrap=False,
+            force_jupyter=False, force_terminal=False).print(renderable)   # in a kernel too
     return buf.getvalue().rstrip("\n")
 
 
