@@ -151,7 +151,8 @@ def test_api_page_examples_run(monkeypatch):
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     globs: dict = {}
     for i, block in enumerate(blocks):
-        runner.run(parser.get_doctest(block, globs, f"api.md[{i}]", "docs/api.md", 0))
+        runner.run(parser.get_doctest(block, globs, f"api.md[{i}]", "docs/api.md", 0),
+                   clear_globs=False)
     assert runner.summarize(verbose=False).failed == 0
 
 
