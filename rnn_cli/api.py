@@ -252,6 +252,9 @@ def explain(topic: str, problem: ProblemLike = None, *, steps: int | None = None
         if value is not None:
             check_int(value, key, 1)
     check_int(batch_size, "batch_size", 1)
+    if text is not None and not isinstance(text, (str, Sequence)):
+        raise WrongType(f"expected a text or a list of texts, found {type(text).__name__}",
+                        where="text")
     texts = (text,) if isinstance(text, str) else tuple(text or ())
     for i, t in enumerate(texts):
         check_str(t, f"text[{i + 1}]", "a text")

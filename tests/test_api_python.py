@@ -242,7 +242,13 @@ def test_a_users_script_type_checks_under_mypy_strict(tmp_path):
     (lambda: rnn_cli.forward()["zz"], ValueError, "unknown quantity 'zz'"),
     (lambda: rnn_cli.graph(grad="yes"), TypeError, "grad: expected True or False"),
     (lambda: rnn_cli.graph().node("q"), ValueError, "unknown node 'q'"),
+    (lambda: rnn_cli.explain("seq2seq", text=5), TypeError, "text: expected a text"),
+    (lambda: rnn_cli.forward(params={"zz": 1}), ValueError, "params: unknown parameter 'zz'"),
+    (lambda: rnn_cli.forward(params={1: 1}), TypeError, "params: expected names as keys"),
 ])
+
+
+
 def test_errors_are_the_projects_with_one_line(call, kind, words):
     if kind is None:
         call()
@@ -251,6 +257,37 @@ def test_errors_are_the_projects_with_one_line(call, kind, words):
         call()
     assert isinstance(e.value, kind), type(e.value).__mro__
     assert words in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+ODD = [5, 1.5, -1, 0, "", "zz", b"x", [], ["zz"], {}, {"a": 1}, (1,), object(), True,
+       np.array([1.0]), float("nan")]
+CALLS = {
+    "load": (rnn_cli.load, {"problem": None, "name": None, "w_h": 1, "activation": "tanh"}),
+    "forward": (rnn_cli.forward, {"problem": None, "digits": 6, "all_steps": False,
+                                  "notation": "canonical", "x": [1, 2]}),
+    "grad": (rnn_cli.grad, {"problem": None, "wrt": "w_h", "of": "L", "style": None,
+                            "output": "identity"}),
+    "graph": (rnn_cli.graph, {"problem": None, "grad": False, "digits": 4}),
+    "explain": (rnn_cli.explain, {"topic": "vanishing", "steps": 4, "truncate": None,
+                                  "text": None, "vocab": None, "batch_size": 2,
+                                  "forget_bias": None, "y": [5, 5]}),
+    "check": (rnn_cli.check, {"files": str(ROOT / "keys" / "assignment3-handwritten.toml"),
+                              "digits": 6}),
+}
+
+
+@pytest.mark.parametrize("function", list(CALLS))
+def test_odd_arguments_raise_only_the_projects_errors(function):
+    """Each argument in turn given an odd value: the call works or raises an InputError (a
+    ValueError, TypeError or FileNotFoundError with one line), never an error from inside."""
+    fn, good = CALLS[function]
+    for arg in good:
+        for odd in ODD:
+            try:
+                fn(**{**good, arg: odd})
+            except InputError as e:
+                assert "\n" not in str(e) and str(e), (arg, odd)
+                assert isinstance(e, (ValueError, TypeError)), (arg, odd)
 
 
 # -- what a notebook shows --------------------------------------------------------------------

@@ -92,7 +92,12 @@ def overrides(options: dict, allowed: tuple[str, ...] = ()) -> dict:
             if not isinstance(value, dict):
                 raise WrongType(f"expected a dict, found {_kind(value)}", where=key)
             for k, v in value.items():
-                name = (param_name(k) or k) if key == "params" else k
+                check_str(k, key, "names as keys")
+                name = k if key == "data" else param_name(k)
+                if name is None:
+                    from .errors import unknown
+                    from .names import ALL_PARAMS
+                    raise unknown("parameter", k, ALL_PARAMS, where=key)
                 out[f"{key}.{name}"] = plain(v, f"{key}.{k}")
         elif param_name(key) is not None:
             out[f"params.{param_name(key)}"] = plain(value, key)
