@@ -21,11 +21,6 @@ __all__ = ["load", "forward", "grad", "graph", "explain", "check",
            "Problem", "ForwardResult", "GradResult", "GraphResult", "ExplainResult",
            "CheckResult", "InputError"]
 
-# where each public name lives (imported when first asked for)
-_HOME = {"load": "api", "forward": "api", "grad": "api", "graph": "api", "explain": "api",
-         "check": "api", "Problem": "model.problem", "ForwardResult": "results",
-         "GradResult": "results", "GraphResult": "results", "ExplainResult": "results",
-         "CheckResult": "results", "InputError": "model.errors"}
 API = ("load", "forward", "grad", "graph", "explain", "check")
 
 if TYPE_CHECKING:   # what type checkers and editors see: the real objects
@@ -36,9 +31,19 @@ if TYPE_CHECKING:   # what type checkers and editors see: the real objects
 
 
 def __getattr__(name: str) -> object:
-    if name in _HOME:
-        import importlib
-        return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    """The public names, each imported when first asked for."""
+    if name in API:
+        from . import api
+        return getattr(api, name)
+    if name in __all__ and name.endswith("Result"):
+        from . import results
+        return getattr(results, name)
+    if name == "Problem":
+        from .model import problem
+        return problem.Problem
+    if name == "InputError":
+        from .model import errors
+        return errors.InputError
     raise AttributeError(f"module 'rnn_cli' has no attribute {name!r}")
 
 

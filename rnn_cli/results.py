@@ -168,7 +168,7 @@ class ForwardResult:
                f"{len(self.steps)} steps>"
 
     def _repr_html_(self) -> str:
-        return _html("forward_html", self.derivation, fallback=str(self))
+        return _html("forward_html", self.derivation, self._view(), fallback=str(self))
 
     def _repr_markdown_(self) -> str:
         from .render.markdown import forward_md
@@ -248,7 +248,7 @@ class GradResult:
         return f"<GradResult {values}, {len(self.steps)} steps>"
 
     def _repr_html_(self) -> str:
-        return _html("grad_html", self.derivation, fallback=str(self))
+        return _html("grad_html", self.derivation, self._view(), fallback=str(self))
 
     def _repr_markdown_(self) -> str:
         from .render.markdown import grad_md
@@ -476,7 +476,7 @@ class CheckResult:
         return f"<CheckResult {summary(self.report).partition(';')[0]}>"
 
     def _repr_html_(self) -> str:
-        return _html("check_html", self.report, fallback=str(self))
+        return _html("check_html", self.report, self.digits, fallback=str(self))
 
     def _repr_markdown_(self) -> str:
         from .render.checkout import check_md
