@@ -364,6 +364,8 @@ def write_atomic(path: str | Path, text: str | bytes, protect=()) -> None:
         data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                    dir=target.parent)
+    except InputError:   # the refusals above (an InputError is also a ValueError)
+        raise
     except OSError as e:
         raise BadFile(f"cannot write there: {e.strerror or e}", where=where) from None
     except ValueError:   # a NUL in the name
