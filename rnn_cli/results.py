@@ -73,13 +73,14 @@ def _plain_text(renderable: Any) -> str:
 
 
 def _html(function: str, *args: Any, fallback: str) -> str:
-    """The page of `--format html` as a fragment for Jupyter: rnn_cli.render.html's
-    `function`; where that module is not there, the plain-text tables in a <pre>."""
+    """The page of `--format html` as a fragment for Jupyter (MathML formulas, inline SVG
+    charts): rnn_cli.render.html's `function`; where that is not there, the plain-text
+    tables in a <pre>."""
     try:
         from .render import html as page
-    except ImportError:
+        out: str = getattr(page, function)(*args, fragment=True)
+    except ImportError:    # the page's renderer, or a part of it, is not installed
         return f'<pre class="rnn-solve">{html.escape(fallback)}</pre>'
-    out: str = getattr(page, function)(*args, fragment=True)
     return out
 
 

@@ -319,9 +319,16 @@ def test_every_result_has_html_markdown_latex_and_json():
                rnn_cli.check(ROOT / "keys" / "assignment3-handwritten.toml")]
     for r in results:
         html = r._repr_html_()
-        assert html.lstrip().startswith("<") and "<html" not in html.lower()
+        assert html.lstrip().startswith("<") and "<html" not in html.lower()   # a fragment
         assert r._repr_markdown_().strip() and r._repr_latex_().strip()
         assert json.loads(r.to_json()) == json.loads(json.dumps(r.to_dict()))
+
+
+def test_html_is_the_typeset_page():
+    """forward and grad as MathML (render/html.py, as --format html), with the numbers."""
+    html = rnn_cli.grad(wrt="w_h")._repr_html_()
+    assert "<math" in html and "<mn>8</mn>" in html and "<script" not in html
+    assert "<math" in rnn_cli.forward()._repr_html_()
 
 
 def test_the_chart_is_a_png():

@@ -64,6 +64,10 @@ def test_results_display_as_html(cells, tag, summary):
     html = data["text/html"]
     assert html.lstrip().startswith("<") and len(html) > 200
     assert "text/markdown" in data and "text/latex" in data
+    if tag in ("forward", "paths", "delta"):
+        assert "<math" in html and "<script" not in html      # typeset formulas, as MathML
+    if tag == "explain":
+        assert "<svg" in html                                   # the chart, inline
 
 
 def test_the_numbers_are_the_handwritten_solutions(cells):
@@ -72,8 +76,8 @@ def test_the_numbers_are_the_handwritten_solutions(cells):
     assert _result(cells["forward-values"])["text/plain"] == \
         "(Fraction(2, 1), Fraction(3, 1), Fraction(6, 1), Fraction(2, 1))"
     assert _result(cells["agree"])["text/plain"] == "(Fraction(8, 1), Fraction(8, 1), True)"
-    html = _result(cells["forward"])["text/html"]
-    assert "<math" in html or "h_1 = a_1" in html          # MathML, or the plain tables
+    html = _result(cells["paths"])["text/html"]
+    assert "<mn>12</mn>" in html and "<mn>8</mn>" in html   # -4 + 12 = 8, in MathML
 
 
 def test_numpy_gradients_come_back_shaped(cells):
