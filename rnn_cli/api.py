@@ -39,8 +39,8 @@ NOTATIONS = ("canonical", "goodfellow", "karpathy")
 class ProblemOptions(TypedDict, total=False):
     """Keyword arguments laid over a problem: the problem file's keys. Parameters take a
     number (int, float, Fraction, Decimal, or a string such as "1/3"), a nested list, a NumPy
-    array or a PyTorch tensor; aliases (W_hh, U) and a gated cell's parameters (w_xf, b_f,
-    ...) are taken too."""
+    array or a PyTorch tensor. Aliases (W_hh, U) are taken too, though a type checker knows
+    only the canonical names."""
     w_x: Any
     w_h: Any
     w_y: Any
@@ -48,6 +48,29 @@ class ProblemOptions(TypedDict, total=False):
     b_y: Any
     h_0: Any
     c_0: Any
+    # the LSTM's (input i, forget f, candidate g, output o) and the GRU's (r, z, n) gates
+    w_xi: Any
+    w_hi: Any
+    b_i: Any
+    w_xf: Any
+    w_hf: Any
+    b_f: Any
+    w_xg: Any
+    w_hg: Any
+    b_g: Any
+    w_xo: Any
+    w_ho: Any
+    b_o: Any
+    w_xr: Any
+    w_hr: Any
+    b_r: Any
+    w_xz: Any
+    w_hz: Any
+    b_z: Any
+    w_xn: Any
+    w_hn: Any
+    b_xn: Any
+    b_hn: Any
     x: Any
     y: Any
     params: Mapping[str, Any]

@@ -179,6 +179,7 @@ e = rnn_cli.explain("vanishing", steps=10, w_h=Fraction(1, 2))
 answer: str = e.answer
 dot: str = rnn_cli.graph({"params": {"w_x": 1, "w_h": 1, "w_y": 1},
                           "data": {"x": [1], "y": [1]}}, grad=True).to_dot()
+lstm: float | Fraction | object = rnn_cli.grad("lstm_1unit", wrt="w_xf", w_xf=0.5).value
 r: CheckResult = rnn_cli.check(["keys/assignment3-handwritten.toml"], digits=4)
 passed: bool = r.passed
 try:

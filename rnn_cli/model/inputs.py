@@ -70,7 +70,7 @@ def table_of(source, where: str) -> dict:
     return {k: v if k in KEPT else plain(v, f"{where}: {k}") for k, v in source.items()}
 
 
-def overrides(options: dict, allowed: tuple[str, ...] = ()) -> dict:
+def overrides(options: dict) -> dict:
     """Keyword arguments as flags over a problem table: 'activation', 'params.w_h',
     'data.x'. Names are the problem file's (an alias such as W_hh is its parameter); `params`
     and `data` may also come whole, as dicts. Anything else is a TypeError naming it."""
@@ -104,8 +104,7 @@ def overrides(options: dict, allowed: tuple[str, ...] = ()) -> dict:
         else:
             raise WrongType(f"unexpected keyword argument {quoted(key)}; expected a parameter "
                             f"(w_x, w_h, w_y, b_h, b_y, h_0, or a gate's), x, y, params, data, "
-                            f"{listing(SETTINGS)}" + (f", {listing(allowed)}" if allowed
-                                                      else ""), where=key)
+                            f"{listing(SETTINGS)}", where=key)
     return out
 
 
