@@ -5,6 +5,7 @@ errors that are the project's one-line messages and the built-in exceptions they
 import doctest
 import importlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -351,3 +352,25 @@ def test_the_api_writes_no_files(tmp_path, monkeypatch):
     rnn_cli.explain("vanishing", steps=8, activation="tanh", w_h=0.8).chart()._repr_png_()
     str(rnn_cli.graph(grad=True))
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the same as the command line, options and all ----------------------------------------------
+
+@pytest.mark.parametrize("call, args", [
+    (lambda: rnn_cli.grad(wrt="w_h", w_h=2, activation="tanh"),
+     ["grad", "--wrt", "w_h", "--w-h", "2", "--activation", "tanh"]),
+    (lambda: rnn_cli.forward(x=[1, 2, 3], y=[0, 1, 0], output="sigmoid"),
+     ["forward", "--x", "1,2,3", "--y", "0,1,0", "--output-function", "sigmoid"]),
+    (lambda: rnn_cli.explain("vanishing", steps=6, activation="tanh", w_h=0.8),
+     ["explain", "vanishing", "--steps", "6", "--activation", "tanh", "--w-h", "0.8"]),
+])
+def test_keyword_arguments_give_what_the_flags_give(call, args):
+    r = subprocess.run([sys.executable, "-m", "rnn_cli", *args, "--format", "json"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr
+    got = json.loads(call().to_json())
+    want = json.loads(r.stdout)
+    if "title" in want:           # the title says which flags changed it, by their names
+        got.pop("title"), want.pop("title")
+    assert got == want
