@@ -25,6 +25,7 @@ class Format(str, enum.Enum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
 
 
 class Style(str, enum.Enum):
@@ -155,9 +156,9 @@ def with_problem(fn):
     return command
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown or latex "
+FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown, latex "
                                            "(an align* environment; --standalone for a whole "
-                                           "document).")]
+                                           "document) or html (a self-contained page).")]
 StandaloneOpt = Annotated[bool, typer.Option("--standalone", help="With --format latex: a "
                                              "complete document that pdflatex compiles.")]
 DigitsOpt = Annotated[int, typer.Option("--digits", min=1, max=50,
@@ -224,6 +225,9 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
     elif fmt is Format.latex:
         from .render.latex import forward_tex
         _print(forward_tex(fwd, view, standalone))
+    elif fmt is Format.html:
+        from .render.html import forward_html
+        _print(forward_html(fwd, view))
     else:
         from .render.table import forward_view
         _print(forward_view(fwd, view))
@@ -268,6 +272,9 @@ def grad(problem,
     elif fmt is Format.latex:
         from .render.latex import grad_tex
         _print(grad_tex(d, view, standalone))
+    elif fmt is Format.html:
+        from .render.html import grad_html
+        _print(grad_html(d, view))
     else:
         from .render.table import grad_view
         _print(grad_view(d, view))
@@ -333,6 +340,9 @@ def explain(problem,
     elif fmt is Format.markdown:
         from .render.explainout import topic_md
         _print(topic_md(t))
+    elif fmt is Format.html:
+        from .render.html import explain_html
+        _print(explain_html(t))
     else:
         from .render.explainout import topic_view
         _print(topic_view(t))
