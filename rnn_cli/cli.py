@@ -401,6 +401,8 @@ class CheckFormat(str, enum.Enum):
     junit = "junit"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
+    csv = "csv"
 
 
 @app.command()
@@ -408,10 +410,15 @@ class CheckFormat(str, enum.Enum):
 def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [answers].",
                                                       show_default=False)],
           fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
-                                                   "(JUnit XML), markdown or latex.")]
+                                                   "(JUnit XML), markdown, latex, html (a "
+                                                   "class report with --keys) or csv (a "
+                                                   "gradebook).")]
           = CheckFormat.table,
           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the "
                             "report to this file (atomically) instead of stdout.")] = None,
+          keys: Annotated[Optional[Path], typer.Option("--keys", help="The keys of a class "
+                          "(written by `variants`): each file is a submission, judged on its "
+                          "student's variant.")] = None,
           digits: DigitsOpt = 6, standalone: StandaloneOpt = False):
     """Check the answer keys in the files: each answer correct, consistent (wrong only
     because an earlier wrong answer of the key carried forward) or wrong, with the likely
@@ -419,28 +426,76 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
 
     Example: rnn-solve check key.toml --format junit --output results.xml
     """
-    from .api import check as run
-    report = run(files).report
+    if keys is not None:
+        from .teach.classroom import check_submissions
+        report = check_submissions(files, keys)
+    else:
+        from .api import check as run
+        report = run(files).report
     if fmt is CheckFormat.table and output is None:
         from .render.checkout import check_view
         _print(check_view(report, digits))
     else:
-        from .render import checkout, latex
+        from .render import checkout, html, latex
+        from .render import csv as gradebook
         from .render.jsonout import dumps
         text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
                 CheckFormat.junit: lambda: checkout.check_junit(report, digits),
                 CheckFormat.markdown: lambda: checkout.check_md(report, digits),
                 CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
-                CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
+                CheckFormat.table: lambda: checkout.check_md(report, digits),
+                CheckFormat.html: lambda: html.check_html(report, digits),
+                CheckFormat.csv: lambda: gradebook.gradebook(report)}[fmt]()
         if output is None:
             _print(text)
         else:
             from .model.files import write_atomic
-            write_atomic(output, text.rstrip("\n") + "\n", protect=files)
+            write_atomic(output, text.rstrip("\n") + "\n", protect=[*files, *([keys] if keys
+                                                                              else [])])
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
                      else Exit.WRONG)
+
+
+class SheetFormat(str, enum.Enum):
+    markdown = "markdown"
+    latex = "latex"
+
+
+@app.command()
+@guarded
+def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's name or a "
+                                                    "problem file.", show_default=False)],
+             seed: Annotated[str, typer.Option("--seed", help="Any text: the same seed and "
+                             "ids give the same variants.")],
+             out: Annotated[Path, typer.Option("--output", "-o", help="The folder to write "
+                            "problems/, sheets/ and keys.toml into.")],
+             count: Annotated[Optional[int], typer.Option("--count", help="N students, "
+                              "s001 to sN.")] = None,
+             roster: Annotated[Optional[Path], typer.Option("--roster", help="A CSV file with "
+                               "a header row: one student per row.")] = None,
+             id_column: Annotated[Optional[str], typer.Option("--id-column", help="The "
+                                  "roster's column of ids (default: the first).")] = None,
+             name: Annotated[Optional[str], typer.Option("--problem", "-p", help="A problem "
+                             "in a file of several.")] = None,
+             fmt: Annotated[SheetFormat, typer.Option("--format", help="The question "
+                            "sheets: markdown or latex.")] = SheetFormat.markdown):
+    """A variant of a problem for every student: its own numbers, pleasant by hand and never
+    degenerate; a question sheet each, and the class's keys for `check --keys`.
+
+    Example: rnn-solve variants assignment3 --count 30 --seed 2026 -o class
+    """
+    from .teach.variants import class_ids, load_table, make, shared
+    from .render.sheets import write_class
+    ids = class_ids(count, None if roster is None else str(roster), id_column)
+    pname, table, prob, where = load_table(problem, name)
+    made = make(prob, table, ids, seed, where)
+    write_class(out, made, seed, where, fmt.value)
+    for group in shared(made):
+        print(f"rnn-solve: warning: {' and '.join(group)} share a variant (the chance of the "
+              "draw)", file=sys.stderr)
+    print(f"{len(made)} variants of {pname} in {out}: problems/, sheets/, keys.toml (private)")
 
 
 @app.command()

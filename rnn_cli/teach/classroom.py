@@ -214,8 +214,8 @@ def check_submissions(paths, keys_path) -> ClassReport:
             ss = found.get(r.name) or set()
             best = max(ss, key=lambda s: (votes[s], [-ord(c) for c in s])) if ss else None
             base = {f.name: getattr(r, f.name) for f in fields(r)}
-            if best:
-                base["diagnosis"] = (f"matches {best}'s variant", *r.diagnosis)
+            if best:   # a copied answer: the mistakes that would explain it are coincidences
+                base["diagnosis"] = (f"matches {best}'s variant",)
             results.append(ClassResult(**base, student=student, matches_student=best))
     return ClassReport(tuple(results), tuple(errors), tuple(subs))
 
@@ -266,7 +266,7 @@ def common_mistakes(report: ClassReport) -> list[Mistake]:
     them, most first."""
     seen: dict = {}
     for r in report.results:
-        if r.verdict != WRONG:
+        if r.verdict != WRONG or getattr(r, "matches_student", None):
             continue
         first = next((d for d in r.diagnosis if not d.startswith(("matches ", "the entr"))),
                      None)
