@@ -21,6 +21,7 @@ from ..model.problem import build
 from .answers import parse_answer
 from .check import CORRECT, WRONG, Report, Result, check_problem
 
+MIN_MATCHES = 2    # wrong answers matching one other student's variant before they are flagged
 SETTINGS = ("cell", "activation", "output", "loss", "reduction", "layout")
 
 
@@ -30,6 +31,7 @@ class ClassResult(Result):
     wrong for its own but right for another student's."""
     student: str = ""
     matches_student: str | None = None
+    differs_from_variant: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,12 +213,15 @@ def check_submissions(paths, keys_path) -> ClassReport:
                 found[r.name] = _matching(r, name, student, keys, problem)
         votes = Counter(s for ss in found.values() for s in ss)
         for r in rs:
-            ss = found.get(r.name) or set()
+            # one small integer shared with one of 200 variants is a coincidence; a copy
+            # shows in several answers matching the same student's variant
+            ss = {s for s in found.get(r.name) or () if votes[s] >= MIN_MATCHES}
             best = max(ss, key=lambda s: (votes[s], [-ord(c) for c in s])) if ss else None
             base = {f.name: getattr(r, f.name) for f in fields(r)}
             if best:   # a copied answer: the mistakes that would explain it are coincidences
                 base["diagnosis"] = (f"matches {best}'s variant",)
-            results.append(ClassResult(**base, student=student, matches_student=best))
+            results.append(ClassResult(**base, student=student, matches_student=best,
+                                       differs_from_variant=bool(differs)))
     return ClassReport(tuple(results), tuple(errors), tuple(subs))
 
 
