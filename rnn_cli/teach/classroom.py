@@ -70,12 +70,40 @@ class Keys:
         self.tables = tables(read_toml(path), self.path)
         self._built: dict = {}
         self._index: dict = {}
+        self._names: dict = {}
+        self._exact: dict = {}
 
     def variant(self, student: str):
         if student not in self._built:
             table = {k: v for k, v in self.tables[student].items() if k != "answers"}
             self._built[student] = build(table, student, f"{self.path}: [{student}]")
         return self._built[student]
+
+    def resolve(self, problem, key: str) -> str:
+        """The canonical name of an answer's key (h1 -> h_1), kept per key: every variant of
+        a class has the same quantities."""
+        k = (key, problem.T, problem.cell, problem.layout)
+        if k not in self._names:
+            self._names[k] = str(problem.resolve(key, f"{problem.source}: answers"))
+        return self._names[k]
+
+    def exact(self, student: str, problem) -> dict:
+        """The student's key answers that are exact (an integer, a decimal of an exact problem,
+        a fraction), by canonical name; {} where the keys are rounded (tanh, sigmoid)."""
+        if student not in self._exact:
+            out = {}
+            answers = self.tables[student].get("answers")
+            if isinstance(answers, dict) and problem.activation in ("identity", "relu") and \
+                    problem.output == "identity" and problem.cell == "rnn" and \
+                    problem.loss in ("squared", "half_squared"):
+                for key, raw in answers.items():
+                    try:
+                        out[self.resolve(problem, key)] = parse_answer(key, raw, {},
+                                                                       self.path).given
+                    except InputError:
+                        continue
+            self._exact[student] = out
+        return self._exact[student]
 
     def unknown(self, student: str, where: str) -> InputError:
         ids = list(self.tables)
@@ -87,26 +115,27 @@ class Keys:
     def values(self, name: str, problem) -> tuple[list, list]:
         """The keys' answers for one quantity, every student's: sorted (float, student,
         value) for scalars, and (student, value) for vectors."""
-        if name not in self._index:
-            scalars, arrays = [], []
+        if not self._index:      # every student's answers, indexed in one pass
+            index: dict = {}
             for sid, table in self.tables.items():
                 answers = table.get("answers")
                 if not isinstance(answers, dict):
                     continue
                 for key, raw in answers.items():
                     try:
-                        if str(problem.resolve(key)) != name:
-                            continue
+                        n = self.resolve(problem, key)
                         v = parse_answer(key, raw, {}, self.path).given
                     except InputError:
                         continue
+                    scalars, arrays = index.setdefault(n, ([], []))
                     if isinstance(v, Mat):
                         arrays.append((sid, v))
                     else:
                         scalars.append((float(v), sid, v))
-            scalars.sort(key=lambda e: (e[0], e[1]))
-            self._index[name] = (scalars, arrays)
-        return self._index[name]
+            for scalars, _ in index.values():
+                scalars.sort(key=lambda e: (e[0], e[1]))
+            self._index = index or {"": ([], [])}
+        return self._index.get(name, ([], []))
 
 
 def _answers(doc, where: str) -> dict:
@@ -153,10 +182,9 @@ def _key(v):
     return v.rows if isinstance(v, Mat) else v
 
 
-def _matching(r: Result, name: str, student: str, keys: Keys, problem) -> set[str]:
+def _matching(ans, name: str, student: str, keys: Keys, problem) -> set[str]:
     """The other students whose keys give this (wrong) answer."""
     scalars, arrays = keys.values(name, problem)
-    ans = r.answer
     if isinstance(ans.given, Mat):
         return {s for s, v in arrays if s != student and ans.matches(v)}
     g = float(ans.given)
@@ -174,6 +202,68 @@ def _matching(r: Result, name: str, student: str, keys: Keys, problem) -> set[st
     return out
 
 
+def _parsed(answers: dict, problem, keys: Keys, where: str) -> dict:
+    """key -> (canonical name, Answer) for the answers that can be read (check_problem says
+    why the others cannot)."""
+    out = {}
+    for key, raw in answers.items():
+        try:
+            out[key] = (keys.resolve(problem, key), parse_answer(key, raw, problem.tolerance,
+                                                                   where))
+        except InputError:
+            continue
+    return out
+
+
+def _judge(path, doc, keys: Keys, memo: dict) -> tuple[list, list, Submission]:
+    """One submission's results on its own variant (InputError: the file cannot be judged).
+
+    The keys' exact answers decide at once the answers that match them; an answer that is
+    wrong and matches another student's variant (MIN_MATCHES of them, one student) is a
+    copy, reported as such and not diagnosed; every other answer goes through check_problem
+    (error carried forward, diagnoses), which derives only those."""
+    where = str(path)
+    student = doc.get("student")
+    if not isinstance(student, str) or not student.strip():
+        raise InputError('expected student = "ID" at the top (the id of the variant it '
+                         "answers)", where=f"{where}: student")
+    if student not in keys.tables:
+        raise keys.unknown(student, where)
+    answers = _answers(doc, where)
+    variant = keys.variant(student)
+    differs = differences(doc, variant, keys.tables[student], where)
+    problem = replace(variant, source=where)
+    own = keys.exact(student, problem)
+    known, wrong = {}, {}
+    for key, (name, ans) in _parsed(answers, problem, keys, where).items():
+        if name in own and ans.matches(own[name]):
+            known[name] = own[name]
+        elif name in own:
+            wrong[key] = (name, ans, _matching(ans, name, student, keys, problem))
+    votes = Counter(s for _, _, ss in wrong.values() for s in ss)
+    copied = {}
+    for key, (name, ans, ss) in wrong.items():
+        ss = {s for s in ss if votes[s] >= MIN_MATCHES}
+        if ss:   # several wrong answers from one other student's variant: a copy
+            copied[key] = (name, ans, max(ss, key=lambda s: (votes[s], [-ord(c) for c in s])))
+    rest = {k: v for k, v in answers.items() if k not in copied}
+    if rest and len(known) == len(answers):     # every answer right by the keys
+        rs, es = [Result(where, problem.name, key, ans, known[name], CORRECT, ans.rule)
+                  for key, (name, ans) in _parsed(rest, problem, keys, where).items()], []
+    else:
+        rs, es = check_problem(problem, rest, where, memo, known) if rest else ([], [])
+    flags = dict(differs_from_variant=bool(differs), student=student)
+    out = [ClassResult(**{f.name: getattr(r, f.name) for f in fields(r)}, **flags)
+           for r in rs]
+    for key, (name, ans, other) in copied.items():
+        out.append(ClassResult(where, problem.name, ans.name, ans, own[name], WRONG, ans.rule,
+                               (f"matches {other}'s variant",), **flags,
+                               matches_student=other))
+    order = {k: i for i, k in enumerate(answers)}
+    out.sort(key=lambda r: order.get(r.name, len(order)))
+    return out, es, Submission(where, student, differs)
+
+
 def check_submissions(paths, keys_path) -> ClassReport:
     """Every submission judged on its own variant in the keys; bad input is reported per file
     (a submission naming no student of the keys too), never fatal. The keys themselves must
@@ -181,47 +271,17 @@ def check_submissions(paths, keys_path) -> ClassReport:
     keys = Keys(keys_path)
     results, errors, subs, memo = [], [], [], {}
     for path in paths:
-        where = str(path)
         try:
-            doc = read_toml(path)
-            student = doc.get("student")
-            if not isinstance(student, str) or not student.strip():
-                raise InputError('expected student = "ID" at the top (the id of the variant '
-                                 "it answers)", where=f"{where}: student")
-            if student not in keys.tables:
-                raise keys.unknown(student, where)
-            answers = _answers(doc, where)
-            variant = keys.variant(student)
-            differs = differences(doc, variant, keys.tables[student], where)
-            problem = replace(variant, source=where)
-            rs, es = check_problem(problem, answers, where, memo)
+            rs, es, sub = _judge(path, read_toml(path), keys, memo)
         except InputError as e:
             errors.append(str(e))
             continue
         except (ZeroDivisionError, OverflowError) as e:
-            errors.append(f"{where}: overflow: {str(e) or 'a division by zero'}")
+            errors.append(f"{path}: overflow: {str(e) or 'a division by zero'}")
             continue
+        results += rs
         errors += es
-        subs.append(Submission(where, student, differs))
-        found = {}
-        for r in rs:
-            if r.verdict != CORRECT and r.verdict in (WRONG, "consistent"):
-                try:
-                    name = str(problem.resolve(r.name))
-                except InputError:
-                    continue
-                found[r.name] = _matching(r, name, student, keys, problem)
-        votes = Counter(s for ss in found.values() for s in ss)
-        for r in rs:
-            # one small integer shared with one of 200 variants is a coincidence; a copy
-            # shows in several answers matching the same student's variant
-            ss = {s for s in found.get(r.name) or () if votes[s] >= MIN_MATCHES}
-            best = max(ss, key=lambda s: (votes[s], [-ord(c) for c in s])) if ss else None
-            base = {f.name: getattr(r, f.name) for f in fields(r)}
-            if best:   # a copied answer: the mistakes that would explain it are coincidences
-                base["diagnosis"] = (f"matches {best}'s variant",)
-            results.append(ClassResult(**base, student=student, matches_student=best,
-                                       differs_from_variant=bool(differs)))
+        subs.append(sub)
     return ClassReport(tuple(results), tuple(errors), tuple(subs))
 
 
