@@ -24,7 +24,7 @@ def score_chart(scores: list[tuple[int, int]]) -> str:
         counts[min(c, out_of)] += 1
     top = max(counts, default=0) or 1
     bar, gap, H, B, L = 28, 6, 220, 36, 40
-    W = L + (bar + gap) * len(counts) + 10
+    W = max(320, L + (bar + gap) * len(counts) + 10)
     body = [f'<line x1="{L}" y1="{H - B}" x2="{W - 5}" y2="{H - B}" stroke="#444"/>']
     for i, n in enumerate(counts):
         h = (H - B - 20) * n / top

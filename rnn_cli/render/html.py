@@ -27,6 +27,7 @@ STYLE = """
 .rnn-solve .correct{color:#1a7f37}.rnn-solve .consistent{color:#9a6700}
 .rnn-solve .wrong{color:#cf222e}.rnn-solve .invalid{color:#8250df}
 .rnn-solve .gap{font-style:italic;color:#555}
+.rnn-solve td.correct,.rnn-solve td.consistent,.rnn-solve td.wrong{white-space:nowrap}
 .rnn-solve .note{background:#fff8c5;padding:.25rem .5rem}
 .rnn-solve figure{margin:.5rem 0 1.5rem}
 .rnn-solve svg text{font-family:system-ui,sans-serif;font-size:12px}

@@ -11,7 +11,8 @@ kept only when:
   zero in the original is not zero in the variant (the path through h_0 among them);
 - a ReLU is active at the same steps and units as in the original (never exactly at 0);
 - no output equals its target (squared losses), and no answer is 0 unless the original's
-  is.
+  is; w_x, w_h and w_y differ from one another where the original's do (a swapped weight
+  shows).
 Each student's draws come from a random generator seeded with SHA-256 of (seed, problem, id),
 so adding a student changes no one else's variant.
 """
@@ -269,6 +270,7 @@ class Shape:
     live_paths: tuple
     exact: bool
     live_answers: frozenset = frozenset()   # the answers that are not 0 in the original
+    distinct: bool = False      # w_x, w_h, w_y pairwise different (a swapped weight shows)
 
 
 def shape_of(problem: Problem, names: list[str]) -> Shape:
@@ -276,7 +278,14 @@ def shape_of(problem: Problem, names: list[str]) -> Shape:
     exact = all(is_exact(x) for v in vals.values()
                 for x in (v.entries() if isinstance(v, Mat) else [v]))
     return Shape(_signs(problem, fwd), tuple(not _zero(v) for v in paths_of(d)), exact,
-                 frozenset(n for n, v in vals.items() if not _zero(v)))
+                 frozenset(n for n, v in vals.items() if not _zero(v)), _distinct(problem))
+
+
+def _distinct(problem: Problem) -> bool:
+    """Whether the scalar weights w_x, w_h, w_y are pairwise different (else a student who
+    swapped two of them cannot be told from one who did not)."""
+    ws = [problem.params.get(w) for w in ("w_x", "w_h", "w_y")]
+    return problem.cell == "rnn" and not problem.is_vector and len(set(ws)) == 3
 
 
 def degenerate(problem: Problem, names: list[str], shape: Shape):
@@ -289,6 +298,8 @@ def degenerate(problem: Problem, names: list[str], shape: Shape):
         bad = next((n for n, v in vals.items() if not pleasant(v)), None)
         if bad:
             return f"{bad} is not pleasant", None
+    if shape.distinct and not _distinct(problem):
+        return "two of w_x, w_h, w_y are equal", None
     dead = next((n for n in shape.live_answers if _zero(vals[n])), None)
     if dead:
         return f"{dead} is 0", None
@@ -354,7 +365,7 @@ def shared(variants: list[Variant]) -> list[tuple[str, ...]]:
 
 # -- the students ---------------------------------------------------------------------------------
 
-MAX_STUDENTS = 10_000
+MAX_STUDENTS = 1_000      # keys.toml of 1,000 Assignment 3 variants: about 500 kB (files read up to 1 MB)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 
 
