@@ -73,7 +73,8 @@ def test_command_help_has_an_example(name):
 
 
 # commands the README does not document yet (each a bug: README.md's "Commands" table)
-README_BUGS: dict = {}
+README_BUGS: dict = {"variants": "README.md is being rewritten (issue 15): docs/class.md "
+                                  "documents variants until it lists it"}
 
 
 @pytest.mark.parametrize("name", [

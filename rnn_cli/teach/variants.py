@@ -365,7 +365,7 @@ def shared(variants: list[Variant]) -> list[tuple[str, ...]]:
 
 # -- the students ---------------------------------------------------------------------------------
 
-MAX_STUDENTS = 1_000      # keys.toml of 1,000 Assignment 3 variants: about 500 kB (files read up to 1 MB)
+MAX_STUDENTS = 1_000   # keys.toml of 1,000 Assignment 3 variants: about 500 kB (1 MB is read)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 
 
