@@ -165,8 +165,8 @@ def differences(doc: dict, variant, table: dict, where: str) -> tuple[str, ...]:
             out.append(f"{k} = {getattr(mine, k)} in the file, {getattr(variant, k)} in the "
                        "variant")
     from ..model.numbers import fmt
-    show = lambda v: v.text() if hasattr(v, "text") and callable(v.text) else \
-        (str(v.rows) if isinstance(v, Mat) else fmt(v))
+    show = lambda v: "[" + "; ".join(" ".join(map(fmt, r)) for r in v.rows) + "]" \
+        if isinstance(v, Mat) else fmt(v)
     for p in variant.param_names:
         a, b = mine.params.get(p), variant.params.get(p)
         if _key(a) != _key(b):
