@@ -16,7 +16,11 @@ from rnn_cli.cli import app
 from test_variants import oracle
 
 runner = CliRunner()
-N = 40
+N = 200
+MISTAKES = range(101, 151)     # the seed page's two mistakes
+COPIES = range(151, 176)       # copied from the next student
+EDITED = 176                   # weights edited to fit its answers
+RIGHT = [i for i in range(1, N + 1) if i not in MISTAKES and i not in COPIES and i != EDITED]
 
 
 def _run(*args):
@@ -36,9 +40,9 @@ def _submit(path, problem_text: str, answers: dict, extra: str = ""):
 
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory):
-    """40 variants and 40 submissions: s001-s020 right; s021-s030 with the seed page's
-    mistakes (y_hat_1 = w_h h_1, the h_0 path of dL_2/dw_h dropped); s031-s035 copied from
-    the next student; s036 with its weights edited to fit wrong answers; s037-s040 right."""
+    """200 variants and 200 submissions: most right; s101-s150 with the seed page's
+    mistakes (y_hat_1 = w_h h_1, the h_0 path of dL_2/dw_h dropped); s151-s175 copied from
+    the next student; s176 with its weights edited to fit wrong answers."""
     root = tmp_path_factory.mktemp("klass")
     assert _run("variants", "assignment3", "--count", N, "--seed", 7, "-o",
                 root / "v").exit_code == 0
@@ -51,16 +55,16 @@ def klass(tmp_path_factory):
         text = (root / "v" / "problems" / f"{sid}.toml").read_text()
         answers, paths = oracle(keys[sid]["params"], keys[sid]["data"])
         truth[sid] = answers
-        if 21 <= i <= 30:
+        if i in MISTAKES:
             p = {k: Fraction(str(v)) for k, v in keys[sid]["params"].items()}
             answers = dict(answers)
             answers["y_hat_1"] = p["w_h"] * answers["h_1"]        # question 2's slip
             answers["dL_2/dw_h"] = paths[1]                       # the h_0 path dropped
             answers = {k: answers[k] for k in ("h_1", "h_2", "y_hat_1", "dL_2/dw_h")}
-        elif 31 <= i <= 35:
+        elif i in COPIES:
             other = f"s{i + 1:03}"
             answers, _ = oracle(keys[other]["params"], keys[other]["data"])
-        elif i == 36:
+        elif i == EDITED:
             edited = {k: Fraction(str(v)) * 3 for k, v in keys[sid]["params"].items()}
             answers, _ = oracle(edited, keys[sid]["data"])
             text = text.replace("[params]", "[params]\n# edited") + ""
@@ -85,11 +89,11 @@ def test_scores_match_the_variants(klass):
     for x in out["results"]:
         by.setdefault(x["student"], []).append(x)
     assert len(by) == N
-    for i in (*range(1, 21), *range(37, 41)):
+    for i in RIGHT:
         sid = f"s{i:03}"
         assert [x["verdict"] for x in by[sid]] == ["correct"] * 17, sid
         assert not any(x.get("matches_student") for x in by[sid])
-    for i in range(21, 31):
+    for i in MISTAKES:
         v = {x["name"]: x for x in by[f"s{i:03}"]}
         assert v["h_1"]["verdict"] == v["h_2"]["verdict"] == "correct"
         assert v["y_hat_1"]["verdict"] == "wrong"
@@ -100,7 +104,7 @@ def test_scores_match_the_variants(klass):
 def test_copies_are_flagged_with_the_student_they_match(klass):
     root, keys, truth = klass
     out = json.loads(_check(root, "--format", "json").stdout)
-    for i in range(31, 36):
+    for i in COPIES:
         sid, other = f"s{i:03}", f"s{i + 1:03}"
         rs = [x for x in out["results"] if x["student"] == sid]
         wrong = [x for x in rs if x["verdict"] != "correct"]
@@ -113,16 +117,16 @@ def test_copies_are_flagged_with_the_student_they_match(klass):
 def test_edited_weights_are_judged_on_the_variant(klass):
     root, keys, truth = klass
     out = json.loads(_check(root, "--format", "json").stdout)
-    rs = [x for x in out["results"] if x["student"] == "s036"]
+    rs = [x for x in out["results"] if x["student"] == f"s{EDITED}"]
     assert all(x["differs_from_variant"] for x in rs)
     # the answers fit the edited weights, not the variant: every one that differs is wrong
     assert sum(x["verdict"] == "correct" for x in rs) < 17
     for x in rs:
-        assert Fraction(x["expected_exact"]) == truth["s036"][x["name"]]
-    sub = [s for s in out["submissions"] if s["student"] == "s036"][0]
+        assert Fraction(x["expected_exact"]) == truth[f"s{EDITED}"][x["name"]]
+    sub = [s for s in out["submissions"] if s["student"] == f"s{EDITED}"][0]
     assert sub["differs_from_variant"] and any("w_h" in d for d in sub["differences"])
     table = _check(root)
-    assert "differ from s036's variant" in table.stdout
+    assert f"differ from s{EDITED}'s variant" in table.stdout
 
 
 def test_a_submission_with_no_student_is_its_own_error(klass, tmp_path):
@@ -152,8 +156,8 @@ def test_csv_gradebook(klass):
     assert len(rows) == N + 1
     first = dict(zip(rows[0], rows[1]))
     assert first["student"] == "s001" and first["score"] == "17" and first["out_of"] == "17"
-    s21 = dict(zip(rows[0], rows[21]))
-    assert (s21["score"], s21["out_of"], s21["y_hat_1"]) == ("2", "4", "wrong")
+    slip = dict(zip(rows[0], rows[MISTAKES[0]]))
+    assert (slip["score"], slip["out_of"], slip["y_hat_1"]) == ("2", "4", "wrong")
 
 
 def test_csv_cells_never_run_as_formulas(tmp_path, monkeypatch):
@@ -184,15 +188,16 @@ def test_html_report(klass, tmp_path):
     r = _check(root, "--format", "html", "-o", tmp_path / "report.html")
     assert r.exit_code == 1
     page = (tmp_path / "report.html").read_text()
-    # the seed page's dropped path: made by s021-s030, 10 of the 40 submissions
-    assert "the path through h_0 was dropped in dL_2/dw_h: <strong>10 of 40</strong>" in page
+    # the seed page's dropped path: made by s101-s150, 50 of the 200 submissions
+    assert "the path through h_0 was dropped in dL_2/dw_h: <strong>50 of 200</strong>" in page
+    assert page.index("dropped in dL_2/dw_h") < page.index("in y_hat_1:")   # the most common
     assert "<svg" in page and "<math" in page
     p = Tags()
     p.feed(page)
     assert "script" not in p.tags and not any(a.startswith("on") for a in p.attrs)
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") \
         and "https://" not in page
-    for i in range(31, 36):
+    for i in COPIES:
         assert f"<td>s{i:03}</td><td>" in page
 
 
