@@ -126,7 +126,8 @@ def sheet_md(v, seed: str) -> str:
     out += [f"| {t} | ${x}$ | {f'${y}$' if y else ''} |" for t, x, y in _data_rows(p)]
     out += ["", "Compute, exactly where you can:", ""]
     out += [f"{i}. ${q}$" for i, q in enumerate(_questions(v), 1)]
-    out += ["", f"Hand in `problems/{md(v.student)}.toml` with your answers added:", "",
+    # an id is letters, digits and . _ @ + - (teach/variants.py): safe in a code span as is
+    out += ["", f"Hand in `problems/{v.student}.toml` with your answers added:", "",
             "```toml", f"student = {value(v.student)}", "", "[answers]"]
     out += [f"{key(n)} = ...   # your answer" for n in list(v.answers)[:2]]
     out += ["```", ""]

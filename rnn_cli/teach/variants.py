@@ -90,10 +90,13 @@ def _grid(v: Fraction) -> list[Fraction]:
 
 
 def default_vary(problem: Problem, table: dict) -> dict:
-    """Every parameter the problem gives, and every input, on a grid around its own values;
-    targets too, where the loss is squared (a class index or a 0/1 label stays)."""
+    """Every parameter the problem gives, and every input, on a grid around its own values
+    (inputs that are all 0 or 1, one-hot, stay); targets too, where the loss is squared (a
+    class index or a 0/1 label stays)."""
     vary = {p: None for p in problem.given if p in problem.params}
-    vary["x"] = None
+    entries = [v for x in problem.x for v in (x.entries() if isinstance(x, Mat) else [x])]
+    if not set(entries) <= {0, 1}:      # one-hot (or 0/1) inputs stay as they are
+        vary["x"] = None
     if problem.loss != "cross_entropy":
         vary["y"] = None
     return vary
