@@ -68,6 +68,8 @@ def test_results_display_as_html(cells, tag, summary):
         assert "<math" in html and "<script" not in html      # typeset formulas, as MathML
     if tag == "explain":
         assert "<svg" in html                                   # the chart, inline
+    if tag == "check":
+        assert "<table" in html and "wrong" in html
 
 
 def test_the_numbers_are_the_handwritten_solutions(cells):
