@@ -402,13 +402,28 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
           = CheckFormat.table,
           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the "
                             "report to this file (atomically) instead of stdout.")] = None,
-          digits: DigitsOpt = 6, standalone: StandaloneOpt = False):
+          digits: DigitsOpt = 6, standalone: StandaloneOpt = False,
+          answers: Annotated[Optional[Path], typer.Option("--answers", metavar="GRADS.npz",
+                             help="A student's gradient arrays (numpy.savez), named dL/dw_h "
+                             "or as the convention names them (dWhh, dWh, dWaa, "
+                             "weight_hh_l0), judged against the one problem file given.")]
+          = None,
+          convention: Annotated[Optional[str], typer.Option("--convention", help="With "
+                                "--answers: the names and layout of the arrays (karpathy, "
+                                "cs231n, coursera, d2l, pytorch; default: told by the "
+                                "names).")] = None,
+          problem: Annotated[Optional[str], typer.Option("--problem", "-p", help="With "
+                             "--answers: the problem, in a file of several.")] = None):
     """Check the answer keys in the files: each answer correct, consistent (wrong only
     because an earlier wrong answer of the key carried forward) or wrong, with the likely
     mistake. Exit 0 when every answer is correct, 1 otherwise, 2 for bad input.
 
     Example: rnn-solve check key.toml --format junit --output results.xml
+    Example: rnn-solve check problem.toml --answers grads.npz --convention karpathy
     """
+    if answers is not None:
+        return _check_arrays(files, answers, convention, problem, fmt, output, digits,
+                             standalone)
     from .api import check as run
     report = run(files).report
     if fmt is CheckFormat.table and output is None:
@@ -427,6 +442,31 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
         else:
             from .model.files import write_atomic
             write_atomic(output, text.rstrip("\n") + "\n", protect=files)
+    for e in report.errors:
+        print(f"rnn-solve: error: {e}", file=sys.stderr)
+    raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
+                     else Exit.WRONG)
+
+
+def _check_arrays(files, answers, convention, problem, fmt, output, digits, standalone):
+    """check --answers: a student's gradient arrays judged (teach/arrays.py)."""
+    from .render import gradout
+    from .teach.arrays import check_answers
+    report = check_answers(files, answers, convention, problem)
+    if fmt is CheckFormat.table and output is None:
+        _print(gradout.gradcheck_view(report, digits))
+    else:
+        from .render.jsonout import dumps
+        text = {CheckFormat.json: lambda: dumps(gradout.gradcheck_json(report)),
+                CheckFormat.junit: lambda: gradout.gradcheck_junit(report, digits),
+                CheckFormat.markdown: lambda: gradout.gradcheck_md(report, digits),
+                CheckFormat.latex: lambda: gradout.gradcheck_tex(report, digits, standalone),
+                CheckFormat.table: lambda: gradout.gradcheck_md(report, digits)}[fmt]()
+        if output is None:
+            _print(text)
+        else:
+            from .model.files import write_atomic
+            write_atomic(output, text.rstrip("\n") + "\n", protect=[*files, answers])
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
