@@ -161,9 +161,10 @@ def _convention(name: str | None, keys, problem):
     return conventions.get(found or "canonical")
 
 
-def resolve(key: str, conv, cell: str, layout: str, where: str):
+def resolve(key: str, conv, cell: str, layout: str, where: str, strict: bool = False):
     """The convention's Array for the gradient called `key`. Canonical names (dL/dw_h, dw_h,
-    dL/dW_hh) are read in every convention, in the problem's layout."""
+    dL/dW_hh) are read in every convention, in the problem's layout; another course's names
+    too unless the convention was asked for (`strict`)."""
     from ..model.conventions import Array
     from ..model.names import CELL_PARAMS, param_name
     table = conv.gradients(cell)
@@ -177,11 +178,17 @@ def resolve(key: str, conv, cell: str, layout: str, where: str):
                 return Array(p, key, (p,), transposed=layout == "row" and p.startswith("w_"),
                              states=p == "h_0")
     from ..model.conventions import CONVENTIONS
-    for other in CONVENTIONS.values():      # a name of another course's, where it is known
+    for other in () if strict else CONVENTIONS.values():   # another course's name
         if cell in other.arrays and key in other.gradients(cell):
             return other.gradients(cell)[key]
     valid = list(table) + [f"dL/d{p}" for p in CELL_PARAMS[cell] if f"dL/d{p}" not in table]
-    raise unknown("gradient name", key, valid, where=where)
+    e = unknown("gradient name", key, valid, where=where)
+    if conv.name == "canonical" and not strict:      # say what each course calls them
+        courses = "; ".join(f"{c.name}: {' '.join(c.gradients(cell))}"
+                            for c in CONVENTIONS.values() if c.name != "canonical"
+                            and cell in c.arrays)
+        e.args = (f"{e.args[0]}; or a course's names (--convention NAME), {courses}",)
+    raise e
 
 
 def stored(a, grads: dict):
@@ -266,7 +273,7 @@ def check_arrays(problem, answers: dict, file: str, convention: str | None = Non
     for key, given in answers.items():
         where = f"{file}: {key}"
         try:
-            a = resolve(key, conv, cell, layout, where)
+            a = resolve(key, conv, cell, layout, file, convention is not None)
             want = stored(a, right)
             given = _fit(given, want.shape, key, where)
         except InputError as e:

@@ -1,0 +1,321 @@
+"""check PROBLEM --answers GRADS.npz: a student's gradient arrays, judged and diagnosed.
+
+The oracle is min-char-rnn's lossFun written out in numpy in tests/minchar.py (no rnn_cli
+code), with each mistake planted behind a flag; its arrays are saved to .npz as a student's
+script would, and rnn-solve must judge the right ones correct and name each planted bug.
+"""
+
+import json
+import subprocess
+import sys
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from minchar import lossFun, weights
+from rnn_cli.cli import app
+
+runner = CliRunner()
+KARPATHY = ("dWxh", "dWhh", "dWhy", "dbh", "dby")
+CELL = {"dWxh", "dWhh", "dbh"}       # the gradients a mistake in the recurrence reaches
+
+
+def _mat(m):
+    return "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in r) + "]" for r in m) + "]"
+
+
+def _vec(m):
+    return "[" + ", ".join(repr(float(v)) for v in np.ravel(m)) + "]"
+
+
+class MinChar:
+    """One min-char-rnn exercise: weights, a sequence of characters, and its problem file."""
+
+    def __init__(self, tmp_path, H, V, T, seed, scale):
+        self.W = weights(H, V, seed, scale)
+        rng = np.random.default_rng(seed + 100)
+        self.inputs = [int(i) for i in rng.integers(0, V, T)]
+        self.targets = [int(i) for i in rng.integers(0, V, T)]
+        self.dir = tmp_path
+        self.problem = tmp_path / "minchar.toml"
+        Wxh, Whh, Why, bh, by, h0 = self.W
+        # floats written by repr are read back as the same doubles (spec: a float is the
+        # decimal it is written as, and repr's decimal rounds to the same double)
+        self.problem.write_text(
+            'title = "min-char-rnn"\nactivation = "tanh"\noutput = "softmax"\n'
+            'loss = "cross_entropy"\n[params]\n'
+            f"w_x = {_mat(Wxh)}\nw_h = {_mat(Whh)}\nw_y = {_mat(Why)}\n"
+            f"b_h = {_vec(bh)}\nb_y = {_vec(by)}\nh_0 = {_vec(h0)}\n[data]\n"
+            f"x = [{', '.join(_vec(np.eye(V)[i]) for i in self.inputs)}]\n"
+            f"y = [{', '.join(str(j + 1) for j in self.targets)}]\n")
+
+    def grads(self, bug=None, dtype=np.float64, dhnext0=None):
+        out = lossFun(self.inputs, self.targets, self.W[5], *self.W[:5], bug=bug,
+                      dtype=dtype, dhnext0=dhnext0)
+        return dict(zip(KARPATHY, out[1:6])), out[7]
+
+    def save(self, arrays, name="grads.npz"):
+        path = self.dir / name
+        np.savez(path, **arrays)
+        return path
+
+    def check(self, arrays, *flags):
+        path = self.save(arrays)
+        if self.W[1].shape[0] <= 64:
+            return runner.invoke(app, ["check", str(self.problem), "--answers", str(path),
+                                       "--format", "json", *flags])
+        # beyond the TOML problem's 64 units: the same check through the library, on the
+        # problem given as arrays (as --weights FILE.npz will give it)
+        from types import SimpleNamespace
+        from rnn_cli.derive.bugs import Case
+        from rnn_cli.render.gradout import gradcheck_json
+        from rnn_cli.teach.arrays import ArrayReport, check_arrays, read_npz
+        Wxh, Whh, Why, bh, by, h0 = self.W
+        V, T = Why.shape[0], len(self.inputs)
+        x, y = np.zeros((1, T, V)), np.zeros((1, T, V))
+        x[0, range(T), self.inputs] = 1
+        y[0, range(T), self.targets] = 1
+        case = Case({"w_x": Wxh, "w_h": Whh, "w_y": Why, "b_h": bh[:, 0], "b_y": by[:, 0],
+                     "h_0": h0.T}, x, y, np.ones(T, dtype=bool))
+        problem = SimpleNamespace(name="minchar", cell="rnn", layout="column")
+        results, errors = check_arrays(problem, read_npz(path), str(path), None, case)
+        report = ArrayReport(tuple(results), tuple(errors))
+        return SimpleNamespace(exit_code=2 if errors else 0 if report.passed else 1,
+                               stdout=json.dumps(gradcheck_json(report)), output=errors)
+
+
+def _by_name(result):
+    return {r["name"]: r for r in json.loads(result.stdout)["results"]}
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    # weights large enough that tanh is far from linear, so that every mistake shows
+    return MinChar(tmp_path_factory.mktemp("small"), H=6, V=5, T=7, seed=3, scale=0.5)
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    # min-char-rnn itself: H = 100, a vocabulary of 27, 25 steps, its 0.01 initialisation
+    return MinChar(tmp_path_factory.mktemp("big"), H=100, V=27, T=25, seed=5, scale=0.01)
+
+
+def test_right_arrays_check_correct(small):
+    g, _ = small.grads()
+    r = small.check(g)
+    assert r.exit_code == 0, r.output
+    got = _by_name(r)
+    assert set(got) == set(KARPATHY)
+    assert all(v["verdict"] == "correct" and v["diagnosis"] == [] for v in got.values())
+    assert all(v["dtype"] == "float64" for v in got.values())
+
+
+def test_float32_implementation_checks_correct(small, big):
+    for ex in (small, big):
+        g, _ = ex.grads(dtype=np.float32)
+        r = ex.check(g)
+        assert r.exit_code == 0, r.output
+        assert {v["dtype"] for v in _by_name(r).values()} == {"float32"}
+
+
+def test_a_slightly_wrong_array_is_wrong_at_its_entry(small):
+    g, _ = small.grads()
+    g["dWhh"] = g["dWhh"].copy()
+    g["dWhh"][2, 4] += 1e-6 * np.abs(g["dWhh"]).max()     # far above float64's rounding
+    r = small.check(g)
+    assert r.exit_code == 1
+    got = _by_name(r)["dWhh"]
+    assert got["verdict"] == "wrong" and got["worst_entry"] == [3, 5]
+    # the same change is within float32's rule
+    g32 = {k: v.astype(np.float32) for k, v in g.items()}
+    assert _by_name(small.check(g32))["dWhh"]["verdict"] == "correct"
+
+
+def test_dhnext_never_updated_min_char_rnn(big):
+    """The issue's Done-when: with dhnext never updated exactly dWxh, dWhh and dbh are wrong,
+    and the diagnosis names the gradient not carried back through time."""
+    right, _ = big.grads()
+    g, _ = big.grads("no_carry")
+    r = big.check(g)
+    assert r.exit_code == 1
+    got = _by_name(r)
+    assert {k for k, v in got.items() if v["verdict"] == "wrong"} == CELL
+    for k in CELL:
+        assert any(d.startswith(f"{k}: the gradient is not carried back through time: "
+                                "dhnext is never updated") for d in got[k]["diagnosis"]), got[k]
+        # rel_error is CS231n's, computed here from the arrays
+        want = np.max(np.abs(g[k] - right[k]) / np.maximum(1e-8, np.abs(g[k]) + np.abs(right[k])))
+        assert got[k]["rel_error"] == pytest.approx(want, rel=1e-9)
+    for k in ("dWhy", "dby"):
+        assert got[k]["verdict"] == "correct" and got[k]["diagnosis"] == []
+
+
+def test_min_char_rnn_right_arrays_h100(big):
+    g, _ = big.grads()
+    r = big.check(g)
+    assert r.exit_code == 0, r.output
+    # the float64 path's values equal the oracle's to far better than 1e-9 relative
+    for v in _by_name(r).values():
+        assert v["max_error"] <= 1e-12 * max(abs(v["expected_at_worst"]), 1e-300) + 1e-15
+
+
+PLANTED = {
+    "no_carry": "the gradient is not carried back through time: dhnext is never updated",
+    "carry_no_transpose": "a missing transpose: dhnext = Whh da_t instead of Whh^T da_t",
+    "slope_pre": "the derivative of tanh is taken at the pre-activation a_t (1 - a_t²)",
+    "tanh_linear": "tanh' is taken as 1 - h_t instead of 1 - h_t²",
+    "slope_twice": "(1 - tanh(h_t)²) instead of 1 - h_t²",
+    "slope_prev": "off by one step: the derivative of tanh uses h_{t-1}",
+    "h_next": "off by one step: da_t h_t^T instead of da_t h_{t-1}^T",
+    "h_prev_out": "off by one step: do_t h_{t-1}^T instead of do_t h_t^T",
+    "first_step_only": "not summed over time: only step 1's term is left",
+    "no_onehot": "the softmax gradient without subtracting the one-hot target",
+    "steps_mean": "the loss is averaged over the 7 steps where it is summed",
+    "transposed": "a missing transpose: the gradient is the transpose of the right one",
+    "double_last": "the last step's dhnext is not zeroed: it starts at the last step's own",
+}
+
+
+@pytest.mark.parametrize("bug", sorted(PLANTED))
+def test_each_planted_bug_is_named(small, bug):
+    right, _ = small.grads()
+    g, _ = small.grads(bug)
+    wrong = {k for k in KARPATHY if not np.allclose(g[k], right[k], rtol=1e-9, atol=1e-12)}
+    assert wrong, f"{bug} changed nothing"
+    r = small.check(g)
+    assert r.exit_code == 1
+    got = _by_name(r)
+    assert {k for k, v in got.items() if v["verdict"] == "wrong"} == wrong
+    for k in wrong:
+        assert any(PLANTED[bug] in d and d.startswith(f"{k}: ")
+                   for d in got[k]["diagnosis"]), (k, got[k]["diagnosis"])
+
+
+def test_dhnext_carried_from_a_previous_call_is_named(small):
+    _, carried = small.grads()              # dL/dh_0 left in dhnext by a first call
+    g, _ = small.grads(dhnext0=carried)
+    got = _by_name(small.check(g))
+    assert {k for k, v in got.items() if v["verdict"] == "wrong"} == CELL
+    for k in CELL:
+        assert any("dhnext is not zeroed: it still holds dL/dh_0 of a previous call" in d
+                   for d in got[k]["diagnosis"]), got[k]["diagnosis"]
+
+
+def test_two_bugs_together_are_named(small):
+    # slope_pre's loop with dhnext never updated: the oracle's flags one at a time do not
+    # reproduce it, the pair does
+    Wxh, Whh, Why, bh, by, h0 = small.W
+    g1, _ = small.grads("no_carry")
+    g2, _ = small.grads("slope_pre")
+    right, _ = small.grads()
+    # both mistakes touch only the recurrence: planting them together by hand
+    xs = [np.eye(Wxh.shape[1])[i][:, None] for i in small.inputs]
+    hs, hraw = {-1: h0}, {}
+    for t, x in enumerate(xs):
+        hraw[t] = Wxh @ x + Whh @ hs[t - 1] + bh
+        hs[t] = np.tanh(hraw[t])
+    dbh = np.zeros_like(bh)
+    for t in reversed(range(len(xs))):
+        y = Why @ hs[t] + by
+        p = np.exp(y) / np.exp(y).sum()
+        p[small.targets[t]] -= 1
+        dbh += (1 - hraw[t] ** 2) * (Why.T @ p)
+    got = _by_name(small.check({"dbh": dbh}))["dbh"]
+    assert got["verdict"] == "wrong"
+    assert len(got["diagnosis"]) == 1 and "two mistakes together" in got["diagnosis"][0]
+    assert "not carried back" in got["diagnosis"][0] and "pre-activation" in \
+        got["diagnosis"][0]
+    assert not np.allclose(dbh, g1["dbh"]) and not np.allclose(dbh, g2["dbh"])
+
+
+def test_canonical_names_and_other_conventions(small):
+    g, _ = small.grads()
+    canonical = {"dL/dw_x": g["dWxh"], "dL/dw_h": g["dWhh"], "dw_y": g["dWhy"],
+                 "dL/db_h": g["dbh"].ravel(), "dL/dW_hy": g["dWhy"]}
+    r = small.check(canonical)
+    assert r.exit_code == 0, r.output
+    # CS231n's names and row layout: dWx is D x H, the transpose of min-char-rnn's dWxh
+    cs = {"dWx": g["dWxh"].T, "dWh": g["dWhh"].T, "db": g["dbh"].ravel(),
+          "dW_vocab": g["dWhy"].T, "db_vocab": g["dby"].ravel()}
+    r = small.check(cs, "--convention", "cs231n")
+    assert r.exit_code == 0, r.output
+    bad, _ = small.grads("no_carry")
+    r = small.check({"dWh": bad["dWhh"].T}, "--convention", "cs231n")
+    d = _by_name(r)["dWh"]["diagnosis"]
+    assert any(x.startswith("dWh: the gradient is not carried back through time: dprev_h is "
+                            "never updated") for x in d), d
+    # Coursera's names: dWaa, and its da_next
+    r = small.check({"dWaa": bad["dWhh"], "dba": bad["dbh"]}, "--convention", "coursera")
+    d = _by_name(r)["dWaa"]["diagnosis"]
+    assert any("da_next is never updated" in x for x in d), d
+
+
+def test_input_errors_are_one_line_exit_2(small, tmp_path):
+    g, _ = small.grads()
+    r = small.check({"dWxyz": g["dWhh"]})
+    assert r.exit_code == 2 and "unknown gradient name 'dWxyz'" in r.stderr
+    assert "karpathy: dWxh dWhh" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = small.check({"dWhh": g["dWhh"]}, "--convention", "cs231n")    # asked for: its names
+    assert r.exit_code == 2 and "unknown gradient name 'dWhh'" in r.stderr
+    assert "dWh, db" in r.stderr
+    r = small.check({"dWxh": g["dWxh"].T})
+    assert r.exit_code == 2 and "dWxh is 5 x 6; expected 6 x 5: the transpose" in r.stderr
+    r = small.check({"dWhy": np.zeros((3, 3))})
+    assert r.exit_code == 2 and "expected 5 x 6" in r.stderr
+    obj = tmp_path / "obj.npz"
+    np.savez(obj, dWhh=np.array([{"a": 1}, None], dtype=object))
+    r = runner.invoke(app, ["check", str(small.problem), "--answers", str(obj)])
+    assert r.exit_code == 2 and "Python objects" in r.stderr and "Traceback" not in r.output
+    r = runner.invoke(app, ["check", str(small.problem), "--answers", str(small.problem)])
+    assert r.exit_code == 2 and "expected an .npz file" in r.stderr
+    notzip = tmp_path / "bad.npz"
+    notzip.write_bytes(b"not a zip")
+    r = runner.invoke(app, ["check", str(small.problem), "--answers", str(notzip)])
+    assert r.exit_code == 2 and "not a readable .npz" in r.stderr
+    strs = tmp_path / "str.npz"
+    np.savez(strs, dWhh=np.array(["1", "2"]))
+    r = runner.invoke(app, ["check", str(small.problem), "--answers", str(strs)])
+    assert r.exit_code == 2 and "dtype <U1" in r.stderr
+    r = small.check({"dWhh": g["dWhh"]}, "--convention", "nosuch")
+    assert r.exit_code == 2 and "unknown convention 'nosuch'" in r.stderr
+
+
+def test_junit_for_a_course_ci(small):
+    g, _ = small.grads("no_carry")
+    path = small.save(g)
+    r = runner.invoke(app, ["check", str(small.problem), "--answers", str(path),
+                            "--format", "junit"])
+    assert r.exit_code == 1
+    root = ET.fromstring(r.stdout.split("\n", 1)[1])
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert set(cases) == set(KARPATHY)
+    failed = {n for n, c in cases.items() if c.find("failure") is not None}
+    assert failed == CELL
+    assert "not carried back through time" in cases["dWhh"].find("failure").text
+    suite = root.find("testsuite")
+    assert suite.get("tests") == "5" and suite.get("failures") == "3"
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "latex"])
+def test_every_format(small, fmt):
+    g, _ = small.grads("slope_pre")
+    path = small.save(g)
+    r = runner.invoke(app, ["check", str(small.problem), "--answers", str(path),
+                            "--format", fmt])
+    assert r.exit_code == 1
+    out = r.stdout.replace("\n", " ").replace("│", " ")
+    assert "dWhh" in out and "pre" in out and "wrong" in out
+    assert "16 eps (T + 1)" in out or "16 eps (T + 1)" in out.replace("\\", "")
+
+
+def test_output_file_and_subprocess(small, tmp_path):
+    g, _ = small.grads()
+    path = small.save(g)
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, "-m", "rnn_cli", "check", str(small.problem),
+                        "--answers", str(path), "--format", "json", "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(out.read_text())["passed"] is True
