@@ -170,8 +170,11 @@ def build_arrays(table: dict, name: str, where: str, *, weights: str | None = No
     weights file it or --weights names. Values in the table override the file's."""
     from .problem import ACTIVATIONS, LOSSES, OUTPUTS, REDUCTIONS, LAYOUTS, _choice, \
         _target_steps
+    from .problem import KEYS as TABLE_KEYS
     from .weights import read_arrays
-    np = _np()
+    for key in table:
+        if key not in TABLE_KEYS:
+            raise unknown("key", key, TABLE_KEYS, where=where)
     path, pwhere = _weights_path(table, weights, base, where)
     arrays = read_arrays(path, str(path)) if path is not None else {}
     fwhere = str(path) if path is not None else where
@@ -393,3 +396,48 @@ def _targets(y, N, T, K, steps, output, loss, batched, from_file, where, fwhere)
 def is_array_problem(table: dict, flags: dict) -> bool:
     """Whether a problem is read as arrays: a weights file, a convention or a batch."""
     return any(k in table for k in KEYS) or any(v is not None for v in flags.values())
+
+
+def to_problem(ap: ArrayProblem, why: str):
+    """The same problem as an ordinary Problem (step-by-step derivations in exact or 50-digit
+    arithmetic), each float64 value read as the decimal of its shortest repr: for the
+    commands that work on one small sequence (explain, graph)."""
+    from .problem import MAX_SIZE, build
+    if ap.N > 1 or ap.batched:
+        raise InputError(f"{why} works on one sequence; this problem holds a minibatch of "
+                         f"{ap.N} (use forward or grad)", where=ap.source)
+    if max(ap.H, ap.D, ap.K) > MAX_SIZE:
+        raise TooLarge(f"{why} works on H, D and K up to {MAX_SIZE}; this problem has H = "
+                       f"{ap.H}, D = {ap.D}, K = {ap.K} (forward and grad take it)",
+                       where=ap.source)
+    text = lambda a: [text(v) for v in a] if getattr(a, "ndim", 0) else repr(float(a))
+    params = {k: text(v[0] if k in ("h_0", "c_0") else v) for k, v in ap.params.items()}
+    ys = [text(ap.y[0, t]) for t in range(ap.T) if ap.has[t]]
+    table = {"cell": ap.cell, "output": ap.output, "loss": ap.loss, "reduction": ap.reduction,
+             "outputs": list(ap.targets), "params": params,
+             "data": {"x": [text(v) for v in ap.x[0]], "y": ys}}
+    if ap.cell == "rnn":
+        table["activation"] = ap.activation
+    return build(table, ap.name, ap.source)
+
+
+def wanted(ap: ArrayProblem, names) -> set | None:
+    """The convention's gradient names that --wrt asks for: 'all' (None: every one), a
+    gradient name (dWhh), an array name (Whh) or a canonical parameter (w_h, W_hh)."""
+    names = [names] if isinstance(names, str) else list(names or ["all"])
+    table = ap.convention.table(ap.cell)
+    out = set()
+    for name in names:
+        key = name.strip()
+        if key.lower() == "all":
+            return None
+        key = key.removeprefix("dL/d").removeprefix("∂L/∂")
+        hits = [a.grad for a in table if key in (a.grad, a.name)]
+        if not hits:
+            p = param_name(key)
+            hits = [a.grad for a in table if p in a.parts]
+        if not hits:
+            valid = [a.grad for a in table] + [a.name for a in table] + ["all"]
+            raise unknown("gradient", name, valid, where="--wrt")
+        out.update(hits)
+    return out
