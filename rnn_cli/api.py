@@ -187,21 +187,6 @@ def grad(problem: Problem, wrt="w_h", of: str = "L", style: str | None = None,
                              style, progress))
 
 
-def solve_arrays(problem, wrt=(), of: str | None = "L"):
-    """An array problem (weights file, convention, minibatch) in float64: its forward pass
-    (`of` None: a numeric.Run) or the derivation of dL/d(wrt) (a batchsteps.Derivation), the
-    gradients named and shaped in its convention. `wrt`: 'all', the convention's gradient
-    or array names (dWhh, Whh, weight_hh_l0) or canonical names."""
-    from .derive.batchsteps import derivation
-    from .derive.numeric import run
-    from .model.arrays import wanted
-    if of is not None and of.strip() not in ("L", "E", "J"):
-        raise InputError(f"an array problem differentiates L (found --of {of}); per-step "
-                         "quantities are for problems written out in TOML", where="--of")
-    r = run(problem)
-    return r if of is None else derivation(r, wanted(problem, wrt))
-
-
 def check(paths) -> CheckResult:
     """Check the answer keys in a file or a list of files."""
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)

@@ -218,9 +218,9 @@ def is_arrays(problem) -> bool:
 
 def _arrays_out(problem, grad_of, fmt, digits: int, standalone: bool) -> None:
     """forward (grad_of None) or grad (grad_of = (wrt, of)) of an array problem, float64."""
-    from .api import solve_arrays
+    from .derive.batchsteps import solve
     from .render import arraysout as out
-    result = solve_arrays(problem, *(grad_of or ((), None)))
+    result = solve(problem, *(grad_of or ((), None)))
     if grad_of is None:
         r = result
         rows, header, title = out.forward_rows(r, digits), ("quantity", "formula", "value"), \

@@ -153,3 +153,18 @@ def derivation(r: Run, wrt=None) -> Derivation:
         v = arrays[a.grad]
         lines.append(Line(a.grad, formula, v, "gradient", a.parts, tuple(v.shape)))
     return Derivation(r, losses(r), _recursion(r), tuple(lines))
+
+
+def solve(problem, wrt=(), of: str | None = "L"):
+    """An array problem in float64: its forward pass (`of` None: a numeric.Run) or the
+    derivation of dL/d(wrt), the gradients named and shaped in its convention. `wrt`: 'all',
+    the convention's gradient or array names (dWhh, Whh, weight_hh_l0) or canonical names."""
+    from ..model.arrays import wanted
+    from ..model.errors import InputError
+    from .numeric import run
+    if of is not None and of.strip() not in ("L", "E", "J"):
+        raise InputError(f"an array problem differentiates L (found --of {of}); per-step "
+                         "quantities are for problems written out in TOML", where="--of")
+    want = wanted(problem, wrt) if of is not None else None
+    r = run(problem)
+    return r if of is None else derivation(r, want)

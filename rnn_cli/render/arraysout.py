@@ -148,7 +148,9 @@ def grad_rows(d: Derivation, digits: int) -> list[tuple[str, str, str, str]]:
     rows = [(a, b, "1", c) for a, b, c in _loss_rows(d, digits)]
     rows += [(s.name, s.formula, _shape(s.value), corners(s.value, digits) + "  (t = T, n = 1)")
              for s in d.recursion]
-    rows += [(g.name, g.formula, _shape(g.value), corners(g.value, digits)) for g in d.gradients]
+    canonical = d.run.problem.convention.name == "canonical"
+    rows += [(f"dL/d{g.name}" if canonical else g.name, g.formula, _shape(g.value),
+              corners(g.value, digits)) for g in d.gradients]
     return rows
 
 
