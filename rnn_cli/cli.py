@@ -71,6 +71,16 @@ SHARED = {
     "reduction": Annotated[Optional[str], _opt("--reduction", help="sum or mean.")],
     "outputs": Annotated[Optional[str], _opt("--outputs", help='Steps with a target: all, '
                          'last, or a list such as "[2]".')],
+    "weights": Annotated[Optional[Path], _opt("--weights", help="Weights (and data x, y) "
+                         "from an .npz, or a PyTorch state_dict .pt/.pth (torch extra); the "
+                         "problem's values and flags override the file's.")],
+    "convention": Annotated[Optional[str], _opt("--convention", help="The names, layout "
+                            "and reductions of a course's code: karpathy, cs231n, coursera, "
+                            "d2l, pytorch or canonical (default: recognised from the names).")],
+    "batch_reduction": Annotated[Optional[str], _opt("--batch-reduction", help="mean or sum: "
+                                 "how the losses of N sequences (data.x N x T x D) combine.")],
+    "head": Annotated[Optional[str], _opt("--head", help="pytorch: the nn.Linear head's "
+                      "name where a state_dict has several (fc for fc.weight).")],
     "layout": Annotated[Optional[str], _opt("--layout", help="column (w_h h + w_x x, the "
                         "default) or row (x W_xh + h W_hh, as course notebooks write it).")],
 }
@@ -145,7 +155,9 @@ def with_problem(fn):
     def command(**kw):
         from .model.files import load
         values = {name: kw.pop(name) for name in SHARED}
-        kw["problem"] = load(values["file"], values["problem"], _flags(values))
+        arrays = {"weights": values["weights"], "convention": values["convention"],
+                  "batch": values["batch_reduction"], "head": values["head"]}
+        kw["problem"] = load(values["file"], values["problem"], _flags(values), arrays)
         if "problem_file" in sig.parameters:    # a command that writes files protects it
             kw["problem_file"] = values["file"]
         return fn(**kw)
@@ -199,6 +211,36 @@ def _progress(label: str, total_hint: int):
     return (lambda done, total: bar.update(task, completed=done, total=total)), bar
 
 
+def is_arrays(problem) -> bool:
+    """Whether the problem is an array problem (weights file, convention or minibatch)."""
+    return type(problem).__name__ == "ArrayProblem"
+
+
+def _arrays_out(problem, grad_of, fmt, digits: int, standalone: bool) -> None:
+    """forward (grad_of None) or grad (grad_of = (wrt, of)) of an array problem, float64."""
+    from .derive.batchsteps import solve
+    from .render import arraysout as out
+    result = solve(problem, *(grad_of or ((), None)))
+    if grad_of is None:
+        r = result
+        rows, header, title = out.forward_rows(r, digits), ("quantity", "formula", "value"), \
+            "Forward pass (float64)"
+        view, data = lambda: out.forward_view(r, digits), lambda: out.forward_json(r)
+    else:
+        d = result
+        rows, header, title = out.grad_rows(d, digits), ("quantity", "formula", "shape",
+                                                        "value"), "Backpropagation through time"
+        view, data = lambda: out.grad_view(d, digits), lambda: out.grad_json(d)
+    if fmt is Format.json:
+        _print(out.dumps(data()))
+    elif fmt is Format.markdown:
+        _print(out.md(problem, title, header, rows))
+    elif fmt is Format.latex:
+        _print(out.tex(problem, title, header, rows, standalone))
+    else:
+        _print(view())
+
+
 # -- the commands -----------------------------------------------------------------------------
 
 @app.command()
@@ -211,6 +253,8 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
 
     Example: rnn-solve forward --w-h 0.5 --activation tanh
     """
+    if is_arrays(problem):
+        return _arrays_out(problem, None, fmt, digits, standalone)
     from .api import forward as run
     from .render.rows import View
     fwd = run(problem, all_steps).derivation
@@ -249,6 +293,8 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
+    if is_arrays(problem):
+        return _arrays_out(problem, (wrt, of), fmt, digits, standalone)
     from .api import grad as derive
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
@@ -307,6 +353,9 @@ def explain(problem,
     Example: rnn-solve explain lstm --problem lstm_1unit --steps 30
     """
     from .teach.explain import TOPICS, run
+    if is_arrays(problem):
+        from .model.arrays import to_problem
+        problem = to_problem(problem, "explain")
     if list_ or topic is None:
         if fmt is Format.json:
             from .render.jsonout import dumps
@@ -367,6 +416,9 @@ def graph(problem, problem_file,
     """
     from .teach.graph import unroll
     from .render import graph as draw
+    if is_arrays(problem):
+        from .model.arrays import to_problem
+        problem = to_problem(problem, "graph")
     if fmt is GraphFormat.png and out is None:
         raise InputError("a PNG image is not printed to the terminal: give --out FILE",
                          where="--format png")

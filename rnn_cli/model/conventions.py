@@ -89,8 +89,9 @@ def _canonical() -> Convention:
     from .names import CELL_PARAMS
     return Convention(
         "canonical", "the spec's names: w_x, w_h, w_y, b_h, b_y, h_0 (column layout; any "
-        "alias of names.py is read too)", "column",
-        {cell: tuple(_a(p, f"dL/d{p}", p, states=p in ("h_0", "c_0")) for p in ps)
+        "alias of names.py is read too); a gradient is named by its parameter, as grad's JSON "
+        "names dL/dw_h \"w_h\"", "column",
+        {cell: tuple(_a(p, p, p, states=p in ("h_0", "c_0")) for p in ps)
          for cell, ps in CELL_PARAMS.items()},
         reduction="sum", batch="mean")
 
