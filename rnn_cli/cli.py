@@ -447,8 +447,9 @@ class CheckFormat(str, enum.Enum):
 
 @app.command()
 @guarded
-def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [answers].",
-                                                      show_default=False)],
+def check(files: Annotated[Optional[list[Path]], typer.Argument(
+              help="Problem files with [answers] (with --answers: the one problem).",
+              show_default=False)] = None,
           fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
                                                    "(JUnit XML), markdown or latex.")]
           = CheckFormat.table,
@@ -465,7 +466,10 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
                                 "cs231n, coursera, d2l, pytorch; default: told by the "
                                 "names).")] = None,
           problem: Annotated[Optional[str], typer.Option("--problem", "-p", help="With "
-                             "--answers: the problem, in a file of several.")] = None):
+                             "--answers: the problem, in a file of several.")] = None,
+          weights: Annotated[Optional[Path], typer.Option("--weights", help="With --answers: "
+                             "the problem's weights (and data x, y) from an .npz or a PyTorch "
+                             ".pt; the problem file may then be left out.")] = None):
     """Check the answer keys in the files: each answer correct, consistent (wrong only
     because an earlier wrong answer of the key carried forward) or wrong, with the likely
     mistake. Exit 0 when every answer is correct, 1 otherwise, 2 for bad input.
@@ -473,9 +477,13 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
     Example: rnn-solve check key.toml --format junit --output results.xml
     Example: rnn-solve check problem.toml --answers grads.npz --convention karpathy
     """
+    files = files or []
     if answers is not None:
-        return _check_arrays(files, answers, convention, problem, fmt, output, digits,
-                             standalone)
+        return _check_arrays(files, answers, convention, problem, weights, fmt, output,
+                             digits, standalone)
+    if not files:
+        raise InputError("expected one or more problem files with [answers] (or --answers "
+                         "GRADS.npz)", where="check")
     from .api import check as run
     report = run(files).report
     if fmt is CheckFormat.table and output is None:
@@ -500,11 +508,12 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
                      else Exit.WRONG)
 
 
-def _check_arrays(files, answers, convention, problem, fmt, output, digits, standalone):
+def _check_arrays(files, answers, convention, problem, weights, fmt, output, digits,
+                  standalone):
     """check --answers: a student's gradient arrays judged (teach/arrays.py)."""
     from .render import gradout
     from .teach.arrays import check_answers
-    report = check_answers(files, answers, convention, problem)
+    report = check_answers(files, answers, convention, problem, weights)
     if fmt is CheckFormat.table and output is None:
         _print(gradout.gradcheck_view(report, digits))
     else:
@@ -518,7 +527,8 @@ def _check_arrays(files, answers, convention, problem, fmt, output, digits, stan
             _print(text)
         else:
             from .model.files import write_atomic
-            write_atomic(output, text.rstrip("\n") + "\n", protect=[*files, answers])
+            write_atomic(output, text.rstrip("\n") + "\n",
+                         protect=[*files, answers, *([weights] if weights else [])])
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed

@@ -225,13 +225,13 @@ def replay(case: Case, flags=frozenset(), carried=None, fwd=None) -> dict:
     return g
 
 
-def variants(case: Case, flag: str, right: dict, fwd=None):
+def variants(case: Case, flag: str, fwd=None):
     """Each replay of one bug: (its sentence's extra words, its gradients). A stale carry
-    comes from one, two or three previous calls."""
+    comes from one, two or three previous calls on the same sequences."""
     if flag != "stale_carry":
         yield "", replay(case, {flag}, fwd=fwd)
         return
-    carried = right["h_0"]
+    carried = replay(case, fwd=fwd)["h_0"]
     for calls in range(1, 4):
         g = replay(case, {flag}, carried, fwd)
         yield ("" if calls == 1 else f" ({calls} calls before)"), g

@@ -70,7 +70,7 @@ def _npz(path: Path, where: str) -> dict:
     return out
 
 
-def _torch_file(path: Path, where: str) -> dict:
+def _torch_file(path: Path, where: str, keep_dtype: bool = False) -> dict:
     try:
         import torch
     except ImportError:
@@ -95,14 +95,17 @@ def _torch_file(path: Path, where: str) -> dict:
         if not isinstance(k, str) or not isinstance(v, torch.Tensor):
             raise BadFile(f"entry {str(k)[:60]!r} is a {type(v).__name__}, expected a tensor "
                           "(a state_dict of one model; save model.state_dict())", where=where)
-        out[k] = v.detach().to(torch.float64).numpy() if v.is_floating_point() else \
-            v.detach().numpy()
+        keep = keep_dtype and v.dtype in (torch.float16, torch.float32, torch.float64)
+        out[k] = v.detach().to(torch.float64).numpy() if v.is_floating_point() and not keep \
+            else v.detach().numpy()
     return out
 
 
-def read_arrays(path, where: str | None = None) -> dict:
+def read_arrays(path, where: str | None = None, answers: bool = False) -> dict:
     """The arrays of an .npz or .pt/.pth file by name (numpy arrays), each checked: numeric,
-    finite, and not empty."""
+    finite, and not empty. `answers`: a student's gradients (check --answers), whose dtype
+    is kept (it sets the precision they are judged at) and which may hold NaN (a wrong
+    answer, not bad input)."""
     import numpy as np
     path = Path(path)
     where = where or str(path)
@@ -111,7 +114,7 @@ def read_arrays(path, where: str | None = None) -> dict:
         raise BadFile(f"expected a file ending in .npz, .pt or .pth, found {suffix or 'none'}",
                       where=where)
     _size_checked(path, where)
-    arrays = _npz(path, where) if suffix == ".npz" else _torch_file(path, where)
+    arrays = _npz(path, where) if suffix == ".npz" else _torch_file(path, where, answers)
     for name, arr in arrays.items():
         if arr.dtype.kind not in KINDS:
             raise BadFile(f"{name!r} has dtype {arr.dtype}, expected numbers", where=where)
@@ -120,6 +123,6 @@ def read_arrays(path, where: str | None = None) -> dict:
         if arr.ndim > 3:
             raise BadFile(f"{name!r} has {arr.ndim} dimensions, at most 3 are meaningful "
                           "(N x T x D)", where=where)
-        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        if arr.dtype.kind == "f" and not answers and not np.isfinite(arr).all():
             raise BadFile(f"{name!r} holds NaN or infinity", where=where)
     return arrays

@@ -13,16 +13,13 @@ own size). The rel_error reported beside it is CS231n's: max |a - b| / max(1e-8,
 A mistake is named when its replay matches the given array by the same rule.
 """
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..derive import bugs
-from ..model.errors import BadFile, BadShape, InputError, TooLarge, quoted, unknown
+from ..model.errors import BadShape, InputError, unknown
 
 CORRECT, WRONG = "correct", "wrong"
-MAX_BYTES = 256 * 2**20      # a gradients file, on disk and once unpacked
-MAX_ARRAYS = 64              # arrays in one file
 FACTOR = 16                  # the rule's constant: 16 eps (T + 1)
 FULL_ARRAY = 256             # arrays of at most this many entries are written whole in JSON
 PAIRS_WORK = 2 * 10**8       # replays of two mistakes together only below this much work
@@ -69,69 +66,31 @@ def _np():
     return numpy
 
 
-# -- reading the student's arrays ---------------------------------------------------------
-
-def read_npz(path, where: str | None = None) -> dict:
-    """The arrays of an .npz file (numpy, never unpickling): name -> array."""
-    np = _np()
-    path = Path(path)
-    where = where or str(path)
-    if path.suffix.lower() != ".npz":
-        raise BadFile(f"expected an .npz file of gradient arrays (numpy.savez), found "
-                      f"{quoted(path.suffix or path.name)}", where=where)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise TooLarge(f"{size:,} bytes: a gradients file has at most {MAX_BYTES:,}",
-                           where=where)
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-            if len(infos) > MAX_ARRAYS:
-                raise TooLarge(f"{len(infos)} arrays: at most {MAX_ARRAYS} are read",
-                               where=where)
-            if sum(i.file_size for i in infos) > MAX_BYTES:
-                raise TooLarge(f"its arrays unpack to more than {MAX_BYTES:,} bytes",
-                               where=where)
-        out = {}
-        with np.load(path, allow_pickle=False) as f:
-            for key in f.files:
-                try:
-                    out[key] = f[key]
-                except ValueError:
-                    raise BadFile(f"array {quoted(key)} holds Python objects (a pickle); "
-                                  "expected numbers (save float arrays with numpy.savez)",
-                                  where=where) from None
-    except InputError:
-        raise
-    except FileNotFoundError:
-        raise BadFile("no such file", where=where) from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise BadFile(f"not a readable .npz file ({type(e).__name__}: "
-                      f"{str(e)[:80]})", where=where) from None
-    for key, arr in out.items():
-        if arr.dtype.kind not in "fiu":
-            raise BadFile(f"array {quoted(key)} is of dtype {arr.dtype}; expected "
-                          "floating-point (or integer) numbers", where=where)
-    return out
-
-
 # -- the problem as arrays, and its gradients ---------------------------------------------
 
-def case_of(problem) -> "bugs.Case":
-    """A plain-RNN Problem of the TOML path as float64 arrays (one sequence)."""
+def is_arrays(problem) -> bool:
+    """Whether the problem is an ArrayProblem (model/arrays.py), not a TOML Problem."""
+    return hasattr(problem, "has") and hasattr(problem, "convention")
+
+
+def case_of(problem):
+    """The problem as float64 arrays for the replays (bugs.Case), or None for a gated cell
+    (judged, not diagnosed)."""
     np = _np()
-    from ..derive import fast
     if problem.cell != "rnn":
-        raise InputError(f"gradient arrays are checked for the plain RNN; this problem's cell "
-                         f"is {problem.cell}", where=f"{problem.source}: cell")
+        return None
+    if is_arrays(problem):
+        p = {k: np.asarray(problem.params[k], dtype=float) for k in bugs.GRADS}
+        return bugs.Case(p, problem.x, problem.y, problem.has, problem.activation,
+                         problem.output, problem.loss, problem.reduction, problem.batch)
+    from ..derive import fast
     p = {k: fast._matrix(problem.params[k], np) for k in bugs.WEIGHTS}
     p.update({k: fast._array(problem.params[k], np) for k in ("b_h", "b_y", "h_0")})
-    H = p["w_h"].shape[0]
+    H, K = p["w_h"].shape[0], p["w_y"].shape[0]
     p["h_0"] = np.broadcast_to(p["h_0"], (H,)).reshape(1, H)
     p["b_h"] = np.broadcast_to(p["b_h"], (H,)).copy()
-    p["b_y"] = np.broadcast_to(p["b_y"], (p["w_y"].shape[0],)).copy()
+    p["b_y"] = np.broadcast_to(p["b_y"], (K,)).copy()
     x = np.stack([fast._array(v, np) for v in problem.x])[None]
-    K = p["w_y"].shape[0]
     y = np.zeros((1, problem.T, K))
     has = np.zeros(problem.T, dtype=bool)
     for t, v in problem.y.items():
@@ -141,20 +100,45 @@ def case_of(problem) -> "bugs.Case":
                      problem.reduction, "sum")
 
 
-def _canonical_shapes(grads: dict) -> dict:
-    """One sequence's gradients as the problem states its parameters (h_0 a vector)."""
-    return {k: (v[0] if k == "h_0" and v.ndim == 2 and v.shape[0] == 1 else v)
+def right_gradients(problem) -> dict:
+    """Every dL/d(parameter) by the float64 path: derive/numeric.py for an array problem,
+    derive/fast.py for a TOML one (canonical names and shapes; h_0's a vector where one
+    state serves every sequence)."""
+    if is_arrays(problem):
+        from ..derive import numeric
+        return dict(numeric.run(problem).grads)
+    if problem.cell != "rnn":
+        raise InputError(f"gradient arrays of a {problem.cell} cell are checked on the problem "
+                         "as arrays: give --weights FILE or --convention NAME",
+                         where=f"{problem.source}: cell")
+    from ..derive import fast
+    np = _np()
+    g = fast.run(problem).grads
+    H, K = problem.size("h")[0], problem.size("y_hat")[0]
+    return {"w_x": np.atleast_2d(g["w_x"]).reshape(H, -1), "w_h": g["w_h"].reshape(H, H),
+            "w_y": g["w_y"].reshape(K, H), "b_h": g["b_h"].reshape(H),
+            "b_y": g["b_y"].reshape(K), "h_0": g["h_0"].reshape(H)}
+
+
+def _like(grads: dict, right: dict) -> dict:
+    """A replay's gradients shaped as the right ones: h_0's N x H summed over the sequences
+    where the problem has one state for all."""
+    return {k: (v.sum(axis=0) if k == "h_0" and v.ndim == 2 and right[k].ndim == 1 else v)
             for k, v in grads.items()}
 
 
 # -- names ---------------------------------------------------------------------------------
 
 def _convention(name: str | None, keys, problem):
-    """The convention the gradient names are written in: the one asked for, else the one the
-    names show (dWhh is karpathy's), else canonical."""
+    """The convention the gradient names are written in: the one asked for, else the
+    problem's (its weights file's), else the one the names show (dWhh is karpathy's), else
+    canonical."""
     from ..model import conventions
     if name is not None:
         return conventions.get(name)
+    own = getattr(problem, "convention", None)
+    if own is not None and own.name != "canonical":
+        return own
     bare = [k[1:] if k.lower().startswith("d") and not k.startswith("dL/") else k
             for k in keys]
     found = conventions.recognise(bare) or conventions.recognise(keys)
@@ -258,58 +242,66 @@ def rule_text(dtype, T: int) -> str:
             f"T = {T}")
 
 
-def check_arrays(problem, answers: dict, file: str, convention: str | None = None,
-                 case=None) -> tuple[list[ArrayResult], list[str]]:
-    """Every array of `answers` (name -> numpy array), judged and diagnosed."""
+def check_arrays(problem, answers: dict, file: str,
+                 convention: str | None = None) -> tuple[list[ArrayResult], list[str]]:
+    """Every array of `answers` (name -> numpy array), judged and diagnosed; bad arrays
+    become error lines."""
     np = _np()
-    case = case if case is not None else case_of(problem)
-    cell = getattr(problem, "cell", "rnn")
-    layout = getattr(problem, "layout", "column")
+    cell, layout = problem.cell, problem.layout
     conv = _convention(convention, answers, problem)
-    fwd = bugs.forward(case)
-    right = _canonical_shapes(bugs.replay(case, fwd=fwd))
-    diagnose = Diagnoser(case, conv, cell, right, fwd)
+    right = right_gradients(problem)
+    case = case_of(problem)
+    diagnose = Diagnoser(case, conv, cell, right) if case is not None else None
     results, errors = [], []
     for key, given in answers.items():
         where = f"{file}: {key}"
         try:
             a = resolve(key, conv, cell, layout, file, convention is not None)
+            if given.dtype.kind not in "fiu":
+                raise BadShape(f"{key} is of dtype {given.dtype}; expected numbers", where=where)
             want = stored(a, right)
             given = _fit(given, want.shape, key, where)
         except InputError as e:
             errors.append(str(e))
             continue
-        tol = tolerance(want, given.dtype, case.T)
+        tol = tolerance(want, given.dtype, problem.T)
         g = np.asarray(given, dtype=float)
-        diff = np.abs(g - want)
+        with np.errstate(invalid="ignore"):
+            diff = np.abs(g - want)
         finite = bool(np.isfinite(g).all())
         i = np.unravel_index(int(np.argmax(np.where(np.isfinite(diff), diff, np.inf))),
-                             diff.shape) if diff.size else ()
+                             diff.shape)
         ok = finite and bool(np.all(diff <= tol))
-        found = () if ok else tuple(diagnose(key, a, g, tol))
+        if ok:
+            found = ()
+        elif not finite:
+            found = (f"{key}: holds NaN or infinity",)
+        else:
+            found = tuple(diagnose(key, a, g, tol)) if diagnose else ()
         results.append(ArrayResult(
-            file, getattr(problem, "name", ""), key, "dL/d" + "+".join(a.parts),
-            str(given.dtype), tuple(given.shape), CORRECT if ok else WRONG,
-            rule_text(given.dtype, case.T), tol,
-            float(diff.max()) if diff.size else 0.0, rel_error(g, want),
-            tuple(int(j) + 1 for j in i), float(g[i]) if diff.size else 0.0,
-            float(want[i]) if diff.size else 0.0, g, want,
-            found if finite else ("the array holds NaN or infinity",)))
+            file, problem.name, key, "dL/d" + "+".join(a.parts), str(given.dtype),
+            tuple(given.shape), CORRECT if ok else WRONG, rule_text(given.dtype, problem.T),
+            tol, float(np.nanmax(np.where(np.isfinite(diff), diff, np.inf))),
+            rel_error(g, want), tuple(int(j) + 1 for j in i), float(g[i]), float(want[i]),
+            g, want, found))
     return results, errors
 
 
 def check_answers(paths, answers_path, convention: str | None = None,
-                  problem_name: str | None = None) -> ArrayReport:
-    """`check PROBLEM --answers GRADS.npz`: one problem file, one file of arrays."""
+                  problem_name: str | None = None, weights=None) -> ArrayReport:
+    """`check [PROBLEM] --answers GRADS.npz [--weights FILE] [--convention NAME]`: one
+    problem (a file, a weights file, or both), one file of gradient arrays."""
     from ..model.files import load
+    from ..model.weights import read_arrays
     paths = list(paths)
-    if len(paths) != 1:
-        raise InputError(f"expected one problem file with --answers, found {len(paths)}",
-                         where="--answers")
-    problem = load(str(paths[0]), problem_name)
-    arrays = read_npz(answers_path)
+    if len(paths) > 1 or not paths and weights is None:
+        raise InputError(f"expected one problem file (or --weights FILE) with --answers, found "
+                         f"{len(paths)} files", where="--answers")
+    flags = {"weights": weights, "convention": convention, "batch": None, "head": None}
+    problem = load(str(paths[0]) if paths else None, problem_name, {}, flags)
+    arrays = read_arrays(answers_path, str(answers_path), answers=True)
     if not arrays:
-        raise BadFile("holds no arrays", where=str(answers_path))
+        raise InputError("holds no arrays", where=str(answers_path))
     results, errors = check_arrays(problem, arrays, str(answers_path), convention)
     return ArrayReport(tuple(results), tuple(errors))
 
@@ -334,8 +326,9 @@ class Diagnoser:
     """Replays each mistake once (and, for small problems, each pair of them) and names those
     whose replay of an array matches the given one."""
 
-    def __init__(self, case, conv, cell: str, right: dict, fwd):
-        self.case, self.conv, self.cell, self.right, self.fwd = case, conv, cell, right, fwd
+    def __init__(self, case, conv, cell: str, right: dict):
+        self.case, self.conv, self.cell, self.right = case, conv, cell, right
+        self.fwd = bugs.forward(case)
         self.flags = [f for f in bugs.BUGS if bugs.applies(case, f)]
         self.memo: dict = {}
         slopes = _SLOPES.get(case.activation, ("",) * 4)
@@ -344,16 +337,20 @@ class Diagnoser:
                       "slope_twice": slopes[2], "slope_prev": slopes[3],
                       "n": case.targets, "N": case.N}
 
+    def _carried(self):
+        """dL/dh_0 of each sequence, the value a stale dh_next holds after one call."""
+        return bugs.replay(self.case, fwd=self.fwd)["h_0"]
+
     def sentence(self, flag: str) -> str:
         return bugs.BUGS[flag].sentence.format(**self.words)
 
     def _replays(self, flags: tuple) -> list:
         if flags not in self.memo:
             if len(flags) == 1:
-                got = list(bugs.variants(self.case, flags[0], self.right, self.fwd))
+                got = list(bugs.variants(self.case, flags[0], self.fwd))
             else:
-                got = [("", bugs.replay(self.case, set(flags), self.right["h_0"], self.fwd))]
-            self.memo[flags] = [(extra, _canonical_shapes(g)) for extra, g in got]
+                got = [("", bugs.replay(self.case, set(flags), self._carried(), self.fwd))]
+            self.memo[flags] = [(extra, _like(g, self.right)) for extra, g in got]
         return self.memo[flags]
 
     def _match(self, flags: tuple, a, given, tol: float):
