@@ -312,3 +312,141 @@ def test_output_file_and_subprocess(small, tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert json.loads(out.read_text())["passed"] is True
+
+
+# -- CS231n: a minibatch in the row layout, its loss summed over time and averaged over N ----
+
+def cs231n_grads(a, x, y, bug=None):
+    """rnn_forward, temporal_softmax_loss and rnn_backward as CS231n's assignment writes them
+    (row layout: x Wx + prev_h Wh + b), with a bug behind a flag."""
+    N, T, _ = x.shape
+    h, prev, cache = [], a["h0"], []
+    for t in range(T):
+        nxt = np.tanh(x[:, t] @ a["Wx"] + prev @ a["Wh"] + a["b"])
+        cache.append((x[:, t], prev, nxt))
+        h.append(nxt)
+        prev = nxt
+    h = np.stack(h, 1)
+    scores = h @ a["W_vocab"] + a["b_vocab"]
+    p = np.exp(scores - scores.max(axis=2, keepdims=True))
+    p /= p.sum(axis=2, keepdims=True)
+    dscores = p.copy()
+    dscores[np.arange(N)[:, None], np.arange(T)[None], y] -= 1
+    dscores /= 1 if bug == "batch_sum" else N       # the loss's mean over the minibatch
+    g = {"dW_vocab": np.einsum("nth,ntv->hv", h, dscores), "db_vocab": dscores.sum(axis=(0, 1))}
+    dh = dscores @ a["W_vocab"].T
+    g.update(dWx=np.zeros_like(a["Wx"]), dWh=np.zeros_like(a["Wh"]), db=np.zeros_like(a["b"]))
+    dprev = np.zeros_like(a["h0"])
+    for t in reversed(range(T)):
+        xt, prev, nxt = cache[t]
+        dtanh = (dh[:, t] + dprev) * (1 - nxt ** 2)
+        g["dWx"] += xt.T @ dtanh
+        g["dWh"] += prev.T @ dtanh
+        g["db"] += dtanh[0] if bug == "first_sequence_only" else dtanh.sum(axis=0)
+        if bug != "no_carry":
+            dprev = dtanh @ a["Wh"].T
+    g["dh0"] = dprev
+    return g
+
+
+@pytest.fixture(scope="module")
+def cs231n(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cs231n")
+    rng = np.random.default_rng(231)
+    N, T, D, H, V = 3, 4, 5, 6, 7
+    a = {"Wx": rng.standard_normal((D, H)) * 0.5, "Wh": rng.standard_normal((H, H)) * 0.5,
+         "b": rng.standard_normal(H) * 0.1, "h0": rng.standard_normal((N, H)),
+         "W_vocab": rng.standard_normal((H, V)) * 0.5, "b_vocab": rng.standard_normal(V) * 0.1}
+    x, y = rng.standard_normal((N, T, D)), rng.integers(0, V, (N, T))
+    np.savez(tmp / "rnn.npz", **a, x=x, y=y)
+
+    def check(grads):
+        np.savez(tmp / "grads.npz", **grads)
+        r = runner.invoke(app, ["check", "--weights", str(tmp / "rnn.npz"), "--convention",
+                                "cs231n", "--answers", str(tmp / "grads.npz"),
+                                "--format", "json"])
+        return r
+    return a, x, y, check
+
+
+def test_cs231n_minibatch_right_and_bugs(cs231n):
+    a, x, y, check = cs231n
+    right = cs231n_grads(a, x, y)
+    r = check(right)
+    assert r.exit_code == 0, r.output
+    assert set(_by_name(r)) == {"dWx", "dWh", "db", "dW_vocab", "db_vocab", "dh0"}
+    want = {
+        "batch_sum": ("the loss is summed over the 3 sequences where it is averaged",
+                      set(right)),
+        "first_sequence_only": ("not summed over the batch: only the first sequence's", {"db"}),
+        "no_carry": ("not carried back through time: dprev_h is never updated",
+                     {"dWx", "dWh", "db", "dh0"}),
+    }
+    for bug, (sentence, wrong) in want.items():
+        got = _by_name(check(cs231n_grads(a, x, y, bug)))
+        assert {k for k, v in got.items() if v["verdict"] == "wrong"} == wrong, bug
+        for k in wrong:
+            assert any(d.startswith(f"{k}: ") and sentence in d for d in got[k]["diagnosis"]), \
+                (bug, k, got[k]["diagnosis"])
+
+
+def test_a_bias_not_summed_over_the_batch_has_the_wrong_shape(cs231n):
+    a, x, y, check = cs231n
+    g = cs231n_grads(a, x, y)
+    g["db"] = np.tile(g["db"] / 3, (3, 1))          # db += dtanh: one row per sequence
+    r = check(g)
+    assert r.exit_code == 2
+    assert "db is 3 x 6; expected 6: one row per sequence or step, not summed" in r.stderr
+
+
+def test_nan_is_a_wrong_answer(small):
+    g, _ = small.grads()
+    g["dWhh"] = g["dWhh"].copy()
+    g["dWhh"][0, 0] = np.nan
+    r = small.check(g)
+    assert r.exit_code == 1
+    got = _by_name(r)["dWhh"]
+    assert got["verdict"] == "wrong" and got["worst_entry"] == [1, 1]
+    assert got["diagnosis"] == ["dWhh: holds NaN or infinity"]
+
+
+def test_same_checks_through_weights_file(small):
+    bad, _ = small.grads("no_carry")
+    for weights in (False, True):
+        got = _by_name(small.check(bad, weights=weights))
+        assert {k for k, v in got.items() if v["verdict"] == "wrong"} == CELL
+        assert "dhnext is never updated" in got["dWhh"]["diagnosis"][0]
+
+
+def test_pytorch_gradients_from_a_pt_file(tmp_path):
+    """nn.RNN + nn.Linear: a student's float32 .grad tensors saved with torch.save are
+    correct at float32's precision; one left out of the recurrence is wrong."""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install '.[torch]'")
+    torch.manual_seed(0)
+    H, D, V, T = 6, 4, 5, 7
+    rnn, fc = torch.nn.RNN(D, H, batch_first=True), torch.nn.Linear(H, V)
+    state = {**rnn.state_dict(), **{f"fc.{k}": v for k, v in fc.state_dict().items()}}
+    torch.save(state, tmp_path / "model.pt")
+    rng = np.random.default_rng(1)
+    x, y = rng.integers(0, D, T), rng.integers(0, V, T)
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    (tmp_path / "p.toml").write_text(
+        'weights = "model.pt"\nreduction = "sum"\n[data]\nx = '
+        + json.dumps(np.eye(D)[x].tolist()) + "\ny = " + json.dumps((y + 1).tolist()) + "\n")
+    out, _ = rnn(torch.tensor(np.eye(D)[x][None], dtype=torch.float32))
+    loss = torch.nn.functional.cross_entropy(fc(out[0]), torch.tensor(y), reduction="sum")
+    loss.backward()
+    grads = {k: p.grad for k, p in rnn.named_parameters()}
+    grads.update({f"fc.{k}": p.grad for k, p in fc.named_parameters()})
+    torch.save(grads, tmp_path / "grads.pt")
+    r = runner.invoke(app, ["check", str(tmp_path / "p.toml"), "--answers",
+                            str(tmp_path / "grads.pt"), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    got = _by_name(r)
+    assert set(got) == set(grads) and {v["dtype"] for v in got.values()} == {"float32"}
+    grads["weight_hh_l0"] = grads["weight_hh_l0"] * 1.01
+    torch.save(grads, tmp_path / "grads.pt")
+    r = runner.invoke(app, ["check", str(tmp_path / "p.toml"), "--answers",
+                            str(tmp_path / "grads.pt"), "--format", "json"])
+    assert r.exit_code == 1
+    assert [k for k, v in _by_name(r).items() if v["verdict"] == "wrong"] == ["weight_hh_l0"]
