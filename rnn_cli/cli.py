@@ -517,19 +517,16 @@ def check(files: Annotated[Optional[list[Path]], typer.Argument(
           output: OutputOpt = None,
           digits: DigitsOpt = 6, standalone: StandaloneOpt = False,
           answers: Annotated[Optional[Path], typer.Option("--answers", metavar="GRADS.npz",
-                             help="A student's gradient arrays (numpy.savez), named dL/dw_h "
-                             "or as the convention names them (dWhh, dWh, dWaa, "
-                             "weight_hh_l0), judged against the one problem file given.")]
+                             help="Gradient arrays (.npz or .pt) named dL/dw_h or as a course "
+                             "names them (dWhh, dWh, weight_hh_l0): judged and diagnosed.")]
           = None,
           convention: Annotated[Optional[str], typer.Option("--convention", help="With "
-                                "--answers: the names and layout of the arrays (karpathy, "
-                                "cs231n, coursera, d2l, pytorch; default: told by the "
-                                "names).")] = None,
-          problem: Annotated[Optional[str], typer.Option("--problem", "-p", help="With "
-                             "--answers: the problem, in a file of several.")] = None,
-          weights: Annotated[Optional[Path], typer.Option("--weights", help="With --answers: "
-                             "the problem's weights (and data x, y) from an .npz or a PyTorch "
-                             ".pt; the problem file may then be left out.")] = None):
+                                "--answers: karpathy, cs231n, coursera, d2l or pytorch.")]
+          = None,
+          problem: Annotated[Optional[str], _opt("--problem", "-p", help="With --answers: a "
+                             "problem in a file of several.")] = None,
+          weights: Annotated[Optional[Path], _opt("--weights", help="With --answers: the "
+                             "problem's weights file (.npz, .pt).")] = None):
     """Check the answer keys in the files: each answer correct, consistent (wrong only
     because an earlier wrong answer of the key carried forward) or wrong, with the likely
     mistake. Exit 0 when every answer is correct, 1 otherwise, 2 for bad input.
@@ -567,19 +564,11 @@ def check(files: Annotated[Optional[list[Path]], typer.Argument(
 def _check_arrays(files, answers, convention, problem, weights, fmt, output, digits,
                   standalone):
     """check --answers: a student's gradient arrays judged (teach/arrays.py)."""
-    from .render import gradout
+    from .render.gradout import render
     from .teach.arrays import check_answers
     report = check_answers(files, answers, convention, problem, weights)
-    if fmt is CheckFormat.table and output is None:
-        _print(gradout.gradcheck_view(report, digits))
-    else:
-        from .render.jsonout import dumps
-        text = {CheckFormat.json: lambda: dumps(gradout.gradcheck_json(report)),
-                CheckFormat.junit: lambda: gradout.gradcheck_junit(report, digits),
-                CheckFormat.markdown: lambda: gradout.gradcheck_md(report, digits),
-                CheckFormat.latex: lambda: gradout.gradcheck_tex(report, digits, standalone),
-                CheckFormat.table: lambda: gradout.gradcheck_md(report, digits)}[fmt]()
-        _emit(text, output, [*files, answers, *([weights] if weights else [])])
+    out = render(report, fmt.value, digits, standalone, to_file=output is not None)
+    _emit(out, output, [*files, answers, weights])
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed

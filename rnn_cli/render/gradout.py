@@ -154,3 +154,17 @@ def gradcheck_tex(report, digits: int = 6, standalone: bool = False) -> str:
                                        for e in report.errors], r"\end{itemize}"]
     body.append(rf"\textbf{{{text(summary(report))}}}")
     return _document(body) if standalone else "\n".join(body)
+
+
+def render(report, fmt: str, digits: int = 6, standalone: bool = False,
+           to_file: bool = False):
+    """The report in a format of check's --format: text, or a Rich table for the terminal
+    (Markdown in its place when written to a file)."""
+    if fmt == "table" and not to_file:
+        return gradcheck_view(report, digits)
+    if fmt == "json":
+        from .jsonout import dumps
+        return dumps(gradcheck_json(report))
+    return {"junit": lambda: gradcheck_junit(report, digits),
+            "latex": lambda: gradcheck_tex(report, digits, standalone)}.get(
+        fmt, lambda: gradcheck_md(report, digits))()
