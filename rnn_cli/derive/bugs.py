@@ -53,7 +53,7 @@ class Bug:
 _CELL = ("w_x", "w_h", "b_h", "h_0")
 BUGS = {b.flag: b for b in (
     Bug("no_carry", _CELL, "the gradient is not carried back through time: {dh} is never "
-        "updated ({dh} = {W}^T da_t is missing, so each step sees only its own loss)"),
+        "updated"),
     Bug("stale_carry", _CELL, "the last step's {dh} is not zeroed: it still holds dL/dh_0 of "
         "a previous call on the same sequence"),
     Bug("double_last", _CELL, "the last step's {dh} is not zeroed: it starts at the last "

@@ -48,25 +48,26 @@ def _note(r, sep: str = "\n") -> str:
 
 
 def gradcheck_view(report, digits: int = 6):
+    """Per problem: a table of the arrays and their verdicts, then each diagnosis on its own
+    line (the sentences are long), the precision rule, and the score."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
     parts = []
     for (file, problem), rs in _groups(report).items():
         t = Table(title=Text(f"{file}: {problem}"), title_justify="left")
-        for col in ("gradient", "shape", "verdict", "worst entry", "tolerance", "rel_error",
-                    "diagnosis"):
-            t.add_column(col, no_wrap=col in ("gradient", "verdict", "shape"))
+        for col in ("gradient", "shape", "verdict", "rel_error", "worst entry", "given",
+                    "right"):
+            t.add_column(col, no_wrap=True)
         for r in rs:
             style = "green" if r.verdict == CORRECT else "red"
-            worst = (f"{_entry(r)}: given {_g(r.given_worst, digits)}, right "
-                     f"{_g(r.right_worst, digits)}")
             t.add_row(Text(r.name), Text(_shape(r)), Text(MARK[r.verdict], style=style),
-                      Text(worst), Text(_g(r.tolerance, 3)), Text(_g(r.rel_error, 3)),
-                      Text(_note(r)))
+                      Text(_g(r.rel_error, 3)), Text(_entry(r)),
+                      Text(_g(r.given_worst, digits)), Text(_g(r.right_worst, digits)))
         parts.append(t)
+        parts += [Text(f"• {d}") for r in rs for d in r.diagnosis]
         rules = list(dict.fromkeys(r.rule for r in rs))
-        parts.append(Text("rule: an entry is correct when " + "; ".join(rules)))
+        parts.append(Text("rule: correct when " + "; ".join(rules)))
     parts.append(Text(summary(report)))
     return Group(*parts)
 
@@ -125,7 +126,7 @@ def gradcheck_md(report, digits: int = 6) -> str:
             cells = (cell(r.name), _shape(r), MARK[r.verdict], worst, _g(r.rel_error, 3),
                      "<br>".join(cell(d) for d in r.diagnosis))
             out.append("| " + " | ".join(cells) + " |")
-        out += ["", "Rule: an entry is correct when " +
+        out += ["", "Rule: correct when " +
                 "; ".join(cell(x) for x in dict.fromkeys(r.rule for r in rs)), ""]
     for e in report.errors:
         out.append(f"- **input error**: {cell(e)}")
@@ -147,7 +148,7 @@ def gradcheck_tex(report, digits: int = 6, standalone: bool = False) -> str:
                         r">{\raggedright\arraybackslash}p{0.32\textwidth}",
                         ["gradient", "shape", "verdict", "worst entry", "rel\\_error",
                          "diagnosis"], rows),
-                 text("Rule: an entry is correct when " +
+                 text("Rule: correct when " +
                       "; ".join(dict.fromkeys(r.rule for r in rs)))]
     if report.errors:
         body += [r"\begin{itemize}", *[rf"\item \textbf{{input error}}: {text(e)}"

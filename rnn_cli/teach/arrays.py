@@ -238,8 +238,8 @@ def rel_error(a, b) -> float:
 
 def rule_text(dtype, T: int) -> str:
     """The precision rule for arrays of this dtype, with its numbers."""
-    return (f"{dtype}: |given - right| <= 16 eps (T + 1) max|right|, eps = {eps_of(dtype):.3g}, "
-            f"T = {T}")
+    return (f"|given - right| <= 16 eps (T + 1) max|right|, {dtype} eps = "
+            f"{eps_of(dtype):.3g}, T = {T}")
 
 
 def check_arrays(problem, answers: dict, file: str,
@@ -299,6 +299,9 @@ def check_answers(paths, answers_path, convention: str | None = None,
                          f"{len(paths)} files", where="--answers")
     flags = {"weights": weights, "convention": convention, "batch": None, "head": None}
     problem = load(str(paths[0]) if paths else None, problem_name, {}, flags)
+    if not paths:                   # named after its weights file, not "flags"
+        from dataclasses import replace
+        problem = replace(problem, name=Path(weights).name)
     arrays = read_arrays(answers_path, str(answers_path), answers=True)
     if not arrays:
         raise InputError("holds no arrays", where=str(answers_path))
