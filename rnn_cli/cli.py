@@ -568,7 +568,8 @@ def _check_arrays(files, answers, convention, problem, weights, fmt, output, dig
     from .teach.arrays import check_answers
     report = check_answers(files, answers, convention, problem, weights)
     out = render(report, fmt.value, digits, standalone, to_file=output is not None)
-    _emit(out, output, [*files, answers, weights])
+    if out is not None:
+        _emit(out, output, [*files, answers, weights])
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed

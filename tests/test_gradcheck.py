@@ -254,7 +254,7 @@ def test_input_errors_are_one_line_exit_2(small, tmp_path):
     assert r.exit_code == 2 and "unknown gradient name 'dWhh'" in r.stderr
     assert "dWh, db" in r.stderr
     r = small.check({"dWxh": g["dWxh"].T})
-    assert r.exit_code == 2 and "dWxh is 5 x 6; expected 6 x 5: the transpose" in r.stderr
+    assert r.exit_code == 2 and "grads.npz: dWxh: 5 x 6; expected 6 x 5: the transpose" in r.stderr
     r = small.check({"dWhy": np.zeros((3, 3))})
     assert r.exit_code == 2 and "expected 5 x 6" in r.stderr
     obj = tmp_path / "obj.npz"
@@ -396,7 +396,7 @@ def test_a_bias_not_summed_over_the_batch_has_the_wrong_shape(cs231n):
     g["db"] = np.tile(g["db"] / 3, (3, 1))          # db += dtanh: one row per sequence
     r = check(g)
     assert r.exit_code == 2
-    assert "db is 3 x 6; expected 6: one row per sequence or step, not summed" in r.stderr
+    assert "db: 3 x 6; expected 6: one row per sequence or step, not summed" in r.stderr
 
 
 def test_nan_is_a_wrong_answer(small):

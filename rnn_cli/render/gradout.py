@@ -160,9 +160,10 @@ def gradcheck_tex(report, digits: int = 6, standalone: bool = False) -> str:
 def render(report, fmt: str, digits: int = 6, standalone: bool = False,
            to_file: bool = False):
     """The report in a format of check's --format: text, or a Rich table for the terminal
-    (Markdown in its place when written to a file)."""
-    if fmt == "table" and not to_file:
-        return gradcheck_view(report, digits)
+    (Markdown in its place when written to a file); None for nothing to show."""
+    if fmt == "table" and not to_file:      # nothing but errors: they alone, on stderr
+        return gradcheck_view(report, digits) if report.results or not report.errors \
+            else None
     if fmt == "json":
         from .jsonout import dumps
         return dumps(gradcheck_json(report))

@@ -204,7 +204,7 @@ def _fit(given, want_shape, key: str, where: str):
         hint = ": the transpose of the right shape (a missing transpose?)"
     elif len(shape) == len(want) + 1 and tuple(shape[1:]) == want:
         hint = f": one row per sequence or step, not summed over its first axis ({shape[0]})?"
-    raise BadShape(f"{key} is {words(shape)}; expected {words(want)}{hint}", where=where)
+    raise BadShape(f"{words(shape)}; expected {words(want)}{hint}", where=where)
 
 
 # -- judging -------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def check_arrays(problem, answers: dict, file: str,
         try:
             a = resolve(key, conv, cell, layout, file, convention is not None)
             if given.dtype.kind not in "fiu":
-                raise BadShape(f"{key} is of dtype {given.dtype}; expected numbers", where=where)
+                raise BadShape(f"dtype {given.dtype}; expected numbers", where=where)
             want = stored(a, right)
             given = _fit(given, want.shape, key, where)
         except InputError as e:
