@@ -450,3 +450,111 @@ def test_pytorch_gradients_from_a_pt_file(tmp_path):
                             str(tmp_path / "grads.pt"), "--format", "json"])
     assert r.exit_code == 1
     assert [k for k, v in _by_name(r).items() if v["verdict"] == "wrong"] == ["weight_hh_l0"]
+
+
+def test_latex_compiles(small, tmp_path):
+    from test_latex import compile_pdf
+    g, _ = small.grads("no_carry")
+    path = small.save(g)
+    r = runner.invoke(app, ["check", str(small.problem), "--answers", str(path),
+                            "--format", "latex", "--standalone"])
+    assert r.exit_code == 1
+    pdf, log = compile_pdf(r.stdout, tmp_path)
+    assert "dWhh: the gradient is not carried back through time: dhnext is never updated" \
+        in pdf, pdf
+    assert "|given - right| <= 16 eps (T + 1) max|right|" in pdf, pdf
+    assert "Overfull" not in log
+
+
+# -- a plain numpy RNN of other settings: sigmoid, squared loss, means, a summed minibatch ---
+
+def plain_grads(w, x, y, reduction, batch, bug=None):
+    """Column layout, h_t = sigmoid(w_h h_{t-1} + w_x x_t + b_h), y_hat_t = w_y h_t + b_y,
+    L = Σ_n (mean or sum over t of Σ (y_hat - y)²), the sequences summed or averaged."""
+    N, T, _ = x.shape
+    sig = lambda a: 1 / (1 + np.exp(-a))
+    h, a = [w["h_0"]], []
+    for t in range(T):
+        a.append(h[-1] @ w["w_h"].T + x[:, t] @ w["w_x"].T + w["b_h"])
+        h.append(sig(a[-1]))
+    scale = (1 / T if reduction == "mean" else 1) * (1 / N if batch == "mean" else 1)
+    if bug == "steps_sum":
+        scale *= T
+    if bug == "batch_mean":
+        scale /= N
+    g = {k: np.zeros_like(w[k]) for k in ("w_x", "w_h", "w_y", "b_h", "b_y")}
+    dnext = np.zeros_like(w["h_0"])
+    for t in reversed(range(T)):
+        do = (1 if bug == "half_squared" else 2) * (h[t + 1] @ w["w_y"].T + w["b_y"] - y[:, t])
+        do = do * scale
+        if bug != "last_step_only" or t == T - 1:
+            g["w_y"] += do.T @ h[t + 1]
+            g["b_y"] += do.sum(axis=0)
+        of = a[t] if bug == "slope_pre" else h[t + 1]
+        da = (do @ w["w_y"] + dnext) * of * (1 - of)
+        if bug != "last_step_only" or t == T - 1:
+            g["w_h"] += da.T @ h[t]
+            g["w_x"] += da.T @ x[:, t]
+            g["b_h"] += da.sum(axis=0)
+        dnext = da @ w["w_h"]
+    return g
+
+
+@pytest.mark.parametrize("bug,sentence", [
+    ("slope_pre", "the derivative of sigmoid is taken at the pre-activation a_t (a_t (1 - a_t))"),
+    ("half_squared", "the factor 2 of the squared loss is left out"),
+    ("steps_sum", "the loss is summed over the 5 steps where it is averaged"),
+    ("batch_mean", "the loss is averaged over the 2 sequences where it is summed"),
+    ("last_step_only", "not summed over time: only the last step's term is left"),
+])
+def test_other_settings_bugs_named(tmp_path, bug, sentence):
+    rng = np.random.default_rng(7)
+    N, T, D, H, K = 2, 5, 3, 4, 2
+    w = {"w_x": rng.standard_normal((H, D)), "w_h": rng.standard_normal((H, H)),
+         "w_y": rng.standard_normal((K, H)), "b_h": rng.standard_normal(H),
+         "b_y": rng.standard_normal(K), "h_0": rng.standard_normal((N, H))}
+    x, y = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, K))
+    np.savez(tmp_path / "w.npz", **w, x=x, y=y)
+    (tmp_path / "p.toml").write_text(
+        'weights = "w.npz"\nactivation = "sigmoid"\noutput = "identity"\nloss = "squared"\n'
+        'reduction = "mean"\nbatch = "sum"\nlayout = "column"\n[params]\n')
+    right = plain_grads(w, x, y, "mean", "sum")
+    names = {k: f"dL/d{k}" for k in right}
+
+    def check(g):
+        np.savez(tmp_path / "g.npz", **{names[k]: v for k, v in g.items()})
+        r = runner.invoke(app, ["check", str(tmp_path / "p.toml"), "--answers",
+                                str(tmp_path / "g.npz"), "--format", "json"])
+        return r
+    r = check(right)
+    assert r.exit_code == 0, r.output
+    g = plain_grads(w, x, y, "mean", "sum", bug)
+    wrong = {names[k] for k in g if not np.allclose(g[k], right[k], rtol=1e-9, atol=1e-12)}
+    got = _by_name(check(g))
+    assert wrong and {k for k, v in got.items() if v["verdict"] == "wrong"} == wrong
+    for k in wrong:
+        assert any(d.startswith(f"{k}: ") and sentence in d for d in got[k]["diagnosis"]), \
+            (k, got[k]["diagnosis"])
+
+
+def test_dhnext_carried_from_two_calls_before(small):
+    _, once = small.grads()
+    _, twice = small.grads(dhnext0=once)
+    g, _ = small.grads(dhnext0=twice)
+    d = _by_name(small.check(g))["dWhh"]["diagnosis"]
+    assert any("previous call on the same sequence (2 calls before)" in x for x in d), d
+
+
+def test_a_name_with_control_characters_is_shown_escaped(small):
+    g, _ = small.grads()
+    r = small.check({"dWhh\x1b[31m": g["dWhh"]})
+    assert r.exit_code == 2 and "\x1b" not in r.stderr and "\\x1b" in r.stderr
+
+
+def test_beyond_the_replay_budget_arrays_are_judged_not_diagnosed(small, monkeypatch):
+    import rnn_cli.teach.arrays as arrays
+    monkeypatch.setattr(arrays, "DIAGNOSE_WORK", 1000)
+    g, _ = small.grads("no_carry")
+    got = _by_name(small.check(g))
+    assert got["dWhh"]["verdict"] == "wrong" and got["dWhy"]["verdict"] == "correct"
+    assert got["dWhh"]["diagnosis"][0].startswith("dWhh: not diagnosed: replaying each")

@@ -22,7 +22,8 @@ from ..model.errors import BadShape, InputError, unknown
 CORRECT, WRONG = "correct", "wrong"
 FACTOR = 16                  # the rule's constant: 16 eps (T + 1)
 FULL_ARRAY = 256             # arrays of at most this many entries are written whole in JSON
-PAIRS_WORK = 2 * 10**8       # replays of two mistakes together only below this much work
+DIAGNOSE_WORK = 4 * 10**9    # N T H (H + D + K) summed over the replays of single mistakes
+PAIRS_WORK = 2 * 10**8       # the same for pairs of mistakes: tried only below this
 EPS = {"float16": 2.0 ** -10, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
 
 
@@ -277,7 +278,7 @@ def check_arrays(problem, answers: dict, file: str,
         elif not finite:
             found = (f"{key}: holds NaN or infinity",)
         else:
-            found = tuple(diagnose(key, a, g, tol)) if diagnose else ()
+            found = tuple(diagnose(key, a, g, given.dtype)) if diagnose else ()
         results.append(ArrayResult(
             file, problem.name, key, "dL/d" + "+".join(a.parts), str(given.dtype),
             tuple(given.shape), CORRECT if ok else WRONG, rule_text(given.dtype, problem.T),
@@ -356,34 +357,44 @@ class Diagnoser:
             self.memo[flags] = [(extra, _like(g, self.right)) for extra, g in got]
         return self.memo[flags]
 
-    def _match(self, flags: tuple, a, given, tol: float):
-        """The words to add to the mistake's sentence if a replay of `flags` gives `given`."""
+    def _match(self, flags: tuple, a, given, dtype):
+        """The words to add to the mistake's sentence if a replay of `flags` gives `given`
+        (by the precision rule, with the replayed array as the right one)."""
         right = stored(a, self.right)
+        tol = tolerance(right, dtype, self.case.T)
         for extra, g in self._replays(flags):
             replayed = stored(a, g)
             if replayed.shape != right.shape or matches(replayed, right, tol):
                 continue        # the mistake changes nothing in this array
-            if matches(given, replayed, tol):
+            if matches(given, replayed, tolerance(replayed, dtype, self.case.T)):
                 return extra
         return None
 
-    def __call__(self, key: str, a, given, tol: float) -> list[str]:
+    def work(self) -> int:
+        """Multiply-adds of one replay: N T H (H + D + K)."""
+        c = self.case
+        H, D, K = c.params["w_h"].shape[0], c.x.shape[2], c.params["w_y"].shape[0]
+        return c.N * c.T * H * (H + D + K)
+
+    def __call__(self, key: str, a, given, dtype) -> list[str]:
         touching = [f for f in self.flags if set(a.parts) & set(bugs.BUGS[f].grads)]
+        if self.work() * (len(self.flags) + 2) > DIAGNOSE_WORK:
+            return [f"{key}: not diagnosed: replaying each mistake would take "
+                    f"{self.work() * (len(self.flags) + 2):.2g} multiply-adds (at most "
+                    f"{DIAGNOSE_WORK:.0e})"]
         found = []
         for f in touching:
-            extra = self._match((f,), a, given, tol)
+            extra = self._match((f,), a, given, dtype)
             if extra is not None:
                 found.append(f"{key}: {self.sentence(f)}{extra}")
         if found:
             return found
-        c = self.case
-        H, D, K = c.params["w_h"].shape[0], c.x.shape[2], c.params["w_y"].shape[0]
         pairs = [(f, g) for i, f in enumerate(self.flags) for g in self.flags[i + 1:]
                  if (f in touching or g in touching) and not {f, g} <= _APART.get(f, set())]
-        if c.N * c.T * H * (H + D + K) * len(pairs) > PAIRS_WORK:
+        if self.work() * len(pairs) > PAIRS_WORK:
             return []
         for pair in pairs:
-            if self._match(tuple(sorted(pair)), a, given, tol) is not None:
+            if self._match(tuple(sorted(pair)), a, given, dtype) is not None:
                 found.append(f"{key}: two mistakes together: {self.sentence(pair[0])}; and "
                              f"{self.sentence(pair[1])}")
         return found
