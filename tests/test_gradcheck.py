@@ -408,6 +408,8 @@ def test_nan_is_a_wrong_answer(small):
     got = _by_name(r)["dWhh"]
     assert got["verdict"] == "wrong" and got["worst_entry"] == [1, 1]
     assert got["diagnosis"] == ["dWhh: holds NaN or infinity"]
+    assert got["given_at_worst"] is None and got["given"][0][0] is None   # JSON has no NaN
+    json.loads(r.stdout, parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
 
 
 def test_same_checks_through_weights_file(small):
@@ -558,3 +560,20 @@ def test_beyond_the_replay_budget_arrays_are_judged_not_diagnosed(small, monkeyp
     got = _by_name(small.check(g))
     assert got["dWhh"]["verdict"] == "wrong" and got["dWhy"]["verdict"] == "correct"
     assert got["dWhh"]["diagnosis"][0].startswith("dWhh: not diagnosed: replaying each")
+
+
+def test_canonical_names_in_a_row_layout_problem(small, tmp_path):
+    """layout = "row": w_x is written D x H (x W_xh), so dL/dw_x is D x H too."""
+    Wxh, Whh, Why, bh, by, h0 = small.W
+    V = Why.shape[0]
+    text = small.problem.read_text().replace('layout = "column"', 'layout = "row"')
+    for name, m in (("w_x", Wxh), ("w_h", Whh), ("w_y", Why)):
+        text = text.replace(f"{name} = {_mat(m)}", f"{name} = {_mat(m.T)}")
+    (tmp_path / "row.toml").write_text(text)
+    g, _ = small.grads()
+    np.savez(tmp_path / "g.npz", **{"dL/dw_x": g["dWxh"].T, "dL/dw_h": g["dWhh"].T,
+                                    "dL/dw_y": g["dWhy"].T, "dL/db_h": g["dbh"]})
+    r = runner.invoke(app, ["check", str(tmp_path / "row.toml"), "--answers",
+                            str(tmp_path / "g.npz"), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert _by_name(r)["dL/dw_y"]["shape"] == [6, V]

@@ -72,17 +72,27 @@ def gradcheck_view(report, digits: int = 6):
     return Group(*parts)
 
 
+def _num(v):
+    """A JSON number, or null for NaN and infinity (which JSON has no numbers for)."""
+    import math
+    return v if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
 def _array(arr):
-    return arr.tolist() if arr is not None and arr.size <= FULL_ARRAY else None
+    if arr is None or arr.size > FULL_ARRAY:
+        return None
+    import numpy as np
+    return np.where(np.isfinite(arr), arr, None).tolist()
 
 
 def gradcheck_json(report) -> dict:
     results = [{"file": r.file, "problem": r.problem, "name": r.name, "gradient": r.param,
                 "dtype": r.dtype, "shape": list(r.shape), "given": _array(r.given),
                 "expected": _array(r.right), "verdict": r.verdict, "rule": r.rule,
-                "tolerance": r.tolerance, "max_error": r.max_error, "rel_error": r.rel_error,
-                "worst_entry": list(r.worst), "given_at_worst": r.given_worst,
-                "expected_at_worst": r.right_worst, "diagnosis": list(r.diagnosis)}
+                "tolerance": r.tolerance, "max_error": _num(r.max_error),
+                "rel_error": _num(r.rel_error), "worst_entry": list(r.worst),
+                "given_at_worst": _num(r.given_worst), "expected_at_worst": r.right_worst,
+                "diagnosis": list(r.diagnosis)}
                for r in report.results]
     return {"passed": report.passed, "results": results, "errors": list(report.errors),
             "summary": {v: report.count(v) for v in (CORRECT, WRONG)}}

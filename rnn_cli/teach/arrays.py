@@ -24,7 +24,7 @@ FACTOR = 16                  # the rule's constant: 16 eps (T + 1)
 FULL_ARRAY = 256             # arrays of at most this many entries are written whole in JSON
 DIAGNOSE_WORK = 4 * 10**9    # N T H (H + D + K) summed over the replays of single mistakes
 PAIRS_WORK = 2 * 10**8       # the same for pairs of mistakes: tried only below this
-EPS = {"float16": 2.0 ** -10, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
+EPS64 = 2.0 ** -52
 
 
 @dataclass(frozen=True)
@@ -211,9 +211,11 @@ def _fit(given, want_shape, key: str, where: str):
 # -- judging -------------------------------------------------------------------------------
 
 def eps_of(dtype) -> float:
-    return EPS.get(str(dtype), EPS["float32"] if str(dtype) == "float32" else
-                   EPS["float64"] if _np().dtype(dtype).kind in "iu" else
-                   max(float(_np().finfo(dtype).eps), EPS["float64"]))
+    """The machine epsilon the rule uses: the dtype's own (float16 2^-10, float32 2^-23),
+    float64's for integers and for types finer than the float64 derivation."""
+    np = _np()
+    dt = np.dtype(dtype)
+    return EPS64 if dt.kind in "iu" else max(float(np.finfo(dt).eps), EPS64)
 
 
 def tolerance(right, dtype, T: int) -> float:
