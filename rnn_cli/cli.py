@@ -211,15 +211,22 @@ def _progress(label: str, total_hint: int):
     return (lambda done, total: bar.update(task, completed=done, total=total)), bar
 
 
-def is_arrays(problem) -> bool:
-    """Whether the problem is an array problem (weights file, convention or minibatch)."""
-    return type(problem).__name__ == "ArrayProblem"
+def is_arrays(problem, of: str = "L") -> bool:
+    """Whether the problem is an array problem (weights file, convention or minibatch), or a
+    gated problem too large for exact or 50-digit arithmetic, evaluated as one in float64."""
+    if type(problem).__name__ == "ArrayProblem":
+        return True
+    from .model.shapes import MAX_WORK, gated_work
+    return problem.cell != "rnn" and of.strip() in ("L", "E", "J") and \
+        gated_work(problem) > MAX_WORK
 
 
 def _arrays_out(problem, grad_of, fmt, digits: int, standalone: bool) -> None:
     """forward (grad_of None) or grad (grad_of = (wrt, of)) of an array problem, float64."""
     from .derive.batchsteps import solve
+    from .model.arrays import from_problem
     from .render import arraysout as out
+    problem = from_problem(problem)
     result = solve(problem, *(grad_of or ((), None)))
     if grad_of is None:
         r = result
@@ -293,7 +300,7 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
-    if is_arrays(problem):
+    if is_arrays(problem, of):
         return _arrays_out(problem, (wrt, of), fmt, digits, standalone)
     from .api import grad as derive
     from .render.rows import View

@@ -333,3 +333,34 @@ def test_unknown_convention_and_head(tmp_path):
     out = cli("forward", "--weights", tmp_path / "two.pt", "--head", "dec", "--x", "[[1, 0]]",
               "--y", "1")
     assert out["sizes"]["K"] == 4
+
+
+# -- gated TOML problems beyond exact arithmetic's work limit take the float64 path ----------
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_large_gated_toml_problem_runs_in_float64(tmp_path, cell):
+    pytest.importorskip("torch", reason="PyTorch is not installed: pip install '.[torch]'")
+    from torch_cells import run as cells_oracle
+    rng = np.random.default_rng(5)
+    H, D, K, T = 6, 3, 2, 300     # 300 (G (36 + 18) + 12) is beyond 50,000 for both cells
+    gates = "ifgo" if cell == "lstm" else "rzn"
+    r = lambda *s: np.round(rng.standard_normal(s) * 0.4, 3).tolist()
+    params = {**{f"w_x{g}": r(H, D) for g in gates}, **{f"w_h{g}": r(H, H) for g in gates},
+              **{("b_xn" if g == "n" and cell == "gru" else f"b_{g}"): r(H) for g in gates},
+              "w_y": r(K, H), "b_y": r(K), "h_0": r(H)}
+    if cell == "gru":
+        params["b_hn"] = r(H)
+    problem = {"cell": cell, "output": "sigmoid", "loss": "cross_entropy",
+               "params": params, "data": {"x": r(T, D), "y": np.round(
+                   rng.uniform(0, 1, (T, K)), 2).tolist()}}
+    lines = [f'cell = "{cell}"', 'output = "sigmoid"', 'loss = "cross_entropy"', "[params]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in params.items()]
+    lines += ["[data]", f"x = {json.dumps(problem['data']['x'])}",
+              f"y = {json.dumps(problem['data']['y'])}"]
+    (tmp_path / "p.toml").write_text("\n".join(lines) + "\n")
+    out = cli("grad", "-f", tmp_path / "p.toml", "--wrt", "all")
+    assert out["arithmetic"] == "float64"
+    grads, values = cells_oracle(problem)
+    assert abs(out["loss"] - values["L"].item()) <= 1e-12 * values["L"].item()
+    for k, g in grads.items():
+        assert rel(out["gradients"][k]["value"], g.detach().numpy()) <= 1e-10, k

@@ -151,6 +151,9 @@ def derivation(r: Run, wrt=None) -> Derivation:
         if a.states and a.parts[0] in p.shared and (p.N > 1 or p.batched):
             formula += "; one state shared by every sequence: Σ_n of each sequence's"
         v = arrays[a.grad]
+        if conv.name == "canonical" and p.layout == "row" and a.parts[0].startswith("w_"):
+            v = v.T                     # the row layout holds the transpose (x W_x + h W_h)
+            formula = f"({formula})^T   (row layout)"
         lines.append(Line(a.grad, formula, v, "gradient", a.parts, tuple(v.shape)))
     return Derivation(r, losses(r), _recursion(r), tuple(lines))
 

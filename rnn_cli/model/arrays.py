@@ -441,3 +441,31 @@ def wanted(ap: ArrayProblem, names) -> set | None:
             raise unknown("gradient", name, valid, where="--wrt")
         out.update(hits)
     return out
+
+
+def from_problem(p) -> ArrayProblem:
+    """An ordinary Problem's numbers as float64 arrays (itself if it is an ArrayProblem): a
+    gated problem beyond exact arithmetic's work limit runs on the float64 path."""
+    if isinstance(p, ArrayProblem):
+        return p
+    np = _np()
+    arr = lambda v: np.array([[float(e) for e in r] for r in v.rows]) if hasattr(v, "rows") \
+        else np.array([[float(v)]])
+    params = {}
+    for k, v in p.params.items():
+        a = arr(v)
+        params[k] = a if k.startswith("w_") else a[:, 0]
+    for k in ("h_0", "c_0"):
+        if k in params:
+            params[k] = params[k][None, :]
+    x = np.stack([arr(v)[:, 0] for v in p.x])[None]
+    K = params["w_y"].shape[0]
+    has = np.zeros(p.T, dtype=bool)
+    y = np.zeros((1, p.T, K))
+    for t, v in p.y.items():
+        has[t - 1] = True
+        y[0, t - 1] = arr(v)[:, 0]
+    return ArrayProblem(name=p.name, cell=p.cell, activation=p.activation, output=p.output,
+                        loss=p.loss, reduction=p.reduction, batch="mean",
+                        convention=get("canonical"), params=params, x=x, y=y, has=has,
+                        title=p.title, source=p.source, layout=p.layout)
