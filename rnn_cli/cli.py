@@ -509,4 +509,8 @@ def examples():
 
 def main() -> None:
     """The console script (click's standalone mode: usage errors exit 2 with a message)."""
+    # one BLAS thread unless told otherwise: the float64 path multiplies many small matrices,
+    # where OpenBLAS's threads cost more than they give (12x slower on a busy 2-core machine)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     app()

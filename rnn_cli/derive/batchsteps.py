@@ -61,7 +61,7 @@ def _recursion(r: Run) -> tuple:
     w = _weight(p)
     wtxt = f"{w.split(' (')[0]} " if w and " · " not in w else f"({w}) " if w else ""
     if p.output == "softmax" and p.loss == "cross_entropy":
-        do = f"{wtxt}(y_hat_t{n} - y_t{n})"
+        do = f"{wtxt}(y_hat_t{n} - y_t{n})" if wtxt else f"y_hat_t{n} - y_t{n}"
     elif p.loss == "squared":
         do = f"{wtxt}2 (y_hat_t{n} - y_t{n})" + ("" if p.output == "identity" else " ⊙ g'(o_t)")
     else:

@@ -20,7 +20,10 @@ from .numbers import parse_number
 MAX_H = 512          # hidden units; also D (inputs) and K (outputs)
 MAX_N = 256          # sequences in a minibatch
 MAX_T = 1_000        # steps of an array problem
-MAX_WORK = 4 * 10**9  # N T (G (H^2 + H D) + K H) multiply-adds of one forward pass
+MAX_WORK = 25 * 10**8   # N T (G (H^2 + H D) + K H) multiply-adds of one forward pass: an LSTM
+                        # at H = D = K = 512, T = 1,000 (2.4e9) takes 3.3-4 s (docs/weights.md)
+MAX_FLOATS = 60 * 10**6  # N T (M H + 2 D + 5 K) numbers kept for the backward pass (M = 5 for
+                         # the RNN, 14 for a GRU, 16 for an LSTM): 480 MB
 BATCHES = ("mean", "sum")
 KEYS = ("weights", "convention", "batch", "head")
 
@@ -209,7 +212,12 @@ def build_arrays(table: dict, name: str, where: str, *, weights: str | None = No
     raw = table.get("params", {})
     if not isinstance(raw, dict):
         raise InputError("expected a table of parameters", where=f"{where}: params")
+    own = conv.names(cell) if conv.name != "canonical" else {}
     for key, value in raw.items():
+        if key in own:      # the convention's own name (CS231n's Wx, D x H), as it stores it
+            params.update(to_canonical(conv, cell, {key: _float_array(
+                value, f"{where}: params.{key}")}, f"{where}: params"))
+            continue
         p = param_name(key)
         if p is None or p not in CELL_PARAMS[cell]:
             raise unknown("parameter", key, CELL_PARAMS[cell], where=f"{where}: params")
@@ -316,6 +324,11 @@ def _assemble(name, where, fwhere, table, conv, cell, activation, output, loss, 
     if work > MAX_WORK:
         raise TooLarge(f"N T (G (H^2 + H D) + K H) = {work:,} multiply-adds per pass: at "
                        f"most {MAX_WORK:,}", where=where)
+    floats = N * T * ({"rnn": 5, "gru": 14, "lstm": 16}[cell] * H + 2 * Dx + 5 * K)
+    if floats > MAX_FLOATS:
+        raise TooLarge(f"N T (M H + 2 D + 5 K) = {floats:,} numbers kept for the backward pass "
+                       f"(M = 5, 14, 16 for the RNN, GRU, LSTM): at most {MAX_FLOATS:,} "
+                       "(480 MB); use fewer sequences or steps", where=where)
     # vectors: biases of H (or K), states N x H (one shared state, or one per sequence)
     shared = set()
     for p in ps:
