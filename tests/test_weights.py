@@ -364,3 +364,40 @@ def test_large_gated_toml_problem_runs_in_float64(tmp_path, cell):
     assert abs(out["loss"] - values["L"].item()) <= 1e-12 * values["L"].item()
     for k, g in grads.items():
         assert rel(out["gradients"][k]["value"], g.detach().numpy()) <= 1e-10, k
+
+
+# -- the docs: every name of every convention in the table, and the console examples -------
+
+def test_conventions_doc_lists_every_name():
+    from conftest import ROOT
+    from rnn_cli.model.conventions import CONVENTIONS
+    doc = (ROOT / "docs" / "conventions.md").read_text(encoding="utf-8")
+    rows = {tuple(c.strip(" `") for c in line.split("|")[1:4])
+            for line in doc.splitlines() if line.startswith("| ")}
+    for conv in CONVENTIONS.values():
+        if conv.name == "canonical":
+            continue
+        assert f"## {conv.name}" in doc
+        for cell in conv.cells():
+            for a in conv.table(cell):
+                assert (cell, a.name, a.grad) in rows, (conv.name, cell, a.name)
+
+
+def test_weights_doc_console_examples_are_what_the_commands_print():
+    import shlex
+    from conftest import ROOT
+    doc = (ROOT / "docs" / "weights.md").read_text(encoding="utf-8")
+    blocks = [b.split("```")[0] for b in doc.split("```console\n")[1:]]
+    assert blocks
+    for block in blocks:
+        lines = block.rstrip("\n").split("\n")
+        assert lines[0].startswith("$ rnn-solve ")
+        import os
+        cwd = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            r = runner.invoke(app, shlex.split(lines[0][len("$ rnn-solve "):]))
+        finally:
+            os.chdir(cwd)
+        assert r.exit_code == 0, r.output
+        assert r.stdout.rstrip("\n") == "\n".join(lines[1:]), lines[0]
