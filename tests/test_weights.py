@@ -401,3 +401,19 @@ def test_weights_doc_console_examples_are_what_the_commands_print():
             os.chdir(cwd)
         assert r.exit_code == 0, r.output
         assert r.stdout.rstrip("\n") == "\n".join(lines[1:]), lines[0]
+
+
+def test_python_api_minibatch_by_hand():
+    """Two sequences of a linear 1-unit RNN, squared loss, batch = "sum": by hand, sequence 1
+    has h = (1, 2.5), sequence 2 h = (3, 5.5); L = (0 + 1.5²) + (1² + 3.5²) = 15.5 and
+    dL/dw_y = Σ_n Σ_t 2 (h_t - y_t) h_t = 2·1.5·2.5 + 2·1·3 + 2·3.5·5.5 = 52."""
+    import rnn_cli
+    p = rnn_cli.load({"batch": "sum", "params": {"w_x": [[1.0]], "w_h": [[0.5]], "w_y": [[1.0]]},
+                      "data": {"x": [[1, 2], [3, 4]], "y": [[1, 1], [2, 2]]}})
+    assert (p.N, p.T) == (2, 2)
+    assert rnn_cli.forward(p).L == 15.5
+    grads = {g.name: g.value for g in rnn_cli.grad(p, "all").gradients}
+    assert grads["w_y"].tolist() == [[52.0]]
+    # dL/dh_2 = 2 (h_2 - y_2): 3 and 7; dL/dh_1 = 2 (h_1 - y_1) + 0.5 dL/dh_2: 1.5 and 5.5;
+    # h_0 is one state shared by both: dL/dh_0 = 0.5 (1.5 + 5.5) = 3.5
+    assert grads["h_0"].tolist() == [3.5]

@@ -173,8 +173,9 @@ def build_arrays(table: dict, name: str, where: str, *, weights: str | None = No
     weights file it or --weights names. Values in the table override the file's."""
     from .problem import ACTIVATIONS, LOSSES, OUTPUTS, REDUCTIONS, LAYOUTS, _choice, \
         _target_steps
-    from .problem import KEYS as TABLE_KEYS
+    from .problem import ARRAY_KEYS, KEYS
     from .weights import read_arrays
+    TABLE_KEYS = KEYS + ARRAY_KEYS
     for key in table:
         if key not in TABLE_KEYS:
             raise unknown("key", key, TABLE_KEYS, where=where)

@@ -317,3 +317,19 @@ def from_canonical(conv: Convention, cell: str, grads: dict, only=None) -> dict:
 def gradient_parts(conv: Convention, cell: str, name: str) -> Array | None:
     """The Array whose gradient is called `name` (dWhh, weight_hh_l0), or None."""
     return conv.gradients(cell).get(name)
+
+
+def grads_to_canonical(conv: Convention, cell: str, arrays: dict, where: str = "") -> dict:
+    """Canonical gradients from gradient arrays named as the convention names them (dWhh,
+    PyTorch's weight_hh_l0, ...): the inverse of from_canonical. Unlike to_canonical, a
+    parameter held by two arrays (PyTorch's two biases) is not summed: each array holds the
+    whole dL/db_h, and the first one read gives it. Unknown names are an error."""
+    np = _np()
+    known = conv.gradients(cell)
+    out: dict = {}
+    for key, arr in arrays.items():
+        if key not in known:
+            raise unknown("gradient", key, known, where=where)
+        for p, part in _split(np.asarray(arr, dtype=float), known[key], where).items():
+            out.setdefault(p, part)
+    return out
