@@ -14,11 +14,10 @@ else the run stops. Exit 0 when every target holds.
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-import numpy as np
 
 from run import PY, measure, rnn_solve
 
@@ -28,6 +27,7 @@ TARGETS = {"min-char-rnn": 2.0, "H=256 T=200": 1.0, "N=64 H=128 T=50": 1.0}
 
 def agree(ours: dict, theirs: dict, names: dict) -> float:
     """The largest relative difference over every gradient (ours by the convention's name)."""
+    import numpy as np
     worst = 0.0
     for mine, other in names.items():
         a, b = np.asarray(ours["gradients"][mine]["value"]), np.asarray(theirs[other])
@@ -39,10 +39,15 @@ def agree(ours: dict, theirs: dict, names: dict) -> float:
     return worst
 
 
-def cases(folder: Path):
-    rng = np.random.default_rng(14)
+def cases(folder: Path, make: bool = False):
+    """The cases' commands; with `make`, write their files first (done in a child process:
+    a parent that has imported torch would lend its memory to every forked child's peak)."""
+    if make:
+        import numpy as np
+        import torch
+        rng = np.random.default_rng(14)
     H, V, T = 100, 27, 25
-    np.savez(folder / "mcr.npz", Wxh=rng.standard_normal((H, V)) * 0.01,
+    make and np.savez(folder / "mcr.npz", Wxh=rng.standard_normal((H, V)) * 0.01,
              Whh=rng.standard_normal((H, H)) * 0.01, Why=rng.standard_normal((V, H)) * 0.01,
              bh=np.zeros((H, 1)), by=np.zeros((V, 1)), hprev=np.zeros((H, 1)),
              x=rng.integers(0, V, T), y=rng.integers(0, V, T))
@@ -51,42 +56,52 @@ def cases(folder: Path):
            [*rnn_solve(), "grad", "--weights", str(folder / "mcr.npz"), "--wrt", "all",
             "--format", "json"], [PY, str(HERE / "min_char_rnn.py"), str(folder / "mcr.npz")],
            names)
-    import torch
     for label, N, H, T in (("H=256 T=200", 1, 256, 200), ("N=64 H=128 T=50", 64, 128, 50)):
-        torch.manual_seed(N + H + T)
         D = K = 64
-        rnn, fc = torch.nn.RNN(D, H).double(), torch.nn.Linear(H, K).double()
         stem = label.replace(" ", "_").replace("=", "")
-        torch.save({**rnn.state_dict(), **{f"fc.{k}": v for k, v in fc.state_dict().items()}},
-                   folder / f"{stem}.pt")
-        shape = (N, T) if N > 1 else (T,)
-        x, y = rng.standard_normal((*shape, D)), rng.integers(0, K, shape)
-        np.savez(folder / f"{stem}.npz", x=x, y=y)          # the data, for PyTorch's script
-        # rnn-solve reads one file holding the state_dict's arrays and the data x, y
-        np.savez(folder / f"{stem}-all.npz", x=x, y=y, **{k: v.numpy() for k, v in
-                                                          torch.load(folder / f"{stem}.pt").items()})
         toml = folder / f"{stem}.toml"
-        toml.write_text(f'weights = "{stem}-all.npz"\n' + ('batch = "mean"\n' if N > 1 else ""))
         names = {k: k for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
                                 "fc.weight", "fc.bias")}
         yield (label, "pytorch",
                [*rnn_solve(), "grad", "-f", str(toml), "--wrt", "all", "--format", "json"],
                [PY, str(HERE / "torch_batch.py"), str(folder / f"{stem}.pt"),
                 str(folder / f"{stem}.npz")], names)
+        if not make:
+            continue
+        shape = (N, T) if N > 1 else (T,)
+        x, y = rng.standard_normal((*shape, D)), rng.integers(0, K, shape)
+        torch.manual_seed(N + H + T)
+        rnn, fc = torch.nn.RNN(D, H).double(), torch.nn.Linear(H, K).double()
+        torch.save({**rnn.state_dict(), **{f"fc.{k}": v for k, v in fc.state_dict().items()}},
+                   folder / f"{stem}.pt")
+        np.savez(folder / f"{stem}.npz", x=x, y=y)          # the data, for PyTorch's script
+        # rnn-solve reads one file holding the state_dict's arrays and the data x, y
+        np.savez(folder / f"{stem}-all.npz", x=x, y=y, **{
+            k: v.numpy() for k, v in torch.load(folder / f"{stem}.pt").items()})
+        toml.write_text(f'weights = "{stem}-all.npz"\n' + ('batch = "mean"\n' if N > 1 else ""))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--make", metavar="FOLDER", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.make:
+        for _ in cases(Path(args.make), make=True):
+            pass
+        return 0
     ok = True
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        subprocess.run([PY, __file__, "--make", tmp], check=True)
+        timed = []
         for label, other, ours, theirs, names in cases(folder):
             a, b = measure(ours, args.runs), measure(theirs, args.runs)
             if a.note or b.note:
                 sys.exit(f"{label}: {a.note or b.note}")
+            timed.append((label, other, a, b, names))
+        for label, other, a, b, names in timed:   # numpy is imported here, after the timing
             worst = agree(json.loads(a.output), json.loads(b.output), names)
             ratio = a.median / b.median
             ok &= ratio <= TARGETS[label]

@@ -417,3 +417,26 @@ def test_python_api_minibatch_by_hand():
     # dL/dh_2 = 2 (h_2 - y_2): 3 and 7; dL/dh_1 = 2 (h_1 - y_1) + 0.5 dL/dh_2: 1.5 and 5.5;
     # h_0 is one state shared by both: dL/dh_0 = 0.5 (1.5 + 5.5) = 3.5
     assert grads["h_0"].tolist() == [3.5]
+
+
+def test_convention_layouts_by_hand():
+    """Where each gate lands, written out by hand: CS231n's LSTM Wx is D x 4H with the gates
+    in the order i, f, o, g; the specialisation's Wf is [w_hf, w_xf] (H x (H + D));
+    PyTorch's GRU bias_hh_l0 is [b_r; b_z; b_hn]; Karpathy's bh is H x 1."""
+    from rnn_cli.model.conventions import get, from_canonical, grads_to_canonical
+    H, D = 2, 3
+    lstm = {f"w_x{g}": np.full((H, D), k) for k, g in enumerate("ifgo", 1)}
+    lstm.update({f"w_h{g}": np.full((H, H), 10 + k) for k, g in enumerate("ifgo", 1)})
+    cs = from_canonical(get("cs231n"), "lstm", lstm)
+    assert cs["dWx"].shape == (D, 4 * H)
+    assert cs["dWx"][0].tolist() == [1, 1, 2, 2, 4, 4, 3, 3]           # i, f, o, g
+    co = from_canonical(get("coursera"), "lstm", lstm)
+    assert co["dWf"].shape == (H, H + D) and co["dWf"][0].tolist() == [12, 12, 2, 2, 2]
+    gru = {"b_r": np.full(H, 1.0), "b_z": np.full(H, 2.0), "b_xn": np.full(H, 3.0),
+           "b_hn": np.full(H, 4.0)}
+    pt = from_canonical(get("pytorch"), "gru", gru)
+    assert pt["bias_ih_l0"].tolist() == [1, 1, 2, 2, 3, 3]
+    assert pt["bias_hh_l0"].tolist() == [1, 1, 2, 2, 4, 4]
+    back = grads_to_canonical(get("pytorch"), "gru", pt)
+    assert back["b_r"].tolist() == [1, 1] and back["b_hn"].tolist() == [4, 4]   # not summed
+    assert from_canonical(get("karpathy"), "rnn", {"b_h": np.ones(H)})["dbh"].shape == (H, 1)

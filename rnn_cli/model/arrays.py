@@ -127,8 +127,6 @@ def _convention(table, flag, arrays, head, where) -> tuple[Convention, dict]:
         layer = {k: v for k, v in arrays.items() if k not in data}
         prefix, head = pytorch_layout(layer, head, where)
         conv = get("pytorch", head=head, prefix=prefix)
-        keep = {a.name for cell in conv.cells() for a in conv.table(cell)}
-        arrays = {k: v for k, v in arrays.items() if k in keep or k in data}
     elif head is not None:
         raise InputError("--head picks the nn.Linear head of a PyTorch state_dict; this "
                          f"problem's convention is {conv.name}", where="--head")
@@ -224,8 +222,12 @@ def build_arrays(table: dict, name: str, where: str, *, weights: str | None = No
             raise unknown("parameter", key, CELL_PARAMS[cell], where=f"{where}: params")
         v = _float_array(value, f"{where}: params.{key}")
         flat = v.ndim == 1 and p.startswith("w_")
-        if p == "w_y" and flat:
+        if p.startswith("w_") and v.ndim == 0:
+            v = v.reshape(1, 1)            # a number: a 1 x 1 matrix
+        elif p == "w_y" and flat:
             v = v[None, :]                 # [a, b]: the one row of a K = 1 output
+        elif flat:
+            v = v[:, None]                 # [a, b]: a column (D = 1, or H = 1)
         elif layout == "row" and p.startswith("w_") and v.ndim == 2:
             v = v.T
         params[p] = v
