@@ -440,3 +440,29 @@ def test_convention_layouts_by_hand():
     back = grads_to_canonical(get("pytorch"), "gru", pt)
     assert back["b_r"].tolist() == [1, 1] and back["b_hn"].tolist() == [4, 4]   # not summed
     assert from_canonical(get("karpathy"), "rnn", {"b_h": np.ones(H)})["dbh"].shape == (H, 1)
+
+
+def test_explain_and_graph_take_one_small_sequence_from_a_weights_file():
+    from conftest import ROOT
+    tiny = str(ROOT / "docs" / "examples" / "min-char-rnn-tiny.npz")
+    r = runner.invoke(app, ["graph", "--weights", tiny, "--format", "dot"])
+    assert r.exit_code == 0, r.output
+    assert "w_h" in r.stdout and "0.125" in r.stdout      # Whh's entry [2,1], read as decimal
+    assert "minibatch of 2" in err("explain", "vanishing", "-f",
+                                   str(ROOT / "docs" / "examples" / "cs231n-batch.toml"))
+
+
+def test_latex_of_an_array_problem_compiles(tmp_path):
+    import shutil
+    import subprocess
+    from conftest import ROOT
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed (Debian: texlive-latex-base)")
+    r = runner.invoke(app, ["grad", "-f", str(ROOT / "docs" / "examples" / "cs231n-batch.toml"),
+                            "--wrt", "all", "--format", "latex", "--standalone"])
+    assert r.exit_code == 0, r.output
+    (tmp_path / "g.tex").write_text(r.stdout)
+    p = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "g.tex"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout[-2000:]
+    assert "Overfull" not in (tmp_path / "g.log").read_text(errors="replace")
