@@ -466,3 +466,11 @@ def test_latex_of_an_array_problem_compiles(tmp_path):
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout[-2000:]
     assert "Overfull" not in (tmp_path / "g.log").read_text(errors="replace")
+
+
+def test_a_pipe_or_a_device_is_refused_without_waiting(tmp_path):
+    import os
+    os.mkfifo(tmp_path / "fifo.npz")
+    (tmp_path / "zero.npz").symlink_to("/dev/zero")
+    for name in ("fifo.npz", "zero.npz"):
+        assert "not a regular file" in err("forward", "--weights", tmp_path / name)
