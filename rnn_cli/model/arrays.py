@@ -49,6 +49,7 @@ class ArrayProblem:
     source: str = ""
     layout: str = "column"
     answers: dict = field(default_factory=dict, compare=False)
+    weights: str | None = None       # the weights file read, if any (never written over)
 
     @property
     def N(self) -> int:
@@ -125,8 +126,13 @@ def _convention(table, flag, arrays, head, where) -> tuple[Convention, dict]:
     if conv.name == "pytorch":
         data = {k: v for k, v in arrays.items() if k in ("x", "y", "h0", "c0")}
         layer = {k: v for k, v in arrays.items() if k not in data}
+        chosen = head is not None
         prefix, head = pytorch_layout(layer, head, where)
         conv = get("pytorch", head=head, prefix=prefix)
+        if chosen:      # --head named the one to use: the file's other heads are left aside
+            others = {k.rpartition(".")[0] for k in layer if k.endswith((".weight", ".bias"))
+                      and not k.startswith((prefix + "weight_", prefix + "bias_"))} - {head}
+            arrays = {k: v for k, v in arrays.items() if k.rpartition(".")[0] not in others}
     elif head is not None:
         raise InputError("--head picks the nn.Linear head of a PyTorch state_dict; this "
                          f"problem's convention is {conv.name}", where="--head")
@@ -246,10 +252,12 @@ def build_arrays(table: dict, name: str, where: str, *, weights: str | None = No
     batched = b is not None or x.ndim == 3 or (x.ndim == 2 and x.dtype.kind in "iub"
                                                 and "x" not in data)
     bat = (b or conv.batch).lower()
-    return _assemble(name, where, fwhere, table, conv, cell, activation, output, loss,
-                     reduction, bat, layout, params, x, _data(data, data_arrays, "y", where,
-                                                              fwhere), batched,
-                     _target_steps, "y" in data)
+    from dataclasses import replace
+    return replace(_assemble(name, where, fwhere, table, conv, cell, activation, output, loss,
+                             reduction, bat, layout, params, x,
+                             _data(data, data_arrays, "y", where, fwhere), batched,
+                             _target_steps, "y" in data),
+                   weights=str(path) if path is not None else None)
 
 
 def _data(data: dict, arrays: dict, key: str, where: str, fwhere: str):
