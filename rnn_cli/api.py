@@ -52,8 +52,12 @@ def load(source=None, problem: str | None = None) -> Problem:
         raise InputError(f"expected a dict, a TOML string or a path, found "
                          f"{type(source).__name__}", where="rnn_cli.load")
     name, table = files.pick(found, problem, where)
-    return build(table, name if len(found) > 1 or name != where else "problem",
-                 f"{where}: [{name}]" if len(found) > 1 else where)
+    name, where = name if len(found) > 1 or name != where else "problem", \
+        f"{where}: [{name}]" if len(found) > 1 else where
+    from .model.arrays import build_arrays, is_array_problem
+    if is_array_problem(table, {}):     # weights, convention or batch: float64 arrays
+        return build_arrays(table, name, where)
+    return build(table, name, where)
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,11 @@ class CheckResult:
 
 def forward(problem: Problem, all_steps: bool = False) -> ForwardResult:
     """The forward pass of `problem` (from load), step by step. A large problem is evaluated
-    in float64 with the first and last steps written out (every step with `all_steps`)."""
+    in float64 with the first and last steps written out (every step with `all_steps`).
+    An array problem (weights file, convention, minibatch) gives its float64 numeric.Run."""
+    if type(problem).__name__ == "ArrayProblem":
+        from .derive.batchsteps import solve
+        return solve(problem, of=None)
     return ForwardResult(run(problem, brief=True, all_steps=all_steps))
 
 
@@ -176,6 +184,9 @@ def grad(problem: Problem, wrt="w_h", of: str = "L", style: str | None = None,
         all_steps: for a large problem (evaluated in float64), write out every step, not
             just the first and last.
     """
+    if type(problem).__name__ == "ArrayProblem":   # a batchsteps.Derivation, in float64
+        from .derive.batchsteps import solve
+        return solve(problem, wrt, of)
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     names = [n for w in names for n in (problem.param_names if w.strip().lower() == "all"
                                         else [w])]

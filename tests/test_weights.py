@@ -333,3 +333,144 @@ def test_unknown_convention_and_head(tmp_path):
     out = cli("forward", "--weights", tmp_path / "two.pt", "--head", "dec", "--x", "[[1, 0]]",
               "--y", "1")
     assert out["sizes"]["K"] == 4
+
+
+# -- gated TOML problems beyond exact arithmetic's work limit take the float64 path ----------
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_large_gated_toml_problem_runs_in_float64(tmp_path, cell):
+    pytest.importorskip("torch", reason="PyTorch is not installed: pip install '.[torch]'")
+    from torch_cells import run as cells_oracle
+    rng = np.random.default_rng(5)
+    H, D, K, T = 6, 3, 2, 300     # 300 (G (36 + 18) + 12) is beyond 50,000 for both cells
+    gates = "ifgo" if cell == "lstm" else "rzn"
+    r = lambda *s: np.round(rng.standard_normal(s) * 0.4, 3).tolist()
+    params = {**{f"w_x{g}": r(H, D) for g in gates}, **{f"w_h{g}": r(H, H) for g in gates},
+              **{("b_xn" if g == "n" and cell == "gru" else f"b_{g}"): r(H) for g in gates},
+              "w_y": r(K, H), "b_y": r(K), "h_0": r(H)}
+    if cell == "gru":
+        params["b_hn"] = r(H)
+    problem = {"cell": cell, "output": "sigmoid", "loss": "cross_entropy",
+               "params": params, "data": {"x": r(T, D), "y": np.round(
+                   rng.uniform(0, 1, (T, K)), 2).tolist()}}
+    lines = [f'cell = "{cell}"', 'output = "sigmoid"', 'loss = "cross_entropy"', "[params]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in params.items()]
+    lines += ["[data]", f"x = {json.dumps(problem['data']['x'])}",
+              f"y = {json.dumps(problem['data']['y'])}"]
+    (tmp_path / "p.toml").write_text("\n".join(lines) + "\n")
+    out = cli("grad", "-f", tmp_path / "p.toml", "--wrt", "all")
+    assert out["arithmetic"] == "float64"
+    grads, values = cells_oracle(problem)
+    assert abs(out["loss"] - values["L"].item()) <= 1e-12 * values["L"].item()
+    for k, g in grads.items():
+        assert rel(out["gradients"][k]["value"], g.detach().numpy()) <= 1e-10, k
+
+
+# -- the docs: every name of every convention in the table, and the console examples -------
+
+def test_conventions_doc_lists_every_name():
+    from conftest import ROOT
+    from rnn_cli.model.conventions import CONVENTIONS
+    doc = (ROOT / "docs" / "conventions.md").read_text(encoding="utf-8")
+    rows = {tuple(c.strip(" `") for c in line.split("|")[1:4])
+            for line in doc.splitlines() if line.startswith("| ")}
+    for conv in CONVENTIONS.values():
+        if conv.name == "canonical":
+            continue
+        assert f"## {conv.name}" in doc
+        for cell in conv.cells():
+            for a in conv.table(cell):
+                assert (cell, a.name, a.grad) in rows, (conv.name, cell, a.name)
+
+
+def test_weights_doc_console_examples_are_what_the_commands_print():
+    import shlex
+    from conftest import ROOT
+    doc = (ROOT / "docs" / "weights.md").read_text(encoding="utf-8")
+    blocks = [b.split("```")[0] for b in doc.split("```console\n")[1:]]
+    assert blocks
+    for block in blocks:
+        lines = block.rstrip("\n").split("\n")
+        assert lines[0].startswith("$ rnn-solve ")
+        import os
+        cwd = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            r = runner.invoke(app, shlex.split(lines[0][len("$ rnn-solve "):]))
+        finally:
+            os.chdir(cwd)
+        assert r.exit_code == 0, r.output
+        assert r.stdout.rstrip("\n") == "\n".join(lines[1:]), lines[0]
+
+
+def test_python_api_minibatch_by_hand():
+    """Two sequences of a linear 1-unit RNN, squared loss, batch = "sum": by hand, sequence 1
+    has h = (1, 2.5), sequence 2 h = (3, 5.5); L = (0 + 1.5²) + (1² + 3.5²) = 15.5 and
+    dL/dw_y = Σ_n Σ_t 2 (h_t - y_t) h_t = 2·1.5·2.5 + 2·1·3 + 2·3.5·5.5 = 52."""
+    import rnn_cli
+    p = rnn_cli.load({"batch": "sum", "params": {"w_x": [[1.0]], "w_h": [[0.5]], "w_y": [[1.0]]},
+                      "data": {"x": [[1, 2], [3, 4]], "y": [[1, 1], [2, 2]]}})
+    assert (p.N, p.T) == (2, 2)
+    assert rnn_cli.forward(p).L == 15.5
+    grads = {g.name: g.value for g in rnn_cli.grad(p, "all").gradients}
+    assert grads["w_y"].tolist() == [[52.0]]
+    # dL/dh_2 = 2 (h_2 - y_2): 3 and 7; dL/dh_1 = 2 (h_1 - y_1) + 0.5 dL/dh_2: 1.5 and 5.5;
+    # h_0 is one state shared by both: dL/dh_0 = 0.5 (1.5 + 5.5) = 3.5
+    assert grads["h_0"].tolist() == [3.5]
+
+
+def test_convention_layouts_by_hand():
+    """Where each gate lands, written out by hand: CS231n's LSTM Wx is D x 4H with the gates
+    in the order i, f, o, g; the specialisation's Wf is [w_hf, w_xf] (H x (H + D));
+    PyTorch's GRU bias_hh_l0 is [b_r; b_z; b_hn]; Karpathy's bh is H x 1."""
+    from rnn_cli.model.conventions import get, from_canonical, grads_to_canonical
+    H, D = 2, 3
+    lstm = {f"w_x{g}": np.full((H, D), k) for k, g in enumerate("ifgo", 1)}
+    lstm.update({f"w_h{g}": np.full((H, H), 10 + k) for k, g in enumerate("ifgo", 1)})
+    cs = from_canonical(get("cs231n"), "lstm", lstm)
+    assert cs["dWx"].shape == (D, 4 * H)
+    assert cs["dWx"][0].tolist() == [1, 1, 2, 2, 4, 4, 3, 3]           # i, f, o, g
+    co = from_canonical(get("coursera"), "lstm", lstm)
+    assert co["dWf"].shape == (H, H + D) and co["dWf"][0].tolist() == [12, 12, 2, 2, 2]
+    gru = {"b_r": np.full(H, 1.0), "b_z": np.full(H, 2.0), "b_xn": np.full(H, 3.0),
+           "b_hn": np.full(H, 4.0)}
+    pt = from_canonical(get("pytorch"), "gru", gru)
+    assert pt["bias_ih_l0"].tolist() == [1, 1, 2, 2, 3, 3]
+    assert pt["bias_hh_l0"].tolist() == [1, 1, 2, 2, 4, 4]
+    back = grads_to_canonical(get("pytorch"), "gru", pt)
+    assert back["b_r"].tolist() == [1, 1] and back["b_hn"].tolist() == [4, 4]   # not summed
+    assert from_canonical(get("karpathy"), "rnn", {"b_h": np.ones(H)})["dbh"].shape == (H, 1)
+
+
+def test_explain_and_graph_take_one_small_sequence_from_a_weights_file():
+    from conftest import ROOT
+    tiny = str(ROOT / "docs" / "examples" / "min-char-rnn-tiny.npz")
+    r = runner.invoke(app, ["graph", "--weights", tiny, "--format", "dot"])
+    assert r.exit_code == 0, r.output
+    assert "w_h" in r.stdout and "0.125" in r.stdout      # Whh's entry [2,1], read as decimal
+    assert "minibatch of 2" in err("explain", "vanishing", "-f",
+                                   str(ROOT / "docs" / "examples" / "cs231n-batch.toml"))
+
+
+def test_latex_of_an_array_problem_compiles(tmp_path):
+    import shutil
+    import subprocess
+    from conftest import ROOT
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed (Debian: texlive-latex-base)")
+    r = runner.invoke(app, ["grad", "-f", str(ROOT / "docs" / "examples" / "cs231n-batch.toml"),
+                            "--wrt", "all", "--format", "latex", "--standalone"])
+    assert r.exit_code == 0, r.output
+    (tmp_path / "g.tex").write_text(r.stdout)
+    p = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "g.tex"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout[-2000:]
+    assert "Overfull" not in (tmp_path / "g.log").read_text(errors="replace")
+
+
+def test_a_pipe_or_a_device_is_refused_without_waiting(tmp_path):
+    import os
+    os.mkfifo(tmp_path / "fifo.npz")
+    (tmp_path / "zero.npz").symlink_to("/dev/zero")
+    for name in ("fifo.npz", "zero.npz"):
+        assert "not a regular file" in err("forward", "--weights", tmp_path / name)

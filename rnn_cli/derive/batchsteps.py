@@ -61,7 +61,7 @@ def _recursion(r: Run) -> tuple:
     w = _weight(p)
     wtxt = f"{w.split(' (')[0]} " if w and " · " not in w else f"({w}) " if w else ""
     if p.output == "softmax" and p.loss == "cross_entropy":
-        do = f"{wtxt}(y_hat_t{n} - y_t{n})"
+        do = f"{wtxt}(y_hat_t{n} - y_t{n})" if wtxt else f"y_hat_t{n} - y_t{n}"
     elif p.loss == "squared":
         do = f"{wtxt}2 (y_hat_t{n} - y_t{n})" + ("" if p.output == "identity" else " ⊙ g'(o_t)")
     else:
@@ -151,6 +151,9 @@ def derivation(r: Run, wrt=None) -> Derivation:
         if a.states and a.parts[0] in p.shared and (p.N > 1 or p.batched):
             formula += "; one state shared by every sequence: Σ_n of each sequence's"
         v = arrays[a.grad]
+        if conv.name == "canonical" and p.layout == "row" and a.parts[0].startswith("w_"):
+            v = v.T                     # the row layout holds the transpose (x W_x + h W_h)
+            formula = f"({formula})^T   (row layout)"
         lines.append(Line(a.grad, formula, v, "gradient", a.parts, tuple(v.shape)))
     return Derivation(r, losses(r), _recursion(r), tuple(lines))
 

@@ -20,7 +20,10 @@ from .numbers import parse_number
 MAX_H = 512          # hidden units; also D (inputs) and K (outputs)
 MAX_N = 256          # sequences in a minibatch
 MAX_T = 1_000        # steps of an array problem
-MAX_WORK = 4 * 10**9  # N T (G (H^2 + H D) + K H) multiply-adds of one forward pass
+MAX_WORK = 25 * 10**8   # N T (G (H^2 + H D) + K H) multiply-adds of one forward pass: an LSTM
+                        # at H = D = K = 512, T = 1,000 (2.4e9) takes 3.3-4 s (docs/weights.md)
+MAX_FLOATS = 60 * 10**6  # N T (M H + 2 D + 5 K) numbers kept for the backward pass (M = 5 for
+                         # the RNN, 14 for a GRU, 16 for an LSTM): 480 MB
 BATCHES = ("mean", "sum")
 KEYS = ("weights", "convention", "batch", "head")
 
@@ -46,6 +49,7 @@ class ArrayProblem:
     source: str = ""
     layout: str = "column"
     answers: dict = field(default_factory=dict, compare=False)
+    weights: str | None = None       # the weights file read, if any (never written over)
 
     @property
     def N(self) -> int:
@@ -122,10 +126,13 @@ def _convention(table, flag, arrays, head, where) -> tuple[Convention, dict]:
     if conv.name == "pytorch":
         data = {k: v for k, v in arrays.items() if k in ("x", "y", "h0", "c0")}
         layer = {k: v for k, v in arrays.items() if k not in data}
+        chosen = head is not None
         prefix, head = pytorch_layout(layer, head, where)
         conv = get("pytorch", head=head, prefix=prefix)
-        keep = {a.name for cell in conv.cells() for a in conv.table(cell)}
-        arrays = {k: v for k, v in arrays.items() if k in keep or k in data}
+        if chosen:      # --head named the one to use: the file's other heads are left aside
+            others = {k.rpartition(".")[0] for k in layer if k.endswith((".weight", ".bias"))
+                      and not k.startswith((prefix + "weight_", prefix + "bias_"))} - {head}
+            arrays = {k: v for k, v in arrays.items() if k.rpartition(".")[0] not in others}
     elif head is not None:
         raise InputError("--head picks the nn.Linear head of a PyTorch state_dict; this "
                          f"problem's convention is {conv.name}", where="--head")
@@ -170,8 +177,9 @@ def build_arrays(table: dict, name: str, where: str, *, weights: str | None = No
     weights file it or --weights names. Values in the table override the file's."""
     from .problem import ACTIVATIONS, LOSSES, OUTPUTS, REDUCTIONS, LAYOUTS, _choice, \
         _target_steps
-    from .problem import KEYS as TABLE_KEYS
+    from .problem import ARRAY_KEYS, KEYS
     from .weights import read_arrays
+    TABLE_KEYS = KEYS + ARRAY_KEYS
     for key in table:
         if key not in TABLE_KEYS:
             raise unknown("key", key, TABLE_KEYS, where=where)
@@ -209,14 +217,23 @@ def build_arrays(table: dict, name: str, where: str, *, weights: str | None = No
     raw = table.get("params", {})
     if not isinstance(raw, dict):
         raise InputError("expected a table of parameters", where=f"{where}: params")
+    own = conv.names(cell) if conv.name != "canonical" else {}
     for key, value in raw.items():
+        if key in own:      # the convention's own name (CS231n's Wx, D x H), as it stores it
+            params.update(to_canonical(conv, cell, {key: _float_array(
+                value, f"{where}: params.{key}")}, f"{where}: params"))
+            continue
         p = param_name(key)
         if p is None or p not in CELL_PARAMS[cell]:
             raise unknown("parameter", key, CELL_PARAMS[cell], where=f"{where}: params")
         v = _float_array(value, f"{where}: params.{key}")
         flat = v.ndim == 1 and p.startswith("w_")
-        if p == "w_y" and flat:
+        if p.startswith("w_") and v.ndim == 0:
+            v = v.reshape(1, 1)            # a number: a 1 x 1 matrix
+        elif p == "w_y" and flat:
             v = v[None, :]                 # [a, b]: the one row of a K = 1 output
+        elif flat:
+            v = v[:, None]                 # [a, b]: a column (D = 1, or H = 1)
         elif layout == "row" and p.startswith("w_") and v.ndim == 2:
             v = v.T
         params[p] = v
@@ -235,10 +252,12 @@ def build_arrays(table: dict, name: str, where: str, *, weights: str | None = No
     batched = b is not None or x.ndim == 3 or (x.ndim == 2 and x.dtype.kind in "iub"
                                                 and "x" not in data)
     bat = (b or conv.batch).lower()
-    return _assemble(name, where, fwhere, table, conv, cell, activation, output, loss,
-                     reduction, bat, layout, params, x, _data(data, data_arrays, "y", where,
-                                                              fwhere), batched,
-                     _target_steps, "y" in data)
+    from dataclasses import replace
+    return replace(_assemble(name, where, fwhere, table, conv, cell, activation, output, loss,
+                             reduction, bat, layout, params, x,
+                             _data(data, data_arrays, "y", where, fwhere), batched,
+                             _target_steps, "y" in data),
+                   weights=str(path) if path is not None else None)
 
 
 def _data(data: dict, arrays: dict, key: str, where: str, fwhere: str):
@@ -316,6 +335,11 @@ def _assemble(name, where, fwhere, table, conv, cell, activation, output, loss, 
     if work > MAX_WORK:
         raise TooLarge(f"N T (G (H^2 + H D) + K H) = {work:,} multiply-adds per pass: at "
                        f"most {MAX_WORK:,}", where=where)
+    floats = N * T * ({"rnn": 5, "gru": 14, "lstm": 16}[cell] * H + 2 * Dx + 5 * K)
+    if floats > MAX_FLOATS:
+        raise TooLarge(f"N T (M H + 2 D + 5 K) = {floats:,} numbers kept for the backward pass "
+                       f"(M = 5, 14, 16 for the RNN, GRU, LSTM): at most {MAX_FLOATS:,} "
+                       "(480 MB); use fewer sequences or steps", where=where)
     # vectors: biases of H (or K), states N x H (one shared state, or one per sequence)
     shared = set()
     for p in ps:
@@ -441,3 +465,31 @@ def wanted(ap: ArrayProblem, names) -> set | None:
             raise unknown("gradient", name, valid, where="--wrt")
         out.update(hits)
     return out
+
+
+def from_problem(p) -> ArrayProblem:
+    """An ordinary Problem's numbers as float64 arrays (itself if it is an ArrayProblem): a
+    gated problem beyond exact arithmetic's work limit runs on the float64 path."""
+    if isinstance(p, ArrayProblem):
+        return p
+    np = _np()
+    arr = lambda v: np.array([[float(e) for e in r] for r in v.rows]) if hasattr(v, "rows") \
+        else np.array([[float(v)]])
+    params = {}
+    for k, v in p.params.items():
+        a = arr(v)
+        params[k] = a if k.startswith("w_") else a[:, 0]
+    for k in ("h_0", "c_0"):
+        if k in params:
+            params[k] = params[k][None, :]
+    x = np.stack([arr(v)[:, 0] for v in p.x])[None]
+    K = params["w_y"].shape[0]
+    has = np.zeros(p.T, dtype=bool)
+    y = np.zeros((1, p.T, K))
+    for t, v in p.y.items():
+        has[t - 1] = True
+        y[0, t - 1] = arr(v)[:, 0]
+    return ArrayProblem(name=p.name, cell=p.cell, activation=p.activation, output=p.output,
+                        loss=p.loss, reduction=p.reduction, batch="mean",
+                        convention=get("canonical"), params=params, x=x, y=y, has=has,
+                        title=p.title, source=p.source, layout=p.layout)

@@ -215,8 +215,9 @@ def recognise(keys) -> str | None:
 
 
 def pytorch_layout(keys, head: str | None, where: str) -> tuple[str, str]:
-    """(the recurrent layer's key prefix, the head's prefix) of a state_dict: 'rnn.' and 'fc'
-    for a module holding self.rnn and self.fc; '' and the --head given."""
+    """(the recurrent layer's key prefix, the head's prefix) of a state_dict (`keys`: its
+    names, or the dict of its arrays): 'rnn.' and 'fc' for a module holding self.rnn and
+    self.fc. The head is the --head given, else the one nn.Linear whose in-features are H."""
     layers = sorted({k[:-len("weight_ih_l0")] for k in keys if k.endswith("weight_ih_l0")})
     if len(layers) != 1:
         raise InputError(f"expected one recurrent layer (one weight_ih_l0), found "
@@ -227,6 +228,11 @@ def pytorch_layout(keys, head: str | None, where: str) -> tuple[str, str]:
     prefix = layers[0]
     heads = sorted({k[:-len(".weight")] for k in keys if k.endswith(".weight")
                     and not k.startswith(prefix + "weight_")})
+    hh = getattr(keys, "get", lambda k: None)(prefix + "weight_hh_l0")
+    if head is None and hh is not None and len(heads) > 1:   # the head reads h_t: H inputs
+        fits = [h for h in heads if getattr(keys[f"{h}.weight"], "ndim", 0) == 2
+                and keys[f"{h}.weight"].shape[1] == hh.shape[1]]
+        heads = fits if len(fits) == 1 else heads
     if head is not None:
         if head not in heads:
             raise unknown("head", head, heads or ["(none in the file)"], where="--head")
@@ -317,3 +323,19 @@ def from_canonical(conv: Convention, cell: str, grads: dict, only=None) -> dict:
 def gradient_parts(conv: Convention, cell: str, name: str) -> Array | None:
     """The Array whose gradient is called `name` (dWhh, weight_hh_l0), or None."""
     return conv.gradients(cell).get(name)
+
+
+def grads_to_canonical(conv: Convention, cell: str, arrays: dict, where: str = "") -> dict:
+    """Canonical gradients from gradient arrays named as the convention names them (dWhh,
+    PyTorch's weight_hh_l0, ...): the inverse of from_canonical. Unlike to_canonical, a
+    parameter held by two arrays (PyTorch's two biases) is not summed: each array holds the
+    whole dL/db_h, and the first one read gives it. Unknown names are an error."""
+    np = _np()
+    known = conv.gradients(cell)
+    out: dict = {}
+    for key, arr in arrays.items():
+        if key not in known:
+            raise unknown("gradient", key, known, where=where)
+        for p, part in _split(np.asarray(arr, dtype=float), known[key], where).items():
+            out.setdefault(p, part)
+    return out

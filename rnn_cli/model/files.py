@@ -206,7 +206,7 @@ def read_toml(path: str | Path) -> dict:
 
 def tables(doc: dict, source: str) -> dict[str, dict]:
     """The problem tables of a document: itself when it is one problem, else its named tables."""
-    if "params" in doc or "data" in doc:
+    if "params" in doc or "data" in doc or isinstance(doc.get("weights"), str):
         return {Path(source).stem: doc}
     found = {k: v for k, v in doc.items() if isinstance(v, dict)}
     if not found:
@@ -312,7 +312,9 @@ def load(path: str | None, name: str | None, flags: dict | None = None,
                                           ("lstm", "gru") or (arrays or {}).get("weights")):
         # a gated cell or a weights file from flags alone: the built-in RNN problem has
         # nothing to lend it
-        found, source, name = {"flags": {}}, "flags", "flags"
+        weights = (arrays or {}).get("weights")
+        stem = Path(weights).stem if weights else "flags"
+        found, source, name = {stem: {}}, "flags", stem
     elif path is None:
         found, source = examples(), "built-in examples"
         name = name or DEFAULT

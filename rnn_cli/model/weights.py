@@ -8,6 +8,7 @@ inflates to gigabytes is refused too. numpy and torch are imported here, when a 
 """
 
 import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -25,14 +26,18 @@ def _size_checked(path: Path, where: str) -> None:
     """Refuse a missing file, a folder, a file beyond the limit, or an archive that inflates
     beyond it."""
     try:
-        size = os.stat(path).st_size
+        info = os.stat(path)
+        size = info.st_size
     except FileNotFoundError:
         raise BadFile("no such file", where=where) from None
     except (OSError, ValueError) as e:
         raise BadFile(f"cannot read it: {getattr(e, 'strerror', None) or e}", where=where) \
             from None
-    if path.is_dir():
+    if stat.S_ISDIR(info.st_mode):
         raise BadFile("is a folder, expected an .npz or .pt file", where=where)
+    if not stat.S_ISREG(info.st_mode):    # a pipe or a device: a zip archive must be seekable
+        raise BadFile("is not a regular file (a pipe or a device); an .npz or .pt file is "
+                      "read from disk", where=where)
     if size > MAX_WEIGHTS_BYTES:
         raise TooLarge(f"the file is {size:,} bytes; at most {MAX_WEIGHTS_BYTES:,} are read",
                        where=where)

@@ -218,7 +218,8 @@ def tex_text(s: str) -> str:
 
 
 def tex(p, title: str, header: tuple, rows, standalone: bool) -> str:
-    cols = "l" + "p{6cm}" + "l" * (len(header) - 2)
+    # the value column wraps: a matrix's corners are wider than the page otherwise
+    cols = "lp{6cm}p{6.5cm}" if len(header) == 3 else "lp{5cm}lp{5cm}"
     body = [rf"\subsection*{{{tex_text(p.name)}: {tex_text(title)}}}", tex_text(describe(p)),
             "", rf"\begin{{longtable}}{{{cols}}}",
             " & ".join(rf"\textbf{{{h}}}" for h in header) + r" \\ \hline"]
