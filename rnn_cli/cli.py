@@ -541,41 +541,31 @@ def check(files: Annotated[Optional[list[Path]], typer.Argument(
     Example: rnn-solve check problem.toml --answers grads.npz --convention karpathy
     """
     files = files or []
-    if answers is not None:
-        return _check_arrays(files, answers, convention, problem, weights, fmt, output,
-                             digits, standalone)
-    if not files:
+    if answers is not None:     # a student's gradient arrays (teach/arrays.py)
+        from .render.gradout import render
+        from .teach.arrays import check_answers
+        report = check_answers(files, answers, convention, problem, weights)
+        out = render(report, fmt.value, digits, standalone, to_file=output is not None)
+        if out is not None:
+            _emit(out, output, [*files, answers, weights])
+    elif not files:
         raise InputError("expected one or more problem files with [answers] (or --answers "
                          "GRADS.npz)", where="check")
-    from .api import check as run
-    report = run(files).report
-    if fmt is CheckFormat.table and output is None:
-        from .render.checkout import check_view
-        _print(check_view(report, digits))
     else:
-        from .render import checkout, latex
-        from .render.jsonout import dumps
-        text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
-                CheckFormat.junit: lambda: checkout.check_junit(report, digits),
-                CheckFormat.markdown: lambda: checkout.check_md(report, digits),
-                CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
-                CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
-        _emit(text, output, files)
-    for e in report.errors:
-        print(f"rnn-solve: error: {e}", file=sys.stderr)
-    raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
-                     else Exit.WRONG)
-
-
-def _check_arrays(files, answers, convention, problem, weights, fmt, output, digits,
-                  standalone):
-    """check --answers: a student's gradient arrays judged (teach/arrays.py)."""
-    from .render.gradout import render
-    from .teach.arrays import check_answers
-    report = check_answers(files, answers, convention, problem, weights)
-    out = render(report, fmt.value, digits, standalone, to_file=output is not None)
-    if out is not None:
-        _emit(out, output, [*files, answers, weights])
+        from .api import check as run
+        report = run(files).report
+        if fmt is CheckFormat.table and output is None:
+            from .render.checkout import check_view
+            _print(check_view(report, digits))
+        else:
+            from .render import checkout, latex
+            from .render.jsonout import dumps
+            text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
+                    CheckFormat.junit: lambda: checkout.check_junit(report, digits),
+                    CheckFormat.markdown: lambda: checkout.check_md(report, digits),
+                    CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
+                    CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
+            _emit(text, output, files)
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
