@@ -426,7 +426,10 @@ def test_pytorch_gradients_from_a_pt_file(tmp_path):
     torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install '.[torch]'")
     torch.manual_seed(0)
     H, D, V, T = 6, 4, 5, 7
-    rnn, fc = torch.nn.RNN(D, H, batch_first=True), torch.nn.Linear(H, V)
+    # float32 as a student's model is, whatever default dtype another test left behind
+    f32 = torch.float32
+    rnn = torch.nn.RNN(D, H, batch_first=True, dtype=f32)
+    fc = torch.nn.Linear(H, V, dtype=f32)
     state = {**rnn.state_dict(), **{f"fc.{k}": v for k, v in fc.state_dict().items()}}
     torch.save(state, tmp_path / "model.pt")
     rng = np.random.default_rng(1)
