@@ -580,3 +580,39 @@ def test_canonical_names_in_a_row_layout_problem(small, tmp_path):
                             str(tmp_path / "g.npz"), "--format", "json"])
     assert r.exit_code == 0, r.output
     assert _by_name(r)["dL/dw_y"]["shape"] == [6, V]
+
+
+def test_lstm_gradients_are_judged(tmp_path):
+    """nn.LSTM + nn.Linear in float64: autograd's .grad tensors check correct; a gate's block
+    of weight_hh_l0 changed is wrong (gated cells are judged, not diagnosed)."""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install '.[torch]'")
+    torch.manual_seed(1)
+    H, D, V, T = 3, 2, 4, 5
+    f64 = torch.float64
+    lstm = torch.nn.LSTM(D, H, batch_first=True, dtype=f64)
+    fc = torch.nn.Linear(H, V, dtype=f64)
+    state = {**lstm.state_dict(), **{f"fc.{k}": v for k, v in fc.state_dict().items()}}
+    torch.save(state, tmp_path / "model.pt")
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((T, D)), rng.integers(0, V, T)
+    (tmp_path / "p.toml").write_text(
+        'weights = "model.pt"\nreduction = "sum"\n[data]\nx = ' + json.dumps(x.tolist())
+        + "\ny = " + json.dumps((y + 1).tolist()) + "\n")
+    out, _ = lstm(torch.tensor(x[None], dtype=f64))
+    loss = torch.nn.functional.cross_entropy(fc(out[0]), torch.tensor(y), reduction="sum")
+    loss.backward()
+    grads = {k: p.grad for k, p in lstm.named_parameters()}
+    grads.update({f"fc.{k}": p.grad for k, p in fc.named_parameters()})
+    torch.save(grads, tmp_path / "grads.pt")
+    args = ["check", str(tmp_path / "p.toml"), "--answers", str(tmp_path / "grads.pt"),
+            "--format", "json"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert set(_by_name(r)) == set(grads)
+    grads["weight_hh_l0"] = grads["weight_hh_l0"].clone()
+    grads["weight_hh_l0"][H:2 * H] *= 1.001          # the forget gate's block
+    torch.save(grads, tmp_path / "grads.pt")
+    got = _by_name(runner.invoke(app, args))
+    assert [k for k, v in got.items() if v["verdict"] == "wrong"] == ["weight_hh_l0"]
+    assert got["weight_hh_l0"]["worst_entry"][0] in range(H + 1, 2 * H + 1)
+    assert got["weight_hh_l0"]["diagnosis"] == []
