@@ -25,6 +25,7 @@ class Format(str, enum.Enum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
 
 
 class Style(str, enum.Enum):
@@ -220,9 +221,9 @@ def _emit(out, output: Optional[str], protect=()) -> None:
                  protect=[p for p in protect if p is not None])
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown or latex "
+FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown, latex "
                                            "(an align* environment; --standalone for a whole "
-                                           "document).")]
+                                           "document) or html (a self-contained page).")]
 StandaloneOpt = Annotated[bool, typer.Option("--standalone", help="With --format latex: a "
                                              "complete document that pdflatex compiles.")]
 DigitsOpt = Annotated[int, typer.Option("--digits", min=1, max=50,
@@ -326,6 +327,9 @@ def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: Digits
     elif fmt is Format.latex:
         from .render.latex import forward_tex
         out = forward_tex(fwd, view, standalone)
+    elif fmt is Format.html:
+        from .render.html import forward_html
+        out = forward_html(fwd, view)
     else:
         from .render.table import forward_view
         out = forward_view(fwd, view)
@@ -375,6 +379,9 @@ def grad(problem,
     elif fmt is Format.latex:
         from .render.latex import grad_tex
         out = grad_tex(d, view, standalone)
+    elif fmt is Format.html:
+        from .render.html import grad_html
+        out = grad_html(d, view)
     else:
         from .render.table import grad_view
         out = grad_view(d, view)
@@ -444,6 +451,9 @@ def explain(problem,
     elif fmt is Format.markdown:
         from .render.explainout import topic_md
         out = topic_md(t)
+    elif fmt is Format.html:
+        from .render.html import explain_html
+        out = explain_html(t)
     else:
         from .render.explainout import topic_view
         out = topic_view(t)
@@ -504,72 +514,47 @@ def graph(problem, problem_file,
     _emit(data, output, [problem_file])
 
 
-class CheckFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-    junit = "junit"
+from . import cli_check  # noqa: E402,F401  the check command, on the same app (cli_check.py)
+
+
+class SheetFormat(str, enum.Enum):
     markdown = "markdown"
     latex = "latex"
 
 
 @app.command()
 @guarded
-def check(files: Annotated[Optional[list[Path]], typer.Argument(
-              help="Problem files with [answers] (with --answers: the one problem).",
-              show_default=False)] = None,
-          fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
-                                                   "(JUnit XML), markdown or latex.")]
-          = CheckFormat.table,
-          output: OutputOpt = None,
-          digits: DigitsOpt = 6, standalone: StandaloneOpt = False,
-          answers: Annotated[Optional[Path], typer.Option("--answers", metavar="GRADS.npz",
-                             help="Gradient arrays (.npz or .pt) named dL/dw_h or as a course "
-                             "names them (dWhh, dWh, weight_hh_l0): judged and diagnosed.")]
-          = None,
-          convention: Annotated[Optional[str], typer.Option("--convention", help="With "
-                                "--answers: karpathy, cs231n, coursera, d2l or pytorch.")]
-          = None,
-          problem: Annotated[Optional[str], _opt("--problem", "-p", help="With --answers: a "
-                             "problem in a file of several.")] = None,
-          weights: Annotated[Optional[Path], _opt("--weights", help="With --answers: the "
-                             "problem's weights file (.npz, .pt).")] = None):
-    """Check the answer keys in the files: each answer correct, consistent (wrong only
-    because an earlier wrong answer of the key carried forward) or wrong, with the likely
-    mistake. Exit 0 when every answer is correct, 1 otherwise, 2 for bad input.
+def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's name or a "
+                                                    "problem file.", show_default=False)],
+             seed: Annotated[str, typer.Option("--seed", help="Any text: the same seed and "
+                             "ids give the same variants.")],
+             out: Annotated[Path, typer.Option("--output", "-o", help="The folder to write "
+                            "problems/, sheets/ and keys.toml into.")],
+             count: Annotated[Optional[int], typer.Option("--count", help="N students, "
+                              "s001 to sN.")] = None,
+             roster: Annotated[Optional[Path], typer.Option("--roster", help="A CSV file with "
+                               "a header row: one student per row.")] = None,
+             id_column: Annotated[Optional[str], typer.Option("--id-column", help="The "
+                                  "roster's column of ids (default: the first).")] = None,
+             name: Annotated[Optional[str], typer.Option("--problem", "-p", help="A problem "
+                             "in a file of several.")] = None,
+             fmt: Annotated[SheetFormat, typer.Option("--format", help="The question "
+                            "sheets: markdown or latex.")] = SheetFormat.markdown):
+    """A variant of a problem for every student: its own numbers, pleasant by hand and never
+    degenerate; a question sheet each, and the class's keys for `check --keys`.
 
-    Example: rnn-solve check key.toml --format junit --output results.xml
-    Example: rnn-solve check problem.toml --answers grads.npz --convention karpathy
+    Example: rnn-solve variants assignment3 --count 30 --seed 2026 -o class
     """
-    files = files or []
-    if answers is not None:     # a student's gradient arrays (teach/arrays.py)
-        from .render.gradout import render
-        from .teach.arrays import check_answers
-        report = check_answers(files, answers, convention, problem, weights)
-        out = render(report, fmt.value, digits, standalone, to_file=output is not None)
-        if out is not None:
-            _emit(out, output, [*files, answers, weights])
-    elif not files:
-        raise InputError("expected one or more problem files with [answers] (or --answers "
-                         "GRADS.npz)", where="check")
-    else:
-        from .api import check as run
-        report = run(files).report
-        if fmt is CheckFormat.table and output is None:
-            from .render.checkout import check_view
-            _print(check_view(report, digits))
-        else:
-            from .render import checkout, latex
-            from .render.jsonout import dumps
-            text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
-                    CheckFormat.junit: lambda: checkout.check_junit(report, digits),
-                    CheckFormat.markdown: lambda: checkout.check_md(report, digits),
-                    CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
-                    CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
-            _emit(text, output, files)
-    for e in report.errors:
-        print(f"rnn-solve: error: {e}", file=sys.stderr)
-    raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
-                     else Exit.WRONG)
+    from .teach.variants import class_ids, load_table, make, shared
+    from .render.sheets import write_class
+    ids = class_ids(count, None if roster is None else str(roster), id_column)
+    pname, table, prob, where = load_table(problem, name)
+    made = make(prob, table, ids, seed, where)
+    write_class(out, made, seed, where, fmt.value)
+    for group in shared(made):
+        print(f"rnn-solve: warning: {' and '.join(group)} share a variant (the chance of the "
+              "draw)", file=sys.stderr)
+    print(f"{len(made)} variants of {pname} in {out}: problems/, sheets/, keys.toml (private)")
 
 
 @app.command()
