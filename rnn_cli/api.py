@@ -122,6 +122,9 @@ def load(problem: ProblemLike = None, *, name: str | None = None,
         where = f"{where} with {given}"
         if any(k.startswith(("params.", "data.")) for k in flags) and table.get("title"):
             table["title"] = f"{table['title']}, changed by {given}"
+    from .model.arrays import build_arrays, is_array_problem
+    if is_array_problem(table, {}):     # weights, convention or batch: float64 arrays
+        return build_arrays(table, pname, where)
     return build(table, pname, where)
 
 
@@ -324,6 +327,9 @@ def check(files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
 def derive_forward(problem: Problem, all_steps: bool = False) -> Any:
     """The Forward of `problem`. A large problem is evaluated in float64 with the first and
     last steps written out (every step with `all_steps`)."""
+    if type(problem).__name__ == "ArrayProblem":   # a batchsteps.Run, in float64
+        from .derive.batchsteps import solve
+        return solve(problem, of=None)
     from .derive.gated import run_forward
     return run_forward(problem, brief=True, all_steps=all_steps)
 
@@ -333,6 +339,9 @@ def derive_grad(problem: Problem, wrt: Sequence[str], of: str = "L", style: str 
                 all_steps: bool = False) -> Any:
     """The Derivation of d(of)/d(each wrt); `called`: what messages call of and wrt (the
     command line: its flags); `progress(done, total)` is called as the work goes on."""
+    if type(problem).__name__ == "ArrayProblem":   # a batchsteps.Derivation, in float64
+        from .derive.batchsteps import solve
+        return solve(problem, list(wrt), of)
     from .derive.gated import run_forward, run_grad
     names = [n for w in wrt for n in (problem.param_names if w.strip().lower() == "all"
                                       else [w])]

@@ -89,6 +89,16 @@ SHARED = {
     "reduction": Annotated[Optional[str], _opt("--reduction", help="sum or mean.")],
     "outputs": Annotated[Optional[str], _opt("--outputs", help='Steps with a target: all, '
                          'last, or a list such as "[2]".')],
+    "weights": Annotated[Optional[Path], _opt("--weights", help="Weights (and data x, y) "
+                         "from an .npz, or a PyTorch state_dict .pt/.pth (torch extra); the "
+                         "problem's values and flags override the file's.")],
+    "convention": Annotated[Optional[str], _opt("--convention", help="The names, layout "
+                            "and reductions of a course's code: karpathy, cs231n, coursera, "
+                            "d2l, pytorch or canonical (default: recognised from the names).")],
+    "batch_reduction": Annotated[Optional[str], _opt("--batch-reduction", help="mean or sum: "
+                                 "how the losses of N sequences (data.x N x T x D) combine.")],
+    "head": Annotated[Optional[str], _opt("--head", help="pytorch: the nn.Linear head's "
+                      "name where a state_dict has several (fc for fc.weight).")],
     "layout": Annotated[Optional[str], _opt("--layout", help="column (w_h h + w_x x, the "
                         "default) or row (x W_xh + h W_hh, as course notebooks write it).")],
 }
@@ -167,7 +177,9 @@ def with_problem(fn):
         values = {name: kw.pop(name) for name in SHARED}
         if "output" in kw:
             kw["output"] = _deprecated_g(kw["output"], values)
-        kw["problem"] = load(values["file"], values["problem"], _flags(values))
+        arrays = {"weights": values["weights"], "convention": values["convention"],
+                  "batch": values["batch_reduction"], "head": values["head"]}
+        kw["problem"] = load(values["file"], values["problem"], _flags(values), arrays)
         if "problem_file" in sig.parameters:    # a command that writes files protects it
             kw["problem_file"] = values["file"]
         return fn(**kw)
@@ -253,6 +265,41 @@ def _progress(label: str, total_hint: int):
     return (lambda done, total: bar.update(task, completed=done, total=total)), bar
 
 
+def is_arrays(problem, of: str = "L") -> bool:
+    """Whether the problem is an array problem (weights file, convention or minibatch), or a
+    gated problem too large for exact or 50-digit arithmetic, evaluated as one in float64."""
+    if type(problem).__name__ == "ArrayProblem":
+        return True
+    from .model.shapes import MAX_WORK, gated_work
+    return problem.cell != "rnn" and of.strip() in ("L", "E", "J") and \
+        gated_work(problem) > MAX_WORK
+
+
+def _arrays_out(problem, grad_of, fmt, digits: int, standalone: bool, output=None,
+                protect=()) -> None:
+    """forward (grad_of None) or grad (grad_of = (wrt, of)) of an array problem, float64."""
+    from .derive.batchsteps import solve
+    from .model.arrays import from_problem
+    from .render import arraysout as out
+    problem = from_problem(problem)
+    result = solve(problem, *(grad_of or ((), None)))
+    if grad_of is None:
+        r = result
+        rows, header, title = out.forward_rows(r, digits), ("quantity", "formula", "value"), \
+            "Forward pass (float64)"
+        view, data = lambda: out.forward_view(r, digits), lambda: out.forward_json(r)
+    else:
+        d = result
+        rows, header, title = out.grad_rows(d, digits), ("quantity", "formula", "shape",
+                                                        "value"), "Backpropagation through time"
+        view, data = lambda: out.grad_view(d, digits), lambda: out.grad_json(d)
+    text = {Format.json: lambda: out.dumps(data()),
+            Format.markdown: lambda: out.md(problem, title, header, rows),
+            Format.latex: lambda: out.tex(problem, title, header, rows, standalone)}.get(
+        fmt, view)()
+    _emit(text, output, [*protect, getattr(problem, "weights", None)])
+
+
 # -- the commands -----------------------------------------------------------------------------
 
 @app.command()
@@ -265,6 +312,8 @@ def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: Digits
 
     Example: rnn-solve forward --w-h 0.5 --activation tanh
     """
+    if is_arrays(problem):
+        return _arrays_out(problem, None, fmt, digits, standalone, output, [problem_file])
     from .api import derive_forward
     from .render.rows import View
     fwd = derive_forward(problem, all_steps)
@@ -308,6 +357,9 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
+    if is_arrays(problem, of):
+        return _arrays_out(problem, (wrt, of), fmt, digits, standalone, output,
+                           [problem_file])
     from .api import derive_grad
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
@@ -371,6 +423,9 @@ def explain(problem,
     Example: rnn-solve explain lstm --problem lstm_1unit --steps 30
     """
     from .teach.explain import TOPICS, run
+    if is_arrays(problem):
+        from .model.arrays import to_problem
+        problem = to_problem(problem, "explain")
     if list_ or topic is None:
         if fmt is Format.json:
             from .render.jsonout import dumps
@@ -436,6 +491,9 @@ def graph(problem, problem_file,
     """
     from .teach.graph import unroll
     from .render import graph as draw
+    if is_arrays(problem):
+        from .model.arrays import to_problem
+        problem = to_problem(problem, "graph")
     if out is not None:
         print("rnn-solve: warning: graph --out is deprecated and will be removed; write "
               "-o/--output, as in every command", file=sys.stderr)
@@ -456,61 +514,7 @@ def graph(problem, problem_file,
     _emit(data, output, [problem_file])
 
 
-class CheckFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-    junit = "junit"
-    markdown = "markdown"
-    latex = "latex"
-    html = "html"
-    csv = "csv"
-
-
-@app.command()
-@guarded
-def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [answers].",
-                                                      show_default=False)],
-          fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
-                                                   "(JUnit XML), markdown, latex, html (a "
-                                                   "class report with --keys) or csv (a "
-                                                   "gradebook).")]
-          = CheckFormat.table,
-          output: OutputOpt = None,
-          keys: Annotated[Optional[Path], typer.Option("--keys", help="The keys of a class "
-                          "(written by `variants`): each file is a submission, judged on its "
-                          "student's variant.")] = None,
-          digits: DigitsOpt = 6, standalone: StandaloneOpt = False):
-    """Check the answer keys in the files: each answer correct, consistent (wrong only
-    because an earlier wrong answer of the key carried forward) or wrong, with the likely
-    mistake. Exit 0 when every answer is correct, 1 otherwise, 2 for bad input.
-
-    Example: rnn-solve check key.toml --format junit --output results.xml
-    """
-    if keys is not None:
-        from .teach.classroom import check_submissions
-        report = check_submissions(files, keys)
-    else:
-        from .api import check_paths
-        report = check_paths(files)
-    if fmt is CheckFormat.table and output is None:
-        from .render.checkout import check_view
-        _print(check_view(report, digits))
-    else:
-        from .render import checkout, html, latex
-        from .render import csv as gradebook
-        from .render.jsonout import dumps
-        text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
-                CheckFormat.junit: lambda: checkout.check_junit(report, digits),
-                CheckFormat.markdown: lambda: checkout.check_md(report, digits),
-                CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
-                CheckFormat.table: lambda: checkout.check_md(report, digits),
-                CheckFormat.html: lambda: html.check_html(report, digits),
-                CheckFormat.csv: lambda: gradebook.gradebook(report)}[fmt]()
-        _emit(text, output, [*files, keys])
-    for e in report.errors:
-        print(f"rnn-solve: error: {e}", file=sys.stderr)
-    raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
-                     else Exit.WRONG)
+from . import cli_check  # noqa: E402,F401  the check command, on the same app (cli_check.py)
 
 
 class SheetFormat(str, enum.Enum):
@@ -570,4 +574,8 @@ def examples():
 
 def main() -> None:
     """The console script (click's standalone mode: usage errors exit 2 with a message)."""
+    # one BLAS thread unless told otherwise: the float64 path multiplies many small matrices,
+    # where OpenBLAS's threads cost more than they give (12x slower on a busy 2-core machine)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     app()

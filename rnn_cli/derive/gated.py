@@ -37,7 +37,16 @@ def _hp(vector: bool):
 
 def forward_gated(problem: Problem) -> Forward:
     """The forward pass of an LSTM or GRU problem, every gate's step a formula."""
+    from ..model.errors import TooLarge
+    from ..model.shapes import MAX_WORK, gated_work
     p, s = problem, {}
+    if gated_work(p) > MAX_WORK:
+        G = 4 if p.cell == "lstm" else 3
+        raise TooLarge(f"T x ({G} (H^2 + H D) + K H) = {gated_work(p):,} multiplications per "
+                       f"pass is more than the {MAX_WORK:,} that exact or 50-digit arithmetic "
+                       "finishes in seconds (forward and grad of L evaluate a gated problem "
+                       "this large in float64; check and explain do not); use fewer steps or "
+                       "units", where=f"{p.source}: data.x" if p.source else "--x")
     for name, v in p.params.items():
         s[name] = sym(name, v)
     steps = []

@@ -206,7 +206,7 @@ def read_toml(path: str | Path) -> dict:
 
 def tables(doc: dict, source: str) -> dict[str, dict]:
     """The problem tables of a document: itself when it is one problem, else its named tables."""
-    if "params" in doc or "data" in doc:
+    if "params" in doc or "data" in doc or isinstance(doc.get("weights"), str):
         return {Path(source).stem: doc}
     found = {k: v for k, v in doc.items() if isinstance(v, dict)}
     if not found:
@@ -302,12 +302,19 @@ def overlay(table: dict, flags: dict, where: str = "") -> dict:
     return out
 
 
-def load(path: str | None, name: str | None, flags: dict | None = None) -> Problem:
-    """The problem to solve: from a file, a built-in example, or flags over the default."""
-    if path is None and name is None and str((flags or {}).get("cell", "rnn")).lower() in \
-            ("lstm", "gru"):
-        # a gated cell from flags alone: the built-in RNN problem has nothing to lend it
-        found, source, name = {"flags": {}}, "flags", "flags"
+def load(path: str | None, name: str | None, flags: dict | None = None,
+         arrays: dict | None = None):
+    """The problem to solve: from a file, a built-in example, or flags over the default.
+
+    `arrays`: --weights, --convention, --head and --batch-reduction; with any of them, or a
+    table holding weights, convention, head or batch, an ArrayProblem (arrays.py)."""
+    if path is None and name is None and (str((flags or {}).get("cell", "rnn")).lower() in
+                                          ("lstm", "gru") or (arrays or {}).get("weights")):
+        # a gated cell or a weights file from flags alone: the built-in RNN problem has
+        # nothing to lend it
+        weights = (arrays or {}).get("weights")
+        stem = Path(weights).stem if weights else "flags"
+        found, source, name = {stem: {}}, "flags", stem
     elif path is None:
         found, source = examples(), "built-in examples"
         name = name or DEFAULT
@@ -322,6 +329,11 @@ def load(path: str | None, name: str | None, flags: dict | None = None) -> Probl
         where = f"{where} with {given}"
         if any(k.startswith(("params.", "data.")) for k in flags) and table.get("title"):
             table["title"] = f"{table['title']}, changed by {given}"
+    from .arrays import build_arrays, is_array_problem
+    arrays = arrays or {}
+    if is_array_problem(table, arrays):
+        return build_arrays(table, name, where, base=Path(path).parent if path else None,
+                            **arrays)
     return build(table, name, where)
 
 

@@ -17,6 +17,7 @@ LOSSES = ("squared", "half_squared", "cross_entropy")
 REDUCTIONS = ("sum", "mean")
 KEYS = ("title", "cell", "activation", "output", "loss", "reduction", "outputs", "layout", "params",
         "data", "answers", "tolerance", "vary", "student")   # vary, student: teach/variants.py
+ARRAY_KEYS = ("weights", "convention", "batch", "head")   # an array problem's (arrays.py)
 LAYOUTS = ("column", "row")
 MAX_T = 10_000         # grad --wrt all at T = 10,000: 4-6 s, under 200 MB
 MAX_GATED_T = 2_000    # an LSTM's grad --wrt all at T = 2,000: 5.5 s, 150 MB
@@ -282,6 +283,10 @@ def build(table: dict, name: str, where: str) -> Problem:
     if not isinstance(table, dict):
         raise InputError("expected a table", where=where)
     for key in table:
+        if key in ARRAY_KEYS:
+            raise InputError(f"{key!r} makes this an array problem, evaluated in float64 by "
+                             "forward and grad (docs/weights.md); here a problem of exact "
+                             "values is expected", where=f"{where}: {key}")
         if key not in KEYS:
             raise unknown("key", key, KEYS, where=where)
     cell = _choice(table, "cell", CELLS, "rnn", where)

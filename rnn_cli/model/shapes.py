@@ -93,11 +93,6 @@ def fit(params: dict, raw: dict, x: list, y: list, output: str, loss: str, layou
             raise BadShape(f"expected {D} numbers (D = {D} from x[1]), found {v.shape[0]}",
                            where=f"{where}: data.x[{i + 1}]")
         xs.append(v)
-    work = len(xs) * (len(hidden) * (H * H + H * D) + K * H)
-    if len(hidden) > 1 and work > MAX_WORK:   # gated cells; the RNN's is in forward()
-        raise InputError(f"T x ({len(hidden)} (H^2 + H D) + K H) = {work:,} multiplications per pass is more "
-                         f"than the {MAX_WORK:,} that finish in seconds; use fewer steps or "
-                         "units", where=f"{where}: data.x")
     ys = [_target(v, K, output, loss, f"{where}: data.y[{i + 1}]") for i, v in enumerate(y)]
     if output == "softmax" and K < 2:
         raise InputError("softmax needs K >= 2 outputs (w_y with K rows)",
@@ -126,3 +121,13 @@ def _target(v, K: int, output: str, loss: str, where: str):
             raise InputError(f"expected probabilities that add up to 1, found a sum of "
                              f"{sum(v.entries())}", where=where)
     return v
+
+
+def gated_work(p) -> int:
+    """Multiplications of one pass of a gated cell: T (G (H^2 + H D) + K H), G gates."""
+    G = {"lstm": 4, "gru": 3}.get(p.cell, 1)
+    if not p.is_vector:
+        return p.T * (2 * G + 1)
+    H, K = p.size("h")[0], p.size("y_hat")[0]
+    D = p.x[0].shape[0] if hasattr(p.x[0], "shape") else 1
+    return p.T * (G * (H * H + H * D) + K * H)
