@@ -265,41 +265,6 @@ def _progress(label: str, total_hint: int):
     return (lambda done, total: bar.update(task, completed=done, total=total)), bar
 
 
-def is_arrays(problem, of: str = "L") -> bool:
-    """Whether the problem is an array problem (weights file, convention or minibatch), or a
-    gated problem too large for exact or 50-digit arithmetic, evaluated as one in float64."""
-    if type(problem).__name__ == "ArrayProblem":
-        return True
-    from .model.shapes import MAX_WORK, gated_work
-    return problem.cell != "rnn" and of.strip() in ("L", "E", "J") and \
-        gated_work(problem) > MAX_WORK
-
-
-def _arrays_out(problem, grad_of, fmt, digits: int, standalone: bool, output=None,
-                protect=()) -> None:
-    """forward (grad_of None) or grad (grad_of = (wrt, of)) of an array problem, float64."""
-    from .derive.batchsteps import solve
-    from .model.arrays import from_problem
-    from .render import arraysout as out
-    problem = from_problem(problem)
-    result = solve(problem, *(grad_of or ((), None)))
-    if grad_of is None:
-        r = result
-        rows, header, title = out.forward_rows(r, digits), ("quantity", "formula", "value"), \
-            "Forward pass (float64)"
-        view, data = lambda: out.forward_view(r, digits), lambda: out.forward_json(r)
-    else:
-        d = result
-        rows, header, title = out.grad_rows(d, digits), ("quantity", "formula", "shape",
-                                                        "value"), "Backpropagation through time"
-        view, data = lambda: out.grad_view(d, digits), lambda: out.grad_json(d)
-    text = {Format.json: lambda: out.dumps(data()),
-            Format.markdown: lambda: out.md(problem, title, header, rows),
-            Format.latex: lambda: out.tex(problem, title, header, rows, standalone)}.get(
-        fmt, view)()
-    _emit(text, output, [*protect, getattr(problem, "weights", None)])
-
-
 # -- the commands -----------------------------------------------------------------------------
 
 @app.command()
@@ -312,8 +277,10 @@ def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: Digits
 
     Example: rnn-solve forward --w-h 0.5 --activation tanh
     """
-    if is_arrays(problem):
-        return _arrays_out(problem, None, fmt, digits, standalone, output, [problem_file])
+    from .model.arrays import runs_in_float64
+    if runs_in_float64(problem):   # weights file, convention, batch: float64 (docs/weights.md)
+        from .render.arraysout import solved
+        return _emit(*solved(problem, None, fmt.value, digits, standalone, output, problem_file))
     from .api import derive_forward
     from .render.rows import View
     fwd = derive_forward(problem, all_steps)
@@ -357,9 +324,11 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
-    if is_arrays(problem, of):
-        return _arrays_out(problem, (wrt, of), fmt, digits, standalone, output,
-                           [problem_file])
+    from .model.arrays import runs_in_float64
+    if runs_in_float64(problem, of):
+        from .render.arraysout import solved
+        return _emit(*solved(problem, (wrt, of), fmt.value, digits, standalone, output,
+                             problem_file))
     from .api import derive_grad
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
@@ -423,9 +392,8 @@ def explain(problem,
     Example: rnn-solve explain lstm --problem lstm_1unit --steps 30
     """
     from .teach.explain import TOPICS, run
-    if is_arrays(problem):
-        from .model.arrays import to_problem
-        problem = to_problem(problem, "explain")
+    from .model.arrays import to_problem
+    problem = to_problem(problem, "explain")     # an array problem of one small sequence
     if list_ or topic is None:
         if fmt is Format.json:
             from .render.jsonout import dumps
@@ -491,9 +459,8 @@ def graph(problem, problem_file,
     """
     from .teach.graph import unroll
     from .render import graph as draw
-    if is_arrays(problem):
-        from .model.arrays import to_problem
-        problem = to_problem(problem, "graph")
+    from .model.arrays import to_problem
+    problem = to_problem(problem, "graph")
     if out is not None:
         print("rnn-solve: warning: graph --out is deprecated and will be removed; write "
               "-o/--output, as in every command", file=sys.stderr)
@@ -574,8 +541,6 @@ def examples():
 
 def main() -> None:
     """The console script (click's standalone mode: usage errors exit 2 with a message)."""
-    # one BLAS thread unless told otherwise: the float64 path multiplies many small matrices,
-    # where OpenBLAS's threads cost more than they give (12x slower on a busy 2-core machine)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+        os.environ.setdefault(var, "1")   # small matrices: BLAS threads cost more than they give
     app()

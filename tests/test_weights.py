@@ -474,3 +474,15 @@ def test_a_pipe_or_a_device_is_refused_without_waiting(tmp_path):
     (tmp_path / "zero.npz").symlink_to("/dev/zero")
     for name in ("fifo.npz", "zero.npz"):
         assert "not a regular file" in err("forward", "--weights", tmp_path / name)
+
+
+def test_batch_reduction_flag_and_key_are_checked(tmp_path):
+    from conftest import ROOT
+    batch = str(ROOT / "docs" / "examples" / "cs231n-batch.toml")
+    assert "unknown batch reduction 'avg'" in err("forward", "-f", batch, "--batch-reduction",
+                                                   "avg")
+    mean = cli("forward", "-f", batch)["loss"]
+    total = cli("forward", "-f", batch, "--batch-reduction", "sum")["loss"]
+    assert abs(total - 2 * mean) <= 1e-12 * total        # N = 2 sequences
+    (tmp_path / "p.toml").write_text('batch = "avg"\n[data]\nx = [[1]]\ny = [[1]]\n')
+    assert "batch" in err("forward", "-f", tmp_path / "p.toml")

@@ -425,8 +425,10 @@ def is_array_problem(table: dict, flags: dict) -> bool:
 def to_problem(ap: ArrayProblem, why: str):
     """The same problem as an ordinary Problem (step-by-step derivations in exact or 50-digit
     arithmetic), each float64 value read as the decimal of its shortest repr: for the
-    commands that work on one small sequence (explain, graph)."""
+    commands that work on one small sequence (explain, graph). Any other problem: itself."""
     from .problem import MAX_SIZE, build
+    if not isinstance(ap, ArrayProblem):
+        return ap
     if ap.N > 1 or ap.batched:
         raise InputError(f"{why} works on one sequence; this problem holds a minibatch of "
                          f"{ap.N} (use forward or grad)", where=ap.source)
@@ -493,3 +495,12 @@ def from_problem(p) -> ArrayProblem:
                         loss=p.loss, reduction=p.reduction, batch="mean",
                         convention=get("canonical"), params=params, x=x, y=y, has=has,
                         title=p.title, source=p.source, layout=p.layout)
+
+
+def runs_in_float64(p, of: str = "L") -> bool:
+    """Whether forward and grad (of L) evaluate p on the float64 path of array problems: an
+    ArrayProblem, or a gated problem beyond exact arithmetic's work limit."""
+    if isinstance(p, ArrayProblem):
+        return True
+    from .shapes import MAX_WORK, gated_work
+    return p.cell != "rnn" and of.strip() in ("L", "E", "J") and gated_work(p) > MAX_WORK

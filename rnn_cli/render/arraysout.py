@@ -230,3 +230,37 @@ def tex(p, title: str, header: tuple, rows, standalone: bool) -> str:
         text = ("\\documentclass{article}\n\\usepackage[margin=2cm]{geometry}\n"
                 "\\usepackage{longtable}\n\\begin{document}\n" + text + "\n\\end{document}")
     return text + "\n"
+
+
+def render(result, fmt: str, digits: int = 6, standalone: bool = False):
+    """A forward pass (a numeric.Run) or a derivation (batchsteps.Derivation) in a format:
+    json, markdown, latex (text) or table (a Rich renderable)."""
+    if isinstance(result, Derivation):
+        d = result
+        p = d.run.problem
+        rows, header, title = grad_rows(d, digits), ("quantity", "formula", "shape", "value"), \
+            "Backpropagation through time"
+        view, data = lambda: grad_view(d, digits), lambda: grad_json(d)
+    else:
+        r = result
+        p = r.problem
+        rows, header, title = forward_rows(r, digits), ("quantity", "formula", "value"), \
+            "Forward pass (float64)"
+        view, data = lambda: forward_view(r, digits), lambda: forward_json(r)
+    if fmt == "json":
+        return dumps(data())
+    if fmt == "markdown":
+        return md(p, title, header, rows)
+    if fmt == "latex":
+        return tex(p, title, header, rows, standalone)
+    return view()
+
+
+def solved(problem, grad_of, fmt: str, digits: int, standalone: bool, output, problem_file):
+    """(what to print, the output path, the files never to write over) for forward (grad_of
+    None) or grad (grad_of = (wrt, of)) of a problem on the float64 path of array problems."""
+    from ..derive.batchsteps import solve
+    from ..model.arrays import from_problem
+    problem = from_problem(problem)
+    result = solve(problem, *(grad_of or ((), None)))
+    return render(result, fmt, digits, standalone), output, [problem_file, problem.weights]
