@@ -110,6 +110,8 @@ def load(problem: ProblemLike = None, *, name: str | None = None,
     if name is not None:
         check_str(name, "name", "a problem's name")
     flags = overrides(dict(options))
+    if _is_arrays(problem) and not flags and name is None:
+        return problem                  # a weights-file or minibatch problem, as loaded
     if isinstance(problem, Problem):
         if not flags and name is None:
             return problem
@@ -188,8 +190,10 @@ def forward(problem: ProblemLike = None, *, digits: int = 6, all_steps: bool = F
     (Fraction(3, 1), Fraction(7, 1), Fraction(82, 1))
     """
     view = _view(digits, all_steps, notation)
-    return ForwardResult(derive_forward(load(problem, name=name, **options), all_steps),
-                         **view)
+    p = load(problem, name=name, **options)
+    if _is_arrays(p):           # float64 arrays: the numeric run itself (docs/weights.md)
+        return derive_forward(p, all_steps)  # type: ignore[no-any-return]
+    return ForwardResult(derive_forward(p, all_steps), **view)
 
 
 def grad(problem: ProblemLike = None, *, wrt: str | Sequence[str], of: str = "L",
@@ -225,7 +229,14 @@ def grad(problem: ProblemLike = None, *, wrt: str | Sequence[str], of: str = "L"
         check_choice(style, "style", STYLES)
     view = _view(digits, all_steps, notation)
     p = load(problem, name=name, **options)
+    if _is_arrays(p):           # float64 arrays: the numeric derivation itself
+        return derive_grad(p, names, of, style)  # type: ignore[no-any-return]
     return GradResult(derive_grad(p, names, of, style, all_steps=all_steps), **view)
+
+
+def _is_arrays(problem: Any) -> bool:
+    """A problem of float64 arrays (a weights file, a convention, a minibatch)."""
+    return type(problem).__name__ == "ArrayProblem"
 
 
 def graph(problem: ProblemLike = None, *, grad: bool = False, digits: int = 4,

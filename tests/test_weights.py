@@ -412,7 +412,7 @@ def test_python_api_minibatch_by_hand():
                       "data": {"x": [[1, 2], [3, 4]], "y": [[1, 1], [2, 2]]}})
     assert (p.N, p.T) == (2, 2)
     assert rnn_cli.forward(p).L == 15.5
-    grads = {g.name: g.value for g in rnn_cli.grad(p, "all").gradients}
+    grads = {g.name: g.value for g in rnn_cli.grad(p, wrt="all").gradients}
     assert grads["w_y"].tolist() == [[52.0]]
     # dL/dh_2 = 2 (h_2 - y_2): 3 and 7; dL/dh_1 = 2 (h_1 - y_1) + 0.5 dL/dh_2: 1.5 and 5.5;
     # h_0 is one state shared by both: dL/dh_0 = 0.5 (1.5 + 5.5) = 3.5
