@@ -12,8 +12,56 @@ The Python API (rnn_cli/api.py): load, forward, grad and check, imported on firs
     Fraction(8, 1)
 """
 
+import os as _os
+import signal as _signal
+import sys as _sys
+
 __version__ = "0.1.0"
 API = ("load", "forward", "grad", "check")
+_interrupted = []   # holds True once the interrupt has been reported
+
+
+def interrupted() -> None:
+    """Ctrl-C: one line on stderr (once), then exit 130."""
+    if not _interrupted:
+        _interrupted.append(True)
+        try:
+            _sys.stderr.write("rnn-solve: interrupted\n")
+            _sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+    raise SystemExit(130)
+
+
+def _on_sigint(signum, frame):
+    if _interrupted:          # already on its way out: a second Ctrl-C changes nothing
+        return
+    raise KeyboardInterrupt
+
+
+def _excepthook(kind, value, tb, _previous=_sys.excepthook):
+    """A Ctrl-C that no command caught (during the imports, or past the commands' own
+    handler) ends the process as one: one line, exit 130, no traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        try:
+            interrupted()
+        except SystemExit:
+            pass
+        _os._exit(130)
+    _previous(kind, value, tb)
+
+
+def _as_command() -> bool:
+    """Whether this import starts the command line (`rnn-solve`, `python -m rnn_cli`)
+    rather than a program that uses the library."""
+    argv0 = _os.path.basename(_sys.argv[0]) if _sys.argv else ""
+    return argv0 in ("rnn-solve", "rnn-solve.exe", "-m", "__main__.py") and \
+        _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler
+
+
+if _as_command():   # from the package's first line on: Ctrl-C is one line and exit 130
+    _signal.signal(_signal.SIGINT, _on_sigint)
+    _sys.excepthook = _excepthook
 
 
 def __getattr__(name: str):

@@ -17,6 +17,7 @@ class Exit(enum.IntEnum):
     OK = 0
     WRONG = 1        # `check` found an answer that is not correct
     BAD_INPUT = 2
+    NOT_FINISHED = 3  # an output could not be written, or an internal error (a bug)
     INTERRUPTED = 130
 
 
@@ -112,12 +113,37 @@ def _flags(values: dict) -> dict:
     return out
 
 
+ASCII = inspect.Parameter("ascii_", inspect.Parameter.KEYWORD_ONLY, default=False,
+                          annotation=Annotated[bool, typer.Option(
+                              "--ascii", help="Output in ASCII only (prod, x, ok, ->); also "
+                              "chosen when standard output cannot encode the symbols.")])
+
+
 def guarded(fn):
-    """Input errors become one line on stderr and exit 2; Ctrl-C exits 130."""
+    """Input errors become one line on stderr and exit 2; an output that cannot be written,
+    or an internal error, one line and exit 3; Ctrl-C exits 130; a closed pipe ends the run
+    silently. Gives the command the --ascii option."""
     @functools.wraps(fn)
     def command(*args, **kw):
+        from . import streams
+        from .model.outputs import OutputError
+        streams.setup(kw.pop("ascii_", False))
         try:
-            return fn(*args, **kw)
+            try:
+                return fn(*args, **kw)
+            finally:
+                sys.stdout.flush()      # a full disk is found here, not at the exit
+        except (typer.Exit, typer.Abort, SystemExit, typer.TyperException):
+            raise
+        except BrokenPipeError:
+            streams.pipe_closed()
+            raise typer.Exit(Exit.OK) from None
+        except OutputError as e:
+            print(f"rnn-solve: error: cannot write the output: {e}", file=sys.stderr)
+            raise typer.Exit(Exit.NOT_FINISHED) from None
+        except KeyboardInterrupt:
+            from . import interrupted
+            interrupted()
         except InputError as e:
             print(f"rnn-solve: error: {e}", file=sys.stderr)
             raise typer.Exit(Exit.BAD_INPUT) from None
@@ -127,10 +153,27 @@ def guarded(fn):
                   "the range the working precision represents (an output saturated at 0 or "
                   "1?); make the weights or inputs smaller", file=sys.stderr)
             raise typer.Exit(Exit.BAD_INPUT) from None
-        except KeyboardInterrupt:
-            print("rnn-solve: interrupted", file=sys.stderr)
-            raise typer.Exit(Exit.INTERRUPTED) from None
+        except Exception as e:     # a bug: one line, exit 3, never exit 1
+            if isinstance(e, OSError) and e.errno is not None and _stdout_failed(e):
+                print(f"rnn-solve: error: cannot write to standard output: "
+                      f"{e.strerror or e}", file=sys.stderr)
+            else:
+                print(streams.internal_error(e), file=sys.stderr)
+            raise typer.Exit(Exit.NOT_FINISHED) from None
+    sig = inspect.signature(fn)
+    if not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        command.__signature__ = sig.replace(parameters=[*sig.parameters.values(), ASCII])
     return command
+
+
+def _stdout_failed(e: OSError) -> bool:
+    """Whether an OSError came from writing standard output (a full disk, a closed stream)."""
+    import errno
+    return e.errno in (errno.ENOSPC, errno.EIO, errno.EBADF, errno.EDQUOT, errno.EFBIG)
+
+
+def _flag_of(name: str) -> str:
+    return "--" + name.rstrip("_").replace("_", "-")
 
 
 def with_problem(fn):
@@ -145,13 +188,18 @@ def with_problem(fn):
     def command(**kw):
         from .model.files import load
         values = {name: kw.pop(name) for name in SHARED}
+        from .model.outputs import check_output
+        for name, value in kw.items():    # every file the command writes (--plot, --out)
+            if isinstance(value, Path):   # is checked before any work
+                check_output(value, [values["file"]], _flag_of(name))
         kw["problem"] = load(values["file"], values["problem"], _flags(values))
         if "problem_file" in sig.parameters:    # a command that writes files protects it
             kw["problem_file"] = values["file"]
         return fn(**kw)
 
-    command.__signature__ = sig.replace(parameters=own + shared)
-    command.__annotations__ = {**{p.name: p.annotation for p in own}, **SHARED}
+    command.__signature__ = sig.replace(parameters=own + shared + [ASCII])
+    command.__annotations__ = {**{p.name: p.annotation for p in own}, **SHARED,
+                               "ascii_": ASCII.annotation}
     return command
 
 
@@ -185,6 +233,7 @@ def _print(out) -> None:
     else:
         from .render.table import console
         console().print(out)
+    sys.stdout.flush()
 
 
 def _progress(label: str, total_hint: int):
@@ -372,17 +421,20 @@ def graph(problem, problem_file,
                          where="--format png")
     g = unroll(problem, grads, None if all_steps else (2, 1) if fmt is GraphFormat.text
                else (4, 4))
-    if fmt is GraphFormat.text and out is None:   # whole lines, wider than the terminal if
+    if fmt is GraphFormat.text and (out is None or str(out) == "-"):   # whole lines, wider than the terminal if
         from .render.table import console          # need be (--all-steps)
         return console().print(draw.graph_view(g, digits), crop=False)
     data = draw.graph_text(g, digits) if fmt is GraphFormat.text else draw.graph_dot(g, digits)
     if fmt in (GraphFormat.svg, GraphFormat.png):
         data = draw.render_image(data, fmt.value)
-    if out is None:
+    if out is None or str(out) == "-":
+        if isinstance(data, bytes) and fmt is GraphFormat.png:
+            from .model.outputs import write_output
+            return write_output(out, data)
         return _print(data.decode("utf-8") if isinstance(data, bytes) else data)
-    from .model.files import write_atomic
-    write_atomic(out, data if isinstance(data, bytes) else data.rstrip("\n") + "\n",
-                 protect=[problem_file] if problem_file else [])
+    from .model.outputs import write_output
+    write_output(out, data if isinstance(data, bytes) else data.rstrip("\n") + "\n",
+                 [problem_file], "--out")
 
 
 class CheckFormat(str, enum.Enum):
@@ -410,8 +462,10 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
     Example: rnn-solve check key.toml --format junit --output results.xml
     """
     from .api import check as run
+    from .model.outputs import check_output, is_stdout, write_output
+    check_output(output, files)
     report = run(files).report
-    if fmt is CheckFormat.table and output is None:
+    if fmt is CheckFormat.table and is_stdout(output):
         from .render.checkout import check_view
         _print(check_view(report, digits))
     else:
@@ -422,11 +476,10 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
                 CheckFormat.markdown: lambda: checkout.check_md(report, digits),
                 CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
                 CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
-        if output is None:
+        if is_stdout(output):
             _print(text)
         else:
-            from .model.files import write_atomic
-            write_atomic(output, text.rstrip("\n") + "\n", protect=files)
+            write_output(output, text.rstrip("\n") + "\n", files)
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed

@@ -95,7 +95,7 @@ def topic_plot(topic, path, topics_with_charts=()) -> None:
                          "pip install 'rnn-solve[plot]'", where="--plot") from None
     import io
 
-    from ..model.files import write_atomic
+    from ..model.outputs import write_output
     chart = topic.chart
     logs = [[(x, _log10(y)) for x, y in s.points] for s in chart.series]
     in_range = all(abs(v) <= FLOAT_LOG10 for pts in logs for _, v in pts if v is not None)
@@ -119,7 +119,7 @@ def topic_plot(topic, path, topics_with_charts=()) -> None:
         ax.legend()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    write_atomic(path, buf.getvalue())
+    write_output(path, buf.getvalue(), flag="--plot")
 
 
 def topic_md(topic) -> str:
