@@ -6,7 +6,7 @@ error lines. Nothing here changes the data; each function returns the text to pr
   escapes (\\x1b, \\n), so no name reaches a terminal as an escape sequence or a second line;
 - xml: visible, then & < > " ' as entities (JUnit, SVG, HTML-like DOT labels);
 - dot: visible, then " and \\ escaped for a DOT quoted string, and & as an entity;
-- markdown: visible, then HTML and every CommonMark punctuation character backslash-escaped,
+- markdown: visible, then the characters of HTML, links, emphasis and tables backslash-escaped,
   so a name makes no tag, no link, no emphasis and no table column.
 
     >>> visible("p\\x1b]0;owned\\x07")
@@ -26,7 +26,9 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069
                       "\ud800-\udfff\ufffe\uffff]")
 _CONTROL_KEEP_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
                                  "\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
-_MD_SPECIAL = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+# what CommonMark or GitHub could read as syntax: emphasis, code, links and images, HTML and
+# entities, headings, table cells, strikethrough, and the : and @ of autolinks
+_MD_SPECIAL = re.compile(r"""([!#&()*+:<>@\[\\\]_`{|}~])""")
 _XML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
 
 
@@ -60,3 +62,11 @@ def markdown(text) -> str:
     """Text for a Markdown paragraph or table cell: visible, with every punctuation
     character that CommonMark could read as syntax escaped by a backslash."""
     return _MD_SPECIAL.sub(r"\\\1", visible(text))
+
+
+def markdown_code(text) -> str:
+    """A name as inline code where it can be (no backtick, nothing to escape), else as
+    escaped text."""
+    shown = visible(text)
+    return f"`{shown}`" if shown == text and "`" not in text and "|" not in text \
+        else markdown(text)

@@ -3,7 +3,7 @@
 from xml.etree import ElementTree as ET
 
 from ..teach.check import CONSISTENT, CORRECT, WRONG, expected_text
-from ..model.safe import markdown as md, visible
+from ..model.safe import markdown as md, markdown_code, visible
 from .jsonout import value_fields
 
 MARK = {CORRECT: "✓ correct", CONSISTENT: "~ consistent", WRONG: "✗ wrong"}
@@ -91,10 +91,10 @@ def check_junit(report, digits: int = 6) -> str:
 def check_md(report, digits: int = 6) -> str:
     out = ["## rnn-solve check", ""]
     for (file, problem), rs in _groups(report).items():
-        out += [f"### {md(file)}: {md(problem)}", "",
+        out += [f"### {markdown_code(file)}: {md(problem)}", "",
                 "| answer | given | correct value | verdict | diagnosis |", "|---|---|---|---|---|"]
         for r in rs:
-            cells = (md(r.name), md(r.answer.text), md(expected_text(r, digits)),
+            cells = (markdown_code(r.name), md(r.answer.text), md(expected_text(r, digits)),
                      MARK[r.verdict], "<br>".join(map(md, _note(r).split("\n"))))
             out.append("| " + " | ".join(cells) + " |")
         out.append("")

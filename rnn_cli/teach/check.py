@@ -101,6 +101,15 @@ class Graph:
         Only the steps downstream of a replacement are computed again; every other step
         keeps its value from the derivation as it stands (computed once, kept in memo)."""
         base = self.memo.get("base")
+        if base is None and not overrides and not swap:
+            # the derivation as it stands: every step's value is already in the step
+            env = dict(self.given)
+            for step in self.steps:
+                for n in (step.name, *step.same):
+                    env[n] = step.value
+            self.memo["base"], self.memo["base_env"] = [s.value for s in self.steps], env
+            value = env[self.target]
+            return (entry(value, self.index) if self.index else value), dict(env), {}
         if base is None and (overrides or swap):
             self.evaluate({})
             base = self.memo["base"]
