@@ -56,7 +56,8 @@ def check_json(report) -> dict:
                         **value_fields(r.expected, "expected"),
                         "expected_rounded": r.answer.rounded(r.expected) or None,
                         "rule": r.rule, "verdict": r.verdict, "diagnosis": list(r.diagnosis),
-                        "follows_from": list(r.follows_from)})
+                        "follows_from": list(r.follows_from),
+                        **({} if r.diagnosed else {"diagnosed": False})})
     return {"passed": report.passed, "results": results, "errors": list(report.errors),
             "summary": {v: report.count(v) for v in (CORRECT, CONSISTENT, WRONG)}}
 
