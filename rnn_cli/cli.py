@@ -296,6 +296,7 @@ def grad(problem,
     value; then each path's product and their sum.
 
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
+
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
     from .api import grad as derive
@@ -352,7 +353,9 @@ def explain(problem,
     answer a student could hand in.
 
     Example: rnn-solve explain vanishing --steps 30 --activation tanh --w-h 0.8
+
     Example: rnn-solve explain gru --steps 40 --plot gru.png
+
     Example: rnn-solve explain lstm --problem lstm_1unit --steps 30
     """
     from .teach.explain import TOPICS, run
