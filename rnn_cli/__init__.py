@@ -13,7 +13,7 @@ The Python API (rnn_cli/api.py): load, forward, grad and check, imported on firs
 """
 
 import os as _os
-import signal as _signal
+import _signal   # not `signal`: it imports enum, 50 ms in which Ctrl-C would be Python's
 import sys as _sys
 
 __version__ = "0.1.0"
@@ -55,7 +55,7 @@ def _as_command() -> bool:
     """Whether this import starts the command line (`rnn-solve`, `python -m rnn_cli`)
     rather than a program that uses the library."""
     argv0 = _os.path.basename(_sys.argv[0]) if _sys.argv else ""
-    return argv0 in ("rnn-solve", "rnn-solve.exe", "-m", "__main__.py") and \
+    return argv0 in ("rnn-solve", "rnn-solve.exe", "-m") and \
         _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler
 
 

@@ -236,6 +236,24 @@ def _print(out) -> None:
     sys.stdout.flush()
 
 
+MAX_ALL_STEPS_T = 1_000          # --all-steps writes out at most this many steps ...
+MAX_ALL_STEPS_WORK = 100_000     # ... and at most this many of T x H x H (docs/limits.md)
+
+
+def _all_steps_bounded(problem, all_steps: bool) -> None:
+    """Refuse --all-steps beyond its limits: every step written out, in exact or 50-digit
+    arithmetic, grows with T and with the square of the hidden size."""
+    if not all_steps:
+        return
+    H = problem.params["h_0"].shape[0] if hasattr(problem.params.get("h_0"), "shape") else 1
+    if problem.T > MAX_ALL_STEPS_T or problem.T * H * H > MAX_ALL_STEPS_WORK:
+        from .model.errors import TooLarge
+        raise TooLarge(f"T = {problem.T:,} with H = {H}: --all-steps writes out at most "
+                       f"{MAX_ALL_STEPS_T:,} steps and T x H x H at most "
+                       f"{MAX_ALL_STEPS_WORK:,}; leave it out (the middle steps are then "
+                       "summarised) or shorten the sequence", where="--all-steps")
+
+
 def _progress(label: str, total_hint: int):
     """A progress callback drawing a Rich bar on stderr for long sequences (else None)."""
     if total_hint < 2000 or not sys.stderr.isatty():
@@ -262,6 +280,7 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
     """
     from .api import forward as run
     from .render.rows import View
+    _all_steps_bounded(problem, all_steps)
     fwd = run(problem, all_steps).derivation
     view = View(digits, all_steps, notation.value)
     if fmt is Format.json:
@@ -301,6 +320,7 @@ def grad(problem,
     """
     from .api import grad as derive
     from .render.rows import View
+    _all_steps_bounded(problem, all_steps)
     view = View(digits, all_steps, notation.value)
     progress, bar = _progress("backpropagating", problem.T)
     try:
@@ -419,6 +439,7 @@ def graph(problem, problem_file,
     """
     from .teach.graph import unroll
     from .render import graph as draw
+    _all_steps_bounded(problem, all_steps)
     if fmt is GraphFormat.png and out is None:
         raise InputError("a PNG image is not printed to the terminal: give --out FILE",
                          where="--format png")

@@ -20,7 +20,7 @@ DIAGNOSIS_BUDGET = 20_000    # step evaluations for every replay of one run of `
 MAX_ANSWERS = 500            # answers in one file: a file with more is that file's error
 
 
-def not_diagnosed(limit: int = DIAGNOSIS_BUDGET) -> str:
+def not_diagnosed(limit: int) -> str:
     return (f"not diagnosed: the diagnosis budget of this run is spent ({limit:,} step "
             "evaluations, docs/limits.md)")
 
@@ -33,8 +33,8 @@ class BudgetSpent(Exception):
 class Budget:
     """Step evaluations left for replays in this run."""
 
-    def __init__(self, limit: int = DIAGNOSIS_BUDGET):
-        self.limit, self.used = limit, 0
+    def __init__(self, limit: int | None = None):
+        self.limit, self.used = DIAGNOSIS_BUDGET if limit is None else limit, 0
 
     @property
     def spent(self) -> bool:
