@@ -308,7 +308,7 @@ def check_problem(problem, answers: dict, file: str,
                                   ans.rule, (not_diagnosed(budget.limit),), diagnosed=False))
             continue
         try:
-            carried = _carried(gs[n], ans, stated)
+            carried = _carried(gs[n], ans, stated, n)
         except BudgetSpent:
             results.append(Result(file, problem.name, ans.name, ans, expected[n], WRONG,
                                   ans.rule, (not_diagnosed(budget.limit),), diagnosed=False))
@@ -370,23 +370,30 @@ def _shape_mismatch(ans: Answer, value) -> str:
     return f"expected {words(want)}, found {words(got)}"
 
 
-def _carried(gs: list[Graph], ans: Answer, stated: dict):
+def _carried(gs: list[Graph], ans: Answer, stated: dict, own: str):
     """(the wrong answers it follows from, a sentence) if the key's own wrong answers give it.
     `stated`: every wrong answer of the key, this one included; one replay with all of them
-    in place is shared by every answer on the same steps (budget.carried_values)."""
+    in place is shared by every answer on the same steps (budget.carried_values). An answer
+    that is no step of its own (a parameter, an entry) is replayed alone, without its own
+    key (`own`)."""
     from .budget import carried_values
     for g in gs:
         try:
             env, before = carried_values(g, stated)
         except (ArithmeticError, TypeError):
             continue
-        value, d = before.get(g.target, (env[g.target], set()))
-        if g.target not in before:
-            d = _deps_of(g, env, stated)
-        value = entry(value, g.index) if g.index else value
+        if g.target in before:
+            value, d = before[g.target]
+            value = entry(value, g.index) if g.index else value
+        else:
+            try:
+                value, env, deps = g.evaluate({k: v for k, v in stated.items() if k != own})
+            except (ArithmeticError, TypeError):
+                continue
+            d = deps.get(g.target, set())
         froms = tuple(sorted(d))
-        if froms and ans.matches(value):
-            step = next(s for s in reversed(g.steps) if s.name == g.target)
+        step = next((s for s in reversed(g.steps) if s.name == g.target), None)
+        if froms and step is not None and ans.matches(value):
             e = revalue(formula_of(step), env)
             plain = revalue(step.expr, env)     # the same in quantities, where it agrees
             if step.chain is not None and ans.matches(plain.value):
@@ -443,8 +450,3 @@ def expected_text(r: Result, digits: int = 6) -> str:
     rounded = r.answer.rounded(r.expected)
     return f"{exact} → {rounded}" if rounded and rounded != exact else exact
 
-
-def _deps_of(g: Graph, env: dict, stated: dict) -> set:
-    """The stated answers the target's value depends on, where the target was not stated."""
-    _, _, deps = g.evaluate({k: v for k, v in stated.items() if g.reads([k])})
-    return deps.get(g.target, set())
