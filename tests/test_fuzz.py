@@ -513,7 +513,7 @@ def check_keyed_run(data):
 
 
 @pytest.mark.slow
-@settings(FUZZ, max_examples=400)
+@settings(FUZZ, max_examples=300)
 @given(st.data())
 def test_every_answer_form_checks(data):
     check_keyed_run(data)
