@@ -70,6 +70,9 @@ class Graph:
     # as they stand): shared by every answer whose derivation is the same list of steps
     common: dict = field(default_factory=dict, repr=False, compare=False)
     budget: object = field(default=None, repr=False, compare=False)    # budget.Budget
+    # the steps of every gradient of the key derived together (one backward recursion):
+    # the answers' shared replay with the key's wrong answers in place runs on it, once
+    family: object = field(default=None, repr=False, compare=False)
 
     def charge(self, n: int = 1) -> None:
         if self.budget is not None:
@@ -235,7 +238,8 @@ def graphs(fwd: Forward, name, common: dict | None = None,
             from ..derive.expr import const
             from ..derive.forward import Step
             steps.append(Step(target, const(g.value), None, "total"))
-        out.append(Graph(steps, target, given))
+        out.append(Graph(steps, target, given,
+                         family=(derived or {}).get(("family", name.of, style))))
     return out
 
 
@@ -286,6 +290,8 @@ def check_problem(problem, answers: dict, file: str,
             shared[str(name)] = (g, g[0].evaluate({})[0])
         for g in shared[str(name)][0]:
             g.budget = budget
+            if g.family is not None:
+                g.family.budget = budget
         gs[str(name)], expected[str(name)] = shared[str(name)]
         mismatch = _shape_mismatch(ans, expected[str(name)])
         if mismatch:
@@ -352,9 +358,14 @@ def _derive_together(fwd, names_, shared: dict) -> dict:
             continue
         for style in styles:
             try:
-                out[(of, style)] = grad(fwd, of, wrts, style)
+                d = out[(of, style)] = grad(fwd, of, wrts, style)
             except (InputError, ArithmeticError, TypeError, ValueError):
-                pass
+                continue
+            steps = list(fwd.steps) + list(d.shared) + [s for g in d.gradients
+                                                        for s in g.steps]
+            computed = {n for s in fwd.steps for n in (s.name, *s.same)}
+            given = {n: s.value for n, s in fwd.syms.items() if n not in computed}
+            out[("family", of, style)] = Graph(steps, steps[-1].name, given)
     return out
 
 
@@ -379,9 +390,14 @@ def _carried(gs: list[Graph], ans: Answer, stated: dict, own: str):
     from .budget import carried_values
     for g in gs:
         try:
-            env, before = carried_values(g, stated)
+            env, before = carried_values(g.family or g, stated)
         except (ArithmeticError, TypeError):
             continue
+        if g.family is not None and g.target not in env:
+            try:
+                env, before = carried_values(g, stated)
+            except (ArithmeticError, TypeError):
+                continue
         if g.target in before:
             value, d = before[g.target]
             value = entry(value, g.index) if g.index else value
