@@ -27,8 +27,9 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069
 _CONTROL_KEEP_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
                                  "\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 # what CommonMark or GitHub could read as syntax: emphasis, code, links and images, HTML and
-# entities, headings, table cells, strikethrough, and the : and @ of autolinks
-_MD_SPECIAL = re.compile(r"""([!#&()*+:<>@\[\\\]_`{|}~])""")
+# entities, headings, table cells, strikethrough, and the autolinks of GitHub (a scheme's
+# ://, www., an e-mail's @)
+_MD_SPECIAL = re.compile(r"""([!#&()*+<>@\[\\\]_`{|}~]|:(?=//)|(?<=www)\.)""", re.IGNORECASE)
 _XML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
 
 
