@@ -11,14 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from .model.errors import InputError
-
-
-class Exit(enum.IntEnum):
-    OK = 0
-    WRONG = 1        # `check` found an answer that is not correct
-    BAD_INPUT = 2
-    NOT_FINISHED = 3  # an output could not be written, or an internal error (a bug)
-    INTERRUPTED = 130
+from .streams import ASCII, Exit, guarded
 
 
 class Format(str, enum.Enum):
@@ -131,65 +124,6 @@ def _flags(values: dict) -> dict:
                 raise InputError("expected whole step numbers such as [1, 3]", where="--outputs")
             out["outputs"] = [int(q) for q in steps]
     return out
-
-
-ASCII = inspect.Parameter("ascii_", inspect.Parameter.KEYWORD_ONLY, default=False,
-                          annotation=Annotated[bool, typer.Option(
-                              "--ascii", help="Output in ASCII only (prod, x, ok, ->); also "
-                              "chosen when standard output cannot encode the symbols.")])
-
-
-def guarded(fn):
-    """Input errors become one line on stderr and exit 2; an output that cannot be written,
-    or an internal error, one line and exit 3; Ctrl-C exits 130; a closed pipe ends the run
-    silently. Gives the command the --ascii option."""
-    @functools.wraps(fn)
-    def command(*args, **kw):
-        from . import streams
-        from .model.outputs import OutputError
-        streams.setup(kw.pop("ascii_", False))
-        try:
-            try:
-                return fn(*args, **kw)
-            finally:
-                sys.stdout.flush()      # a full disk is found here, not at the exit
-        except (typer.Exit, typer.Abort, SystemExit, typer.TyperException):
-            raise
-        except BrokenPipeError:
-            streams.pipe_closed()
-            raise typer.Exit(Exit.OK) from None
-        except OutputError as e:
-            print(f"rnn-solve: error: cannot write the output: {e}", file=sys.stderr)
-            raise typer.Exit(Exit.NOT_FINISHED) from None
-        except KeyboardInterrupt:
-            from . import interrupted
-            interrupted()
-        except InputError as e:
-            print(f"rnn-solve: error: {e}", file=sys.stderr)
-            raise typer.Exit(Exit.BAD_INPUT) from None
-        except (ZeroDivisionError, OverflowError) as e:
-            # a saturated sigmoid (y_hat = 1 at 50 digits) divides 0 by 0 in dL/dy_hat
-            print(f"rnn-solve: error: overflow: {str(e) or 'a division by zero'}: a value is out of "
-                  "the range the working precision represents (an output saturated at 0 or "
-                  "1?); make the weights or inputs smaller", file=sys.stderr)
-            raise typer.Exit(Exit.BAD_INPUT) from None
-        except Exception as e:     # a bug: one line, exit 3, never exit 1
-            if isinstance(e, OSError) and e.errno is not None and _stdout_failed(e):
-                print(f"rnn-solve: error: cannot write to standard output: "
-                      f"{e.strerror or e}", file=sys.stderr)
-            else:
-                print(streams.internal_error(e), file=sys.stderr)
-            raise typer.Exit(Exit.NOT_FINISHED) from None
-    sig = inspect.signature(fn)
-    if not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
-        command.__signature__ = sig.replace(parameters=[*sig.parameters.values(), ASCII])
-    return command
-
-
-def _stdout_failed(e: OSError) -> bool:
-    """Whether an OSError came from writing standard output (a full disk, a closed stream)."""
-    import errno
-    return e.errno in (errno.ENOSPC, errno.EIO, errno.EBADF, errno.EDQUOT, errno.EFBIG)
 
 
 def _flag_of(name: str) -> str:
