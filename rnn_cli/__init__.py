@@ -14,6 +14,10 @@ explain and check, imported on first use so that `import rnn_cli` stays light.
     -0.241726
 """
 
+import os as _os
+import _signal   # not `signal`: it imports enum, 50 ms in which Ctrl-C would be Python's
+import sys as _sys
+
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -28,6 +32,68 @@ if TYPE_CHECKING:   # what type checkers and editors see: the real objects
     from .model.errors import InputError
     from .model.problem import Problem
     from .results import CheckResult, ExplainResult, ForwardResult, GradResult, GraphResult
+
+_interrupted = []   # holds True once the interrupt has been reported
+
+
+_command = []      # holds True when this process is the command line (handler installed)
+
+
+def interrupted() -> None:
+    """Ctrl-C: one line on stderr (once), then exit 130.
+
+    As the command line the process ends here with os._exit. A KeyboardInterrupt that
+    passed through code run by exec() of a string (a dataclass's generated __init__ being
+    built by a module imported mid-run, say) leaves CPython's "unhandled KeyboardInterrupt"
+    flag set even once it is caught; at exit the interpreter then kills itself with SIGINT,
+    whatever exit code it was given. That was the flaky -2 of the Ctrl-C tests."""
+    if not _interrupted:
+        _interrupted.append(True)
+        try:
+            _sys.stderr.write("rnn-solve: interrupted\n")
+            _sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+    if _command:
+        for stream in (_sys.stdout, _sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        _os._exit(130)
+    raise SystemExit(130)
+
+
+def _on_sigint(signum, frame):
+    if _interrupted:          # already on its way out: a second Ctrl-C changes nothing
+        return
+    raise KeyboardInterrupt
+
+
+def _excepthook(kind, value, tb, _previous=_sys.excepthook):
+    """A Ctrl-C that no command caught (during the imports, or past the commands' own
+    handler) ends the process as one: one line, exit 130, no traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        try:
+            interrupted()
+        except SystemExit:
+            pass
+        _os._exit(130)
+    _previous(kind, value, tb)
+
+
+def _as_command() -> bool:
+    """Whether this import starts the command line (`rnn-solve`, `python -m rnn_cli`)
+    rather than a program that uses the library."""
+    argv0 = _os.path.basename(_sys.argv[0]) if _sys.argv else ""
+    return argv0 in ("rnn-solve", "rnn-solve.exe", "-m") and \
+        _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler
+
+
+if _as_command():   # from the package's first line on: Ctrl-C is one line and exit 130
+    _signal.signal(_signal.SIGINT, _on_sigint)
+    _sys.excepthook = _excepthook
+    _command.append(True)
 
 
 def __getattr__(name: str) -> object:

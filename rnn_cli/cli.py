@@ -11,13 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from .model.errors import InputError
-
-
-class Exit(enum.IntEnum):
-    OK = 0
-    WRONG = 1        # `check` found an answer that is not correct
-    BAD_INPUT = 2
-    INTERRUPTED = 130
+from .streams import ASCII, Exit, guarded
 
 
 class Format(str, enum.Enum):
@@ -142,25 +136,8 @@ def _flags(values: dict) -> dict:
     return out
 
 
-def guarded(fn):
-    """Input errors become one line on stderr and exit 2; Ctrl-C exits 130."""
-    @functools.wraps(fn)
-    def command(*args, **kw):
-        try:
-            return fn(*args, **kw)
-        except InputError as e:
-            print(f"rnn-solve: error: {e}", file=sys.stderr)
-            raise typer.Exit(Exit.BAD_INPUT) from None
-        except (ZeroDivisionError, OverflowError) as e:
-            # a saturated sigmoid (y_hat = 1 at 50 digits) divides 0 by 0 in dL/dy_hat
-            print(f"rnn-solve: error: overflow: {str(e) or 'a division by zero'}: a value is out of "
-                  "the range the working precision represents (an output saturated at 0 or "
-                  "1?); make the weights or inputs smaller", file=sys.stderr)
-            raise typer.Exit(Exit.BAD_INPUT) from None
-        except KeyboardInterrupt:
-            print("rnn-solve: interrupted", file=sys.stderr)
-            raise typer.Exit(Exit.INTERRUPTED) from None
-    return command
+def _flag_of(name: str) -> str:
+    return "--" + name.rstrip("_").replace("_", "-")
 
 
 def with_problem(fn):
@@ -177,6 +154,10 @@ def with_problem(fn):
         values = {name: kw.pop(name) for name in SHARED}
         if "output" in kw:
             kw["output"] = _deprecated_g(kw["output"], values)
+        from .model.outputs import check_output
+        for name, value in kw.items():    # every file the command writes (-o, --plot, --out)
+            if value is not None and (isinstance(value, Path) or name == "output"):
+                check_output(value, [values["file"], values["weights"]], _flag_of(name))
         arrays = {"weights": values["weights"], "convention": values["convention"],
                   "batch": values["batch_reduction"], "head": values["head"]}
         kw["problem"] = load(values["file"], values["problem"], _flags(values), arrays)
@@ -184,8 +165,9 @@ def with_problem(fn):
             kw["problem_file"] = values["file"]
         return fn(**kw)
 
-    command.__signature__ = sig.replace(parameters=own + shared)
-    command.__annotations__ = {**{p.name: p.annotation for p in own}, **SHARED}
+    command.__signature__ = sig.replace(parameters=own + shared + [ASCII])
+    command.__annotations__ = {**{p.name: p.annotation for p in own}, **SHARED,
+                               "ascii_": ASCII.annotation}
     return command
 
 
@@ -209,16 +191,17 @@ def _deprecated_g(output: Optional[str], problem_values: dict) -> Optional[str]:
 
 
 def _emit(out, output: Optional[str], protect=()) -> None:
-    """Print the result, or write it to `output`: text and bytes as they are, a Rich table as
-    plain text."""
-    if output is None:
+    """Print the result, or write it to `output` (model/outputs.py: '-' is standard output, a
+    FIFO or device is written in place, an input is never written over): text and bytes as
+    they are, a Rich table as plain text."""
+    from .model.outputs import is_stdout, write_output
+    if is_stdout(output) and not isinstance(out, bytes):
         return _print(out)
-    from .model.files import write_atomic
     if not isinstance(out, (str, bytes)):
         from .render.table import plain_text
         out = plain_text(out)
-    write_atomic(output, out if isinstance(out, bytes) else out.rstrip("\n") + "\n",
-                 protect=[p for p in protect if p is not None])
+    write_output(output, out if isinstance(out, bytes) else out.rstrip("\n") + "\n",
+                 [p for p in protect if p is not None])
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown, latex "
@@ -251,6 +234,25 @@ def _print(out) -> None:
     else:
         from .render.table import console
         console().print(out)
+    sys.stdout.flush()
+
+
+MAX_ALL_STEPS_T = 1_000          # --all-steps writes out at most this many steps ...
+MAX_ALL_STEPS_WORK = 100_000     # ... and at most this many of T x H x H (docs/limits.md)
+
+
+def _all_steps_bounded(problem, all_steps: bool) -> None:
+    """Refuse --all-steps beyond its limits: every step written out, in exact or 50-digit
+    arithmetic, grows with T and with the square of the hidden size."""
+    if not all_steps:
+        return
+    H = problem.params["h_0"].shape[0] if hasattr(problem.params.get("h_0"), "shape") else 1
+    if problem.T > MAX_ALL_STEPS_T or problem.T * H * H > MAX_ALL_STEPS_WORK:
+        from .model.errors import TooLarge
+        raise TooLarge(f"T = {problem.T:,} with H = {H}: --all-steps writes out at most "
+                       f"{MAX_ALL_STEPS_T:,} steps and T x H x H at most "
+                       f"{MAX_ALL_STEPS_WORK:,}; leave it out (the middle steps are then "
+                       "summarised) or shorten the sequence", where="--all-steps")
 
 
 def _progress(label: str, total_hint: int):
@@ -283,6 +285,7 @@ def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: Digits
         return _emit(*solved(problem, None, fmt.value, digits, standalone, output, problem_file))
     from .api import derive_forward
     from .render.rows import View
+    _all_steps_bounded(problem, all_steps)
     fwd = derive_forward(problem, all_steps)
     view = View(digits, all_steps, notation.value)
     if fmt is Format.json:
@@ -322,6 +325,7 @@ def grad(problem,
     value; then each path's product and their sum.
 
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
+
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     """
     from .model.arrays import runs_in_float64
@@ -331,6 +335,7 @@ def grad(problem,
                              problem_file))
     from .api import derive_grad
     from .render.rows import View
+    _all_steps_bounded(problem, all_steps)
     view = View(digits, all_steps, notation.value)
     progress, bar = _progress("backpropagating", problem.T)
     try:
@@ -388,7 +393,9 @@ def explain(problem,
     answer a student could hand in.
 
     Example: rnn-solve explain vanishing --steps 30 --activation tanh --w-h 0.8
+
     Example: rnn-solve explain gru --steps 40 --plot gru.png
+
     Example: rnn-solve explain lstm --problem lstm_1unit --steps 30
     """
     from .teach.explain import TOPICS, run
@@ -461,22 +468,23 @@ def graph(problem, problem_file,
     from .render import graph as draw
     from .model.arrays import to_problem
     problem = to_problem(problem, "graph")
+    _all_steps_bounded(problem, all_steps)
     if out is not None:
         print("rnn-solve: warning: graph --out is deprecated and will be removed; write "
               "-o/--output, as in every command", file=sys.stderr)
-        output = output if output is not None else out
+        output = output if output is not None else str(out)
     if fmt is GraphFormat.png and output is None:
         raise InputError("a PNG image is not printed to the terminal: give -o FILE",
                          where="--format png")
     g = unroll(problem, grads, None if all_steps else (2, 1) if fmt is GraphFormat.text
                else (4, 4))
-    if fmt is GraphFormat.text and output is None:   # whole lines, wider than the terminal
-        from .render.table import console             # if need be (--all-steps)
+    if fmt is GraphFormat.text and (output is None or output == "-"):   # whole lines, wider
+        from .render.table import console            # than the terminal if need be
         return console().print(draw.graph_view(g, digits), crop=False)
     data = draw.graph_text(g, digits) if fmt is GraphFormat.text else draw.graph_dot(g, digits)
     if fmt in (GraphFormat.svg, GraphFormat.png):
         data = draw.render_image(data, fmt.value)
-    if output is None:
+    if (output is None or output == "-") and fmt is not GraphFormat.png:
         data = data.decode("utf-8") if isinstance(data, bytes) else data
     _emit(data, output, [problem_file])
 

@@ -57,11 +57,13 @@ def check(files: Annotated[Optional[list[Path]], typer.Argument(
     Example: rnn-solve check problem.toml --answers grads.npz --convention karpathy
     """
     files = files or []
+    from .model.outputs import check_output, is_stdout
+    check_output(output, [*files, keys, answers, weights])     # before any work
     if answers is not None:     # a student's gradient arrays (teach/arrays.py)
         from .render.gradout import render
         from .teach.arrays import check_answers
         report = check_answers(files, answers, convention, problem, weights)
-        out = render(report, fmt.value, digits, standalone, to_file=output is not None)
+        out = render(report, fmt.value, digits, standalone, to_file=not is_stdout(output))
         if out is not None:
             _emit(out, output, [*files, answers, weights])
     elif not files:
@@ -74,7 +76,7 @@ def check(files: Annotated[Optional[list[Path]], typer.Argument(
         else:
             from .api import check_paths
             report = check_paths(files)
-        if fmt is CheckFormat.table and output is None:
+        if fmt is CheckFormat.table and is_stdout(output):
             from .render.checkout import check_view
             _print(check_view(report, digits))
         else:

@@ -428,10 +428,101 @@ FUZZ = settings(deadline=None, derandomize=False, print_blob=True,
 
 
 @pytest.mark.slow
-@settings(FUZZ, max_examples=10_000)
-@given(st.data())
+@settings(FUZZ, max_examples=9_000)     # with test_every_answer_form_checks: about as long
+@given(st.data())                       # as the 10,000 of this test alone were
 def test_cli_never_crashes(data):
     check_run(data)
+
+
+# -- answers in every accepted form, for every cell kind ---------------------------------------
+
+# each cell kind's problem (a built-in example, or a vector one with K = 1) and the names an
+# answer may have there: one-element quantities, vectors, matrices, gradients
+CELLS = {
+    "rnn scalar": ("assignment3", None, ["h_1", "y_hat_2", "o_1", "L", "L_2", "dL/dw_h",
+                                         "dL/dh_0", "dL/do_2", "dL/db_y", "w_h"]),
+    "rnn K=1": (None, 'activation = "tanh"\n[params]\nw_x = [[0.5], [0.2]]\n'
+                'w_h = [[0.1, 0.2], [0.3, 0.4]]\nw_y = [[1, 1]]\n[data]\nx = [1, 1, 1]\n'
+                "y = [0.5, 0.5, 0.5]\n",
+                ["h_1", "y_hat_1", "o_2", "dL/do_3", "dL/db_y", "dL/dw_h", "dL/dw_y",
+                 "dL/dh_0", "h_2[1]", "dL/dw_h[1,2]", "L"]),
+    "rnn softmax": ("softmax_2unit", None, ["h_1", "y_hat_1", "o_2", "L", "dL/dw_h",
+                                            "dL/dw_y", "dL/db_y", "dL/do_1"]),
+    "lstm": ("lstm_1unit", None, ["i_1", "f_1", "c_1", "h_2", "og_2", "L", "dL/dh_1",
+                                  "dL/dc_1", "dL/dw_xf", "dL/dw_y", "dL/dh_0", "y_hat_1"]),
+    "gru": ("gru_2unit", None, ["r_1", "z_1", "n_1", "h_1", "h_3", "L", "dL/dh_2",
+                                "dL/dw_hz", "dL/db_xn", "dL/dw_y", "dL/dh_0", "y_hat_2",
+                                "o_1", "dL/db_y"]),
+}
+
+
+def answer_values():
+    """An answer in each form a key may hold: a number, a fraction or a formula string, a
+    vector, a matrix, a one-element list or matrix, a table with a tolerance; of any
+    shape, right or (mostly) wrong."""
+    num = st.one_of(st.integers(-3, 3), st.sampled_from([Decimal("0.5"), Decimal("-1.25"),
+                                                         Decimal("0.46"), Decimal("2.0")]),
+                    st.sampled_from(["1/3", "-7/2", "2*w_h", "tanh(1)", "0.1 + 0.2"]))
+    return st.one_of(
+        num, num.map(lambda v: [v]), num.map(lambda v: [[v]]),
+        st.lists(num, min_size=2, max_size=3),
+        st.lists(st.lists(num, min_size=2, max_size=2), min_size=1, max_size=2),
+        st.fixed_dictionaries({"value": num}, optional={"abs": st.sampled_from(
+            [Decimal("0.01"), 1]), "rel": st.sampled_from([Decimal("0.1")])}),
+        st.sampled_from([[], [[]], "", "[1, 2]", True]))
+
+
+@st.composite
+def keyed_problems(draw, folder: Path):
+    """(argv, output) of `check` on a key of one cell kind with answers in every form."""
+    import tomllib
+    cell = draw(st.sampled_from(sorted(CELLS)))
+    builtin, text, names = CELLS[cell]
+    table = files.examples()[builtin] if builtin else tomllib.loads(text)
+    table = {k: v for k, v in table.items() if k != "answers"}
+    table["answers"] = draw(st.dictionaries(st.sampled_from(names), answer_values(),
+                                            min_size=1, max_size=6))
+    path = folder / "key.toml"
+    path.write_text(table_text(draw, table), encoding="utf-8")
+    fmt = draw(st.sampled_from(["table", "json", "junit", "markdown", "latex"]))
+    args = ["check", str(path), "--format", fmt]
+    output = None
+    if draw(st.integers(0, 3)) == 0:
+        output = str(folder / "report.out")
+        args += ["--output", output]
+    return args, output
+
+
+def check_keyed_run(data):
+    with tempfile.TemporaryDirectory() as d:
+        args, output = data.draw(keyed_problems(Path(d)), label="argv")
+        with time_limit(SECONDS_PER_CASE):
+            r = runner.invoke(app, args)
+        assert r.exception is None or isinstance(r.exception, SystemExit), \
+            f"{args}: {r.exception!r}"
+        assert r.exit_code in (0, 1, 2), (args, r.exit_code, r.stderr[-1000:])
+        assert "Traceback" not in r.stdout + r.stderr and "internal error" not in r.stderr, \
+            (Path(args[1]).read_text(), r.stderr[-2000:])
+        if r.exit_code in (0, 1) and "--format" in args:
+            fmt = args[args.index("--format") + 1]
+            text = r.stdout if output is None else Path(output).read_text(encoding="utf-8")
+            if fmt == "json":
+                json.loads(text)
+            elif fmt == "junit":
+                ElementTree.fromstring(text)
+
+
+@pytest.mark.slow
+@settings(FUZZ, max_examples=300)
+@given(st.data())
+def test_every_answer_form_checks(data):
+    check_keyed_run(data)
+
+
+@settings(FUZZ, max_examples=25)
+@given(st.data())
+def test_every_answer_form_checks_smoke(data):
+    check_keyed_run(data)
 
 
 @settings(FUZZ, max_examples=60)

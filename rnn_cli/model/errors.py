@@ -7,14 +7,10 @@ MAX_MESSAGE = 2000      # characters in one error line: the rest is cut, and say
 MAX_LISTED = 30         # valid names listed in one "expected one of" message
 MAX_QUOTED = 60         # characters of a name or value quoted back in a message
 
-# Control characters (a newline would split the one line; an escape sequence would reach the
-# terminal) and the bidirectional overrides that make text read other than it is.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def one_line(text: str) -> str:
     """`text` as one printable line: control characters written as escapes (\\n, \\x1b)."""
-    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
+    from .safe import visible
+    return visible(text)
 
 
 def quoted(value, n: int = MAX_QUOTED) -> str:

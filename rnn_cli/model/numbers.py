@@ -31,6 +31,9 @@ EXP_LIMIT = 10 ** 6
 MAX_PRINT_DIGITS = 100_000
 
 
+_NUMERIC_SHAPE = re.compile(r"[+\-]?[0-9_]*\.?[0-9_]*(?:[eE][+\-]?[0-9_]*)?(?:/[0-9_]*)?")
+
+
 def parse_number(value, where: str = "") -> Fraction:
     """The exact value of a TOML number, a Decimal, or a string like '0.1', '-2.5e-3', '1/3'.
 
@@ -46,6 +49,7 @@ def parse_number(value, where: str = "") -> Fraction:
         return Fraction(value)
     if isinstance(value, float):  # only reached from Python callers: read as its shortest repr
         value = repr(value)
+    from_number = isinstance(value, (Decimal, float))
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise BadNumber(f"expected a finite number, found {value}", where=where)
@@ -53,8 +57,11 @@ def parse_number(value, where: str = "") -> Fraction:
     if not isinstance(value, str):
         raise BadNumber(f"expected a number, found {_kind(value)}", where=where)
     text = value.strip()
+    was_text = not from_number and not _NUMERIC_SHAPE.fullmatch(text[:MAX_TEXT + 1])
     if len(text) > MAX_TEXT:
-        raise BadNumber(f"expected a number, found a string of {len(value)} characters",
+        found = (f"a string of {len(value):,} characters" if was_text else
+                 f"a number written with {len(text):,} characters")
+        raise BadNumber(f"expected a number of at most {MAX_TEXT} characters, found {found}",
                         where=where)
     if m := _FRACTION.fullmatch(text):
         p, q = int(m[1]), int(m[2])

@@ -175,7 +175,10 @@ def _array(value, where: str) -> Fraction | Mat:
         raise BadShape("expected a vector of numbers or a matrix (a list of rows)", where=where)
     rows = []
     for i, row in enumerate(value):
-        if len(row) != len(value[0]) or not row:
+        if not row:
+            raise BadShape(f"row {i + 1} is empty: expected numbers in every row",
+                           where=where)
+        if len(row) != len(value[0]):
             raise BadShape(f"rows of different lengths: row {i + 1} has {len(row)}, row 1 "
                            f"has {len(value[0])}",
                            where=where)

@@ -3,6 +3,7 @@
 from xml.etree import ElementTree as ET
 
 from ..teach.check import CONSISTENT, CORRECT, WRONG, expected_text
+from ..model.safe import markdown as md, markdown_code, visible
 from .jsonout import value_fields
 
 MARK = {CORRECT: "✓ correct", CONSISTENT: "~ consistent", WRONG: "✗ wrong"}
@@ -26,7 +27,7 @@ def _groups(report):
 
 
 def _note(r, sep: str = "\n") -> str:
-    return sep.join(f"• {d}" if len(r.diagnosis) > 1 else d for d in r.diagnosis)
+    return sep.join(f"• {d}" if len(r.diagnosis) > 1 else d for d in map(visible, r.diagnosis))
 
 
 def check_view(report, digits: int = 6):
@@ -37,13 +38,13 @@ def check_view(report, digits: int = 6):
     notes = report.notes() if hasattr(report, "notes") else {}   # check --keys
     for (file, problem), rs in _groups(report).items():
         note = "\n".join(notes.get((file, problem), ()))
-        t = Table(title=Text(f"{file}: {problem}"), title_justify="left",
-                  caption=Text(note, style="yellow") if note else None, caption_justify="left")
+        t = Table(title=Text(visible(f"{file}: {problem}")), title_justify="left",
+                  caption=Text(visible(note, lines=True), style="yellow") if note else None, caption_justify="left")
         for col in ("answer", "given", "correct value", "rule", "verdict", "diagnosis"):
             t.add_column(col, no_wrap=col in ("answer", "verdict"))
         for r in rs:
             style = {CORRECT: "green", CONSISTENT: "yellow", WRONG: "red"}[r.verdict]
-            t.add_row(Text(r.name), Text(r.answer.text), Text(expected_text(r, digits)),
+            t.add_row(Text(visible(r.name)), Text(visible(r.answer.text)), Text(expected_text(r, digits)),
                       Text(r.rule), Text(MARK[r.verdict], style=style), Text(_note(r)))
         parts.append(t)
     parts.append(Text(summary(report)))
@@ -58,7 +59,8 @@ def check_json(report) -> dict:
                         **value_fields(r.expected, "expected"),
                         "expected_rounded": r.answer.rounded(r.expected) or None,
                         "rule": r.rule, "verdict": r.verdict, "diagnosis": list(r.diagnosis),
-                        "follows_from": list(r.follows_from), **_class_fields(r)})
+                        "follows_from": list(r.follows_from), **_class_fields(r),
+                        **({} if r.diagnosed else {"diagnosed": False})})
     out = {"passed": report.passed, "results": results, "errors": list(report.errors),
            "summary": {v: report.count(v) for v in (CORRECT, CONSISTENT, WRONG)}}
     if hasattr(report, "submissions"):     # check --keys (teach/classroom.py)
@@ -85,20 +87,22 @@ def check_junit(report, digits: int = 6) -> str:
     root = ET.Element("testsuites", name="rnn-solve check")
     for (file, problem), rs in _groups(report).items():
         bad = [r for r in rs if r.verdict != CORRECT]
-        suite = ET.SubElement(root, "testsuite", name=f"{file}: {problem}", tests=str(len(rs)),
+        suite = ET.SubElement(root, "testsuite", name=visible(f"{file}: {problem}"), tests=str(len(rs)),
                               failures=str(len(bad)), errors="0")
         for r in rs:
-            case = ET.SubElement(suite, "testcase", classname=f"{file}.{problem}", name=r.name)
+            case = ET.SubElement(suite, "testcase", classname=visible(f"{file}.{problem}"),
+                                 name=visible(r.name))
             if r.verdict != CORRECT:
-                msg = (f"{r.verdict}: given {r.answer.text}, correct "
-                       f"{expected_text(r, digits)} ({r.rule})")
+                msg = visible(f"{r.verdict}: given {r.answer.text}, correct "
+                              f"{expected_text(r, digits)} ({r.rule})")
                 fail = ET.SubElement(case, "failure", message=msg, type=r.verdict)
-                fail.text = "\n".join(r.diagnosis) or msg
+                fail.text = "\n".join(map(visible, r.diagnosis)) or msg
     if report.errors:
         suite = ET.SubElement(root, "testsuite", name="input", tests=str(len(report.errors)),
                               failures="0", errors=str(len(report.errors)))
         for i, e in enumerate(report.errors, 1):
             case = ET.SubElement(suite, "testcase", classname="input", name=f"input error {i}")
+            e = visible(e)
             ET.SubElement(case, "error", message=e, type="input").text = e
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode")
@@ -107,16 +111,16 @@ def check_junit(report, digits: int = 6) -> str:
 def check_md(report, digits: int = 6) -> str:
     out = ["## rnn-solve check", ""]
     for (file, problem), rs in _groups(report).items():
-        out += [f"### `{file}`: {problem}", "",
-                *[f"*{n}*\n" for n in (report.notes() if hasattr(report, "notes") else {})
+        out += [f"### {markdown_code(file)}: {md(problem)}", "",
+                *[f"*{md(n)}*\n" for n in (report.notes() if hasattr(report, "notes") else {})
                   .get((file, problem), ())],
                 "| answer | given | correct value | verdict | diagnosis |", "|---|---|---|---|---|"]
         for r in rs:
-            cells = (f"`{r.name}`", r.answer.text, expected_text(r, digits), MARK[r.verdict],
-                     _note(r, "<br>"))
-            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            cells = (markdown_code(r.name), md(r.answer.text), md(expected_text(r, digits)),
+                     MARK[r.verdict], "<br>".join(map(md, _note(r).split("\n"))))
+            out.append("| " + " | ".join(cells) + " |")
         out.append("")
     for e in report.errors:
-        out.append(f"- **input error**: {e}")
+        out.append(f"- **input error**: {md(e)}")
     out += ["", f"**{summary(report)}**"]
     return "\n".join(out)

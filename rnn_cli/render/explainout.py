@@ -85,8 +85,8 @@ def topic_plot(topic, path, topics_with_charts=()) -> None:
         _no_chart(topic, topics_with_charts, "--plot")
         raise InputError(f"expected a file name ending in .png, found {str(path)!r}",
                          where="--plot")
-    from ..model.files import write_atomic
-    write_atomic(path, topic_png(topic, topics_with_charts, "--plot"))
+    from ..model.outputs import write_output
+    write_output(path, topic_png(topic, topics_with_charts, "--plot"), flag="--plot")
 
 
 def _no_chart(topic, topics_with_charts, where: str) -> None:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 from ..model import numbers as num
+from ..model import safe
 from ..model.errors import InputError
 from .rows import matrix_text
 
@@ -36,7 +37,7 @@ def _short(v, digits: int) -> str:
 # -- DOT --------------------------------------------------------------------------------------
 
 def _q(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + "\\n".join(safe.dot(line) for line in s.split("\n")) + '"'
 
 
 def _dot_label(n, digits: int) -> str:
@@ -306,7 +307,7 @@ def graph_view(g, digits: int = 4, room: int = 100):
         for rr in range(mid["h"] + 1, mid["a"]):
             canvas.put(rr, a + width + 1, "│")
         canvas.put(mid["a"], a + width + 1, "└─►")
-    title = Text(f"{p.name}: the unrolled network, T = {p.T}"
+    title = Text(f"{safe.visible(p.name)}: the unrolled network, T = {p.T}"
                  + (f" ({g.fold.steps} steps folded)" if g.fold else ""), style="bold")
     return Group(title, canvas.text())
 

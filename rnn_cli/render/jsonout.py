@@ -1,6 +1,7 @@
 """JSON output (spec section 5): numbers as JSON numbers, exact values also as strings."""
 
 import json
+import re
 
 from ..model import numbers as num
 from ..derive.expr import text
@@ -113,5 +114,19 @@ def grad_json(d, all_steps: bool = False) -> dict:
     return out
 
 
-def dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2)
+def dumps(obj, ascii: bool | None = None) -> str:
+    """JSON text; C1 controls and the bidirectional overrides (which JSON itself would pass
+    through raw) are written as \\u escapes, and everything beyond ASCII too with `ascii`
+    (by default: where standard output cannot encode it)."""
+    if ascii is None:
+        import sys
+        try:
+            "→✓".encode(getattr(sys.stdout, "encoding", None) or "ascii")
+            ascii = False
+        except (UnicodeEncodeError, LookupError):
+            ascii = True
+    text = json.dumps(obj, ensure_ascii=ascii, indent=2)
+    return text if ascii else _RAW.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+_RAW = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")

@@ -1,6 +1,7 @@
 """GitHub-flavoured Markdown: one table per stage, each formula as $...$ math (the LaTeX of
 render/latex.py), which GitHub and Jupyter typeset."""
 
+from ..model.safe import markdown as md
 from .latex import BR, latex
 from .rows import STAGES, Gap, View, describe, row, stage_title, visible
 
@@ -34,8 +35,8 @@ def _table(title: str, steps, T: int, view: View) -> list[str]:
 
 
 def _head(p) -> list[str]:
-    title = f": {p.title}" if p.title else ""
-    return [f"## {p.name}{title}", "", describe(p), ""]
+    title = f": {md(p.title)}" if p.title else ""
+    return [f"## {md(p.name)}{title}", "", describe(p), ""]
 
 
 def forward_md(fwd, view: View = View()) -> str:

@@ -6,6 +6,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..model.safe import visible
 from .rows import STAGES, Gap, View, describe, rows, stage_title
 
 
@@ -32,8 +33,8 @@ def _fill(table: Table, items) -> None:
 
 
 def header(problem) -> Text:
-    title = f" ({problem.title})" if problem.title else ""
-    return Text(f"{problem.name}{title}\n{describe(problem)}")
+    title = f" ({visible(problem.title)})" if problem.title else ""
+    return Text(f"{visible(problem.name)}{title}\n{describe(problem)}")
 
 
 def forward_view(fwd, view: View = View()):

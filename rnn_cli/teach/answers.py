@@ -45,6 +45,7 @@ class Answer:
 
     def matches(self, value) -> bool:
         """Whether `value` (exact or not) is this answer under its rule."""
+        value = scalar_of(value, self)
         if self.parts or isinstance(value, Mat):
             if not (self.parts and isinstance(value, Mat) and value.shape == self.given.shape):
                 return False
@@ -64,6 +65,7 @@ class Answer:
 
     def rounded(self, value) -> str:
         """`value` written the way this answer is written (its decimals), for the report."""
+        value = scalar_of(value, self)
         if self.parts and isinstance(value, Mat):
             cols = value.shape[1]
             texts = [p.rounded(v) or exact_text(v) if is_exact(v) else p.rounded(v)
@@ -155,3 +157,11 @@ def wrong_entries(ans: Answer, value) -> list[str]:
     if not ans.parts or not isinstance(value, Mat):
         return []
     return [p.name for p, v in zip(ans.parts, value.entries()) if not p.matches(v)]
+
+
+def scalar_of(value, answer):
+    """A one-element vector or matrix as its number, where the answer is written as one
+    number (y_hat_1 = 0.9 for a problem with K = 1)."""
+    if isinstance(value, Mat) and value.shape == (1, 1) and not answer.parts:
+        return value.rows[0][0]
+    return value

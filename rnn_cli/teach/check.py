@@ -40,6 +40,7 @@ class Result:
     rule: str
     diagnosis: tuple[str, ...] = ()
     follows_from: tuple[str, ...] = ()
+    diagnosed: bool = True    # False: the diagnosis budget was spent before this answer
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,23 @@ class Graph:
     given: dict = field(default_factory=dict)   # parameters and data: name -> value
     index: tuple = ()                           # an answer about one entry of the target
     memo: dict = field(default_factory=dict, repr=False, compare=False)  # mistakes' replays
+    # what does not depend on the target (each formula's names, the replay plan, the values
+    # as they stand): shared by every answer whose derivation is the same list of steps
+    common: dict = field(default_factory=dict, repr=False, compare=False)
+    budget: object = field(default=None, repr=False, compare=False)    # budget.Budget
+    # the steps of every gradient of the key derived together (one backward recursion):
+    # the answers' shared replay with the key's wrong answers in place runs on it, once
+    family: object = field(default=None, repr=False, compare=False)
+
+    def charge(self, n: int = 1) -> None:
+        if self.budget is not None:
+            self.budget.charge(n)
 
     def _reads(self, e) -> set:
         """names(e), kept for each formula (the memo holds e, so its id stays its own)."""
-        got = self.memo.get(("reads", id(e)))
+        got = self.common.get(("reads", id(e)))
         if got is None or got[0] is not e:
-            got = self.memo[("reads", id(e))] = (e, names(e))
+            got = self.common[("reads", id(e))] = (e, names(e))
         return got[1]
 
     def reads(self, names_) -> bool:
@@ -100,10 +112,19 @@ class Graph:
 
         Only the steps downstream of a replacement are computed again; every other step
         keeps its value from the derivation as it stands (computed once, kept in memo)."""
-        base = self.memo.get("base")
+        base = self.common.get("base")
+        if base is None and not overrides and not swap:
+            # the derivation as it stands: every step's value is already in the step
+            env = dict(self.given)
+            for step in self.steps:
+                for n in (step.name, *step.same):
+                    env[n] = step.value
+            self.common["base"], self.common["base_env"] = [s.value for s in self.steps], env
+            value = env[self.target]
+            return (entry(value, self.index) if self.index else value), dict(env), {}
         if base is None and (overrides or swap):
             self.evaluate({})
-            base = self.memo["base"]
+            base = self.common["base"]
         if base is not None:
             return self._replay(overrides, swap or {})
         values = []                        # each step's value, in order, for the memo
@@ -125,6 +146,7 @@ class Graph:
             if base is not None and step.name not in (swap or {}) and changed.isdisjoint(reads):
                 env[step.name], deps[step.name] = base[i], set()
             else:
+                self.charge()
                 env[step.name] = revalue(e, env).value
                 deps[step.name] = set().union(*(deps.get(n, set()) for n in reads))
                 if base is not None:
@@ -134,22 +156,22 @@ class Graph:
             for n in step.same:
                 env[n], deps[n] = env[step.name], deps[step.name]
         if base is None:
-            self.memo["base"], self.memo["base_env"] = values, dict(env)
+            self.common["base"], self.common["base_env"] = values, dict(env)
         value = env[self.target]
         return (entry(value, self.index) if self.index else value), env, deps
 
     def _replay(self, overrides: dict, swap: dict):
         """evaluate() after the first: start from the derivation's own values and compute
         again only the steps that a replaced value or formula reaches."""
-        if "plan" not in self.memo:
-            self.memo["plan"] = [(s.name, (s.name, *s.same), formula_of(s),
+        if "plan" not in self.common:
+            self.common["plan"] = [(s.name, (s.name, *s.same), formula_of(s),
                                   self._reads(formula_of(s))) for s in self.steps]
-        env, deps = dict(self.memo["base_env"]), {}
+        env, deps = dict(self.common["base_env"]), {}
         changed: set[str] = set()
         for n in overrides.keys() & self.given.keys():   # a key may restate a parameter
             env[n], deps[n] = overrides[n], {n}
             changed.add(n)
-        for name, names_, formula, reads in self.memo["plan"]:
+        for name, names_, formula, reads in self.common["plan"]:
             if overrides:
                 hit = next((n for n in names_ if n in overrides), None)
                 if hit is not None:      # the key states this value: use the key's
@@ -162,6 +184,7 @@ class Graph:
                 continue                 # untouched: its own value is already in env
             if e is not formula:
                 reads = self._reads(e)
+            self.charge()
             env[name] = value = revalue(e, env).value
             deps[name] = d = set().union(*(deps.get(n, set()) for n in reads))
             for n in names_:
@@ -177,9 +200,16 @@ def formula_of(step):
     return step.chain if step.chain is not None else step.expr
 
 
-def graphs(fwd: Forward, name) -> list[Graph]:
-    """The derivations of one answer (both BPTT styles for a derivative, where T allows)."""
+def graphs(fwd: Forward, name, common: dict | None = None,
+           derived: dict | None = None) -> list[Graph]:
+    """The derivations of one answer (both BPTT styles for a derivative, where T allows).
+    `common`: shared by the derivations of every forward quantity (the same steps);
+    `derived`: (of, style) -> the gradients of every answer of the key, derived together
+    (one backward recursion for them all)."""
     base = list(fwd.steps)
+    common = {} if common is None else common
+    if name.of is None:
+        base = common.setdefault("steps", base)
     target = str(name)
     computed = {n for s in base for n in (s.name, *s.same)}
     given = {n: s.value for n, s in fwd.syms.items() if n not in computed}
@@ -187,15 +217,20 @@ def graphs(fwd: Forward, name) -> list[Graph]:
         q = name.wrt
         plain = str(type(q)(q.base, q.t))          # h_2 of h_2[1]
         if q.is_param:
-            return [Graph(base, plain, given, q.index)]
+            return [Graph(base, plain, given, q.index, common=common)]
         step = next(s for s in fwd.steps if plain in (s.name, *s.same))
-        return [Graph(base, step.name, given, q.index)]
+        return [Graph(base, step.name, given, q.index, common=common)]
     styles = ("paths", "delta") if fwd.problem.T <= 2 * PATHS_MAX_T and \
         not fwd.problem.is_vector and fwd.problem.cell == "rnn" else ("delta",)
     out = []
     for style in styles:
-        d = grad(fwd, name.of, [name.wrt], style)
-        g = d.gradients[0]
+        d = grad(fwd, name.of, [name.wrt], style) if derived is None or \
+            (name.of, style) not in derived else derived[(name.of, style)]
+        g = next((g for g in d.gradients if g.wrt == str(name.wrt)), None) \
+            if len(d.gradients) > 1 else d.gradients[0]
+        if g is None:
+            d = grad(fwd, name.of, [name.wrt], style)
+            g = d.gradients[0]
         steps = base + list(d.shared) + list(g.steps)
         if g.steps and g.steps[-1].name.endswith(ROW_LAYOUT):   # the notebook's matrix
             target = g.steps[-1].name
@@ -203,7 +238,8 @@ def graphs(fwd: Forward, name) -> list[Graph]:
             from ..derive.expr import const
             from ..derive.forward import Step
             steps.append(Step(target, const(g.value), None, "total"))
-        out.append(Graph(steps, target, given))
+        out.append(Graph(steps, target, given,
+                         family=(derived or {}).get(("family", name.of, style))))
     return out
 
 
@@ -226,7 +262,14 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
     `known`: right values the caller already has (a class's keys), by quantity name; an answer
     that matches its known value is correct without deriving it."""
     from .mistakes import diagnose
-    shared = (memo if memo is not None else {}).setdefault(fingerprint(problem), {})
+    from .budget import MAX_ANSWERS, Budget, BudgetSpent, not_diagnosed
+    memo = memo if memo is not None else {}
+    budget = memo.setdefault("budget", Budget())
+    if len(answers) > MAX_ANSWERS:
+        from ..model.errors import TooLarge
+        raise TooLarge(f"{len(answers):,} answers: at most {MAX_ANSWERS:,} are checked in one "
+                       "problem (docs/limits.md)", where=f"{problem.source}: answers")
+    shared = memo.setdefault(fingerprint(problem), {})
     if "fwd" not in shared:
         shared["fwd"] = forward(problem)
     fwd = shared["fwd"]
@@ -239,15 +282,21 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
             parsed.append((name, parse_answer(key, raw, tolerance, where)))
         except InputError as e:
             errors.append(str(e))
-    # first pass: right or not, against the right value
+    # first pass: right or not, against the right value; the gradients asked for are
+    # derived together, one backward recursion for each quantity differentiated
     expected, ok, gs = {}, {}, {}
+    derived = _derive_together(fwd, [n for n, _ in parsed if str(n) not in shared], shared)
     for name, ans in list(parsed):
         if known and str(name) in known and ans.matches(known[str(name)]):
             expected[str(name)], ok[str(name)] = known[str(name)], True
             continue
         if str(name) not in shared:
-            g = graphs(fwd, name)
+            g = graphs(fwd, name, shared.setdefault("forward_common", {}), derived)
             shared[str(name)] = (g, g[0].evaluate({})[0])
+        for g in shared[str(name)][0]:
+            g.budget = budget
+            if g.family is not None:
+                g.family.budget = budget
         gs[str(name)], expected[str(name)] = shared[str(name)]
         mismatch = _shape_mismatch(ans, expected[str(name)])
         if mismatch:
@@ -265,22 +314,64 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
                                   ans.rule))
             continue
         others = {k: v for k, v in stated.items() if k != n}
-        carried = _carried(gs[n], ans, others)
+        if budget.spent:
+            results.append(Result(file, problem.name, ans.name, ans, expected[n], WRONG,
+                                  ans.rule, (not_diagnosed(budget.limit),), diagnosed=False))
+            continue
+        try:
+            carried = _carried(gs[n], ans, stated, n)
+        except BudgetSpent:
+            results.append(Result(file, problem.name, ans.name, ans, expected[n], WRONG,
+                                  ans.rule, (not_diagnosed(budget.limit),), diagnosed=False))
+            continue
         if carried:
             froms, sentence = carried
             results.append(Result(file, problem.name, ans.name, ans, expected[n], CONSISTENT,
                                   ans.rule, (sentence,), froms))
             continue
         right = {k for k, v in ok.items() if v}
-        found = list(diagnose(gs[n], ans, expected[n], problem, others, right)) \
-            if problem.T <= MAX_DIAGNOSED_T else []
+        try:
+            found = list(diagnose(gs[n], ans, expected[n], problem, others, right)) \
+                if problem.T <= MAX_DIAGNOSED_T else []
+            diagnosed = True
+        except BudgetSpent:
+            found, diagnosed = [not_diagnosed(budget.limit)], False
         off = wrong_entries(ans, expected[n])
         if off and len(off) < len(ans.parts):
             found.append(("the entry that differs: " if len(off) == 1 else
                           "the entries that differ: ") + ", ".join(off))
         results.append(Result(file, problem.name, ans.name, ans, expected[n], WRONG, ans.rule,
-                              tuple(found)))
+                              tuple(found), diagnosed=diagnosed))
     return results, errors
+
+
+def _derive_together(fwd, names_, shared: dict) -> dict:
+    """(of, style) -> one derivation of the gradients of every answer in `names_` with
+    respect to anything, for the styles graphs() uses (the delta recursion once, not once
+    per answer). An answer the joint derivation cannot give is derived alone later."""
+    wanted: dict = {}
+    for n in names_:
+        if n.of is not None:
+            wanted.setdefault(n.of, [])
+            if str(n.wrt) not in map(str, wanted[n.of]):
+                wanted[n.of].append(n.wrt)
+    styles = ("paths", "delta") if fwd.problem.T <= 2 * PATHS_MAX_T and \
+        not fwd.problem.is_vector and fwd.problem.cell == "rnn" else ("delta",)
+    out = {}
+    for of, wrts in wanted.items():
+        if len(wrts) < 2:
+            continue
+        for style in styles:
+            try:
+                d = out[(of, style)] = grad(fwd, of, wrts, style)
+            except (InputError, ArithmeticError, TypeError, ValueError):
+                continue
+            steps = list(fwd.steps) + list(d.shared) + [s for g in d.gradients
+                                                        for s in g.steps]
+            computed = {n for s in fwd.steps for n in (s.name, *s.same)}
+            given = {n: s.value for n, s in fwd.syms.items() if n not in computed}
+            out[("family", of, style)] = Graph(steps, steps[-1].name, given)
+    return out
 
 
 def _shape_mismatch(ans: Answer, value) -> str:
@@ -295,16 +386,35 @@ def _shape_mismatch(ans: Answer, value) -> str:
     return f"expected {words(want)}, found {words(got)}"
 
 
-def _carried(gs: list[Graph], ans: Answer, stated: dict):
-    """(the wrong answers it follows from, a sentence) if the key's own wrong answers give it."""
+def _carried(gs: list[Graph], ans: Answer, stated: dict, own: str):
+    """(the wrong answers it follows from, a sentence) if the key's own wrong answers give it.
+    `stated`: every wrong answer of the key, this one included; one replay with all of them
+    in place is shared by every answer on the same steps (budget.carried_values). An answer
+    that is no step of its own (a parameter, an entry) is replayed alone, without its own
+    key (`own`)."""
+    from .budget import carried_values
     for g in gs:
         try:
-            value, env, deps = g.evaluate(stated)
+            env, before = carried_values(g.family or g, stated)
         except (ArithmeticError, TypeError):
             continue
-        froms = tuple(sorted(deps.get(g.target, ())))
-        if froms and ans.matches(value):
-            step = next(s for s in reversed(g.steps) if s.name == g.target)
+        if g.family is not None and g.target not in env:
+            try:
+                env, before = carried_values(g, stated)
+            except (ArithmeticError, TypeError):
+                continue
+        if g.target in before:
+            value, d = before[g.target]
+            value = entry(value, g.index) if g.index else value
+        else:
+            try:
+                value, env, deps = g.evaluate({k: v for k, v in stated.items() if k != own})
+            except (ArithmeticError, TypeError):
+                continue
+            d = deps.get(g.target, set())
+        froms = tuple(sorted(d))
+        step = next((s for s in reversed(g.steps) if s.name == g.target), None)
+        if froms and step is not None and ans.matches(value):
             e = revalue(formula_of(step), env)
             plain = revalue(step.expr, env)     # the same in quantities, where it agrees
             if step.chain is not None and ans.matches(plain.value):
@@ -360,3 +470,4 @@ def expected_text(r: Result, digits: int = 6) -> str:
     exact = fmt_with_decimal(r.expected, digits)
     rounded = r.answer.rounded(r.expected)
     return f"{exact} → {rounded}" if rounded and rounded != exact else exact
+

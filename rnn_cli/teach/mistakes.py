@@ -319,6 +319,10 @@ def _numeric(answer, expected):
     """Slips in writing the number down: truncated instead of rounded."""
     if answer.decimals is None or answer.parts or answer.matches(expected):
         return []
+    from .answers import scalar_of
+    expected = scalar_of(expected, answer)
+    if hasattr(expected, "rows"):
+        return []
     scale = 10 ** answer.decimals
     q = expected if is_exact(expected) else Fraction(str(expected))
     truncated = Fraction(int(q * scale), scale)
@@ -331,7 +335,9 @@ def _numeric(answer, expected):
 def _arithmetic_slip(graph, answer, expected, right: set):
     """Every input of the answer's own formula is right (data, or a right answer of the key),
     yet the result is not: the arithmetic slipped."""
-    step = next(s for s in reversed(graph.steps) if s.name == graph.target)
+    step = next((s for s in reversed(graph.steps) if s.name == graph.target), None)
+    if step is None:        # an answer about a parameter: no formula to have slipped in
+        return None
     e = _step_formula(step)
     inputs = names(e)
     data = {n for n in inputs if n in WEIGHTS + ("b_h", "b_y", "h_0") or n.startswith(("x_", "y_"))

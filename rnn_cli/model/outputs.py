@@ -1,0 +1,127 @@
+"""Where a command's result goes: standard output (`-o -`, or no -o), a regular file written
+atomically, or a FIFO, a character device or /dev/stdout written in place. One function,
+`write_output`, used by every command that writes a file (-o/--output, --out, --plot), and
+one check, `check_output`, run before any work.
+
+Rules (the spec's section 4, revision 3):
+- a regular file or a new path is written whole or not at all (files.write_atomic);
+- anything else that exists and is not a folder (a FIFO, /dev/null, /dev/stdout, a terminal)
+  is opened and written where it is, never replaced by a regular file;
+- an output that is the same file as an input (same device and inode: through symbolic and
+  hard links alike) is refused before any work (exit 2);
+- a write that fails once it has started (a full disk, a closed pipe) is an OutputError: the
+  run could not finish (exit 3).
+"""
+
+import os
+import stat
+from pathlib import Path
+
+from .errors import BadFile
+from .safe import visible
+
+STDOUT = "-"
+
+
+class OutputError(Exception):
+    """An output could not be written (exit 3): `where` is the output, the message why."""
+
+    def __init__(self, message: str, *, where: str):
+        self.where = where
+        super().__init__(visible(f"{where}: {message}"))
+
+
+def is_stdout(path) -> bool:
+    return path is None or str(path) == STDOUT
+
+
+def _identity(path) -> tuple | None:
+    try:
+        st = os.stat(path)          # follows symbolic links: the file a link names
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def same_file(a, b) -> bool:
+    """Whether two paths name one file (device and inode), through links of either kind."""
+    ia = _identity(a)
+    return ia is not None and ia == _identity(b)
+
+
+def check_output(path, inputs=(), flag: str = "--output") -> None:
+    """Refuse, before any work, an output that cannot be one: an input under any name, a
+    folder, a path in a folder that does not exist."""
+    if is_stdout(path):
+        return
+    where = f"{flag} {path}"
+    for i in inputs:
+        if i is not None and not is_stdout(i) and same_file(path, i):
+            raise BadFile(f"is the same file as the input {i}: an output is never written "
+                          "over an input", where=where)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        parent = Path(os.path.abspath(path)).parent
+        if not parent.is_dir():
+            raise BadFile(f"cannot write there: the folder {parent} does not exist",
+                          where=where) from None
+        return
+    except (OSError, ValueError) as e:
+        raise BadFile(f"cannot write there: {getattr(e, 'strerror', None) or e}",
+                      where=where) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise BadFile("is a folder, expected a file name for the output", where=where)
+
+
+def write_output(path, data: str | bytes, inputs=(), flag: str = "--output") -> None:
+    """Write `data` (text as UTF-8, or bytes) to `path`: '-' or None is standard output."""
+    from .files import write_atomic
+    check_output(path, inputs, flag)
+    where = STDOUT if is_stdout(path) else f"{flag} {path}"
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogateescape")
+    if is_stdout(path):
+        import sys
+        try:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(raw)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise OutputError(f"cannot write it: {e.strerror or e}", where="standard output") \
+                from None
+        return
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, ValueError):
+        st = None
+    except OSError as e:
+        raise OutputError(f"cannot write it: {e.strerror or e}", where=where) from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        _write_in_place(path, raw, where)
+        return
+    try:
+        write_atomic(path, raw)
+    except BadFile as e:
+        raise OutputError(str(e).removeprefix(f"{path}: "), where=where) from None
+
+
+def _write_in_place(path, raw: bytes, where: str) -> None:
+    """A FIFO or a device: opened for writing as it is (never created, never truncated,
+    never renamed over)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        raise OutputError(f"cannot write it: {e.strerror or e}", where=where) from None
+    try:
+        view = memoryview(raw)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise OutputError(f"cannot write it: {e.strerror or e}", where=where) from None
+    finally:
+        os.close(fd)

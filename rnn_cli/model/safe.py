@@ -1,0 +1,73 @@
+"""Strings from outside (problem names, titles, file names, answer names and texts) made safe
+for each place they are printed: one function per format, used by every renderer and by the
+error lines. Nothing here changes the data; each function returns the text to print.
+
+- visible: control characters (C0, DEL, C1) and the bidirectional overrides written as
+  escapes (\\x1b, \\n), so no name reaches a terminal as an escape sequence or a second line;
+- xml: visible, then & < > " ' as entities (JUnit, SVG, HTML-like DOT labels);
+- dot: visible, then " and \\ escaped for a DOT quoted string, and & as an entity;
+- markdown: visible, then the characters of HTML, links, emphasis and tables backslash-escaped,
+  so a name makes no tag, no link, no emphasis and no table column.
+
+    >>> visible("p\\x1b]0;owned\\x07")
+    'p\\\\x1b]0;owned\\\\x07'
+    >>> xml('<img src="x">&e;')
+    '&lt;img src=&quot;x&quot;&gt;&amp;e;'
+    >>> markdown("[a](b) <i>")
+    '\\\\[a\\\\]\\\\(b\\\\) \\\\<i\\\\>'
+"""
+
+import re
+
+# C0 (newline and tab included: a name is one line), DEL, C1, and the characters that make
+# text read other than it is (bidirectional marks, overrides and isolates); also the
+# noncharacters XML 1.0 forbids and lone surrogates, which no encoder writes.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                      "\ud800-\udfff\ufffe\uffff]")
+_CONTROL_KEEP_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                                 "\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+# what CommonMark or GitHub could read as syntax: emphasis, code, links and images, HTML and
+# entities, headings, table cells, strikethrough, and the autolinks of GitHub (a scheme's
+# ://, www., an e-mail's @)
+_MD_SPECIAL = re.compile(r"""([!#&()*+<>@\[\\\]_`{|}~]|:(?=//)|(?<=www)\.)""", re.IGNORECASE)
+_XML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if ch in "\n\t\r":
+        return repr(ch)[1:-1]
+    return f"\\x{code:02x}" if code <= 0xff else f"\\u{code:04x}"
+
+
+def visible(text, lines: bool = False) -> str:
+    """`text` with every control character shown as an escape (`lines`: newline and tab
+    kept as they are, for multi-line prose)."""
+    text = text if isinstance(text, str) else str(text)
+    pattern = _CONTROL_KEEP_LINES if lines else _CONTROL
+    return pattern.sub(lambda m: _escape(m[0]), text)
+
+
+def xml(text) -> str:
+    """Text for XML character data or an attribute value: visible, markup as entities."""
+    return "".join(_XML.get(c, c) for c in visible(text))
+
+
+def dot(text) -> str:
+    """The inside of a DOT quoted string: visible, with " and \\ escaped, and & as &amp;
+    (Graphviz passes an entity such as &e; through to SVG, where it is not well-formed)."""
+    return visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+
+
+def markdown(text) -> str:
+    """Text for a Markdown paragraph or table cell: visible, with every punctuation
+    character that CommonMark could read as syntax escaped by a backslash."""
+    return _MD_SPECIAL.sub(r"\\\1", visible(text))
+
+
+def markdown_code(text) -> str:
+    """A name as inline code where it can be (no backtick, nothing to escape), else as
+    escaped text."""
+    shown = visible(text)
+    return f"`{shown}`" if shown == text and "`" not in text and "|" not in text \
+        else markdown(text)

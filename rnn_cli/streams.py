@@ -1,0 +1,187 @@
+"""The process's edges: the exit codes, the guard every command runs in (`guarded`: input
+errors, outputs that cannot be written, internal errors, Ctrl-C, a closed pipe), standard
+output that cannot encode a character (ASCII forms instead) and COLUMNS that is not a width.
+
+Exit codes (spec section 4): 3 when the run could not finish (an output could not be written,
+or an internal error), 130 when interrupted; a reader that closes the pipe early ends the run
+silently.
+"""
+
+import enum
+import functools
+import inspect
+import io
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .model.errors import InputError
+
+
+class Exit(enum.IntEnum):
+    OK = 0
+    WRONG = 1        # `check` found an answer that is not correct
+    BAD_INPUT = 2
+    NOT_FINISHED = 3  # an output could not be written, or an internal error (a bug)
+    INTERRUPTED = 130
+
+# The characters rnn-solve itself prints, in ASCII: symbols, arrows, box drawing, marks.
+ASCII_FORMS = {
+    "σ": "sigma", "⊙": "(.)", "∂": "d", "θ": "theta", "Σ": "sum", "Π": "prod", "∏": "prod",
+    "∑": "sum", "…": "...", "·": "*", "×": "x", "≈": "~", "±": "+/-", "ŷ": "y_hat",
+    "✗": "x", "✓": "ok", "►": ">", "▼": "v", "▲": "^", "█": "#", "→": "->", "←": "<-",
+    "•": "*", "≥": ">=", "≤": "<=", "≠": "!=", "∞": "inf", "−": "-", "“": '"', "”": '"',
+    "‘": "'", "’": "'", "—": "--", "–": "-", "°": " deg", "⋯": "...", "⋮": ":",
+    "⎡": "[", "⎢": "[", "⎣": "[", "⎤": "]", "⎥": "]", "⎦": "]",
+    "─": "-", "━": "-", "│": "|", "┃": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+",
+    "┬": "+", "┴": "+", "├": "+", "┤": "+", "┼": "+", "╭": "+", "╮": "+", "╰": "+", "╯": "+",
+    "²": "^2", "³": "^3", "ᵀ": "^T", "√": "sqrt", "∈": "in", "⁻": "^-", "¹": "^1",
+}
+_TABLE = str.maketrans(ASCII_FORMS)
+SAMPLE = "→✓σ∂⊙─"     # what a stream must encode for the Unicode forms to be printed
+
+
+def to_ascii(text: str) -> str:
+    """Text in ASCII: rnn-solve's own symbols in their ASCII forms, any other character as
+    a backslash escape (\\u03b1)."""
+    return text.translate(_TABLE).encode("ascii", "backslashreplace").decode("ascii")
+
+
+class AsciiStream(io.TextIOBase):
+    """A text stream that writes ASCII forms to the stream it wraps."""
+
+    encoding = "ascii"
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(to_ascii(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def buffer(self):
+        return self.stream.buffer
+
+
+def _encodes(stream, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+        return True
+    except (UnicodeEncodeError, LookupError):
+        return False
+
+
+def setup(force_ascii: bool = False) -> None:
+    """Before a command runs: ASCII output where standard output (or standard error) cannot
+    encode ours, or where --ascii asks for it; COLUMNS that is not a positive number is
+    treated as unset."""
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and not (columns.strip().isdigit() and int(columns) > 0):
+        del os.environ["COLUMNS"]
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None or isinstance(stream, AsciiStream):
+            continue
+        if force_ascii or not _encodes(stream, SAMPLE):
+            setattr(sys, name, AsciiStream(stream))
+
+
+def ascii_wanted() -> bool:
+    return isinstance(sys.stdout, AsciiStream)
+
+
+# -- errors at the edge -----------------------------------------------------------------------
+
+def internal_error(e: BaseException) -> str:
+    """The one line of an internal error (a bug), and the traceback with RNN_SOLVE_DEBUG=1."""
+    if os.environ.get("RNN_SOLVE_DEBUG") == "1":
+        import traceback
+        traceback.print_exception(e, file=sys.stderr)
+    from .model.safe import visible
+    message = visible(str(e))[:500]
+    return (f"rnn-solve {__version__}: internal error: {type(e).__name__}: {message}; please "
+            "report it; RNN_SOLVE_DEBUG=1 shows the traceback")
+
+
+def pipe_closed() -> None:
+    """The reader went away (`| head`): end silently. Standard output is pointed at
+    /dev/null so that the interpreter's last flush has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+# -- the commands' guard ----------------------------------------------------------------------
+
+ASCII = inspect.Parameter("ascii_", inspect.Parameter.KEYWORD_ONLY, default=False,
+                          annotation=Annotated[bool, typer.Option(
+                              "--ascii", help="Output in ASCII only (prod, x, ok, ->); also "
+                              "chosen when standard output cannot encode the symbols.")])
+
+
+def guarded(fn):
+    """Input errors become one line on stderr and exit 2; an output that cannot be written,
+    or an internal error, one line and exit 3; Ctrl-C exits 130; a closed pipe ends the run
+    silently. Gives the command the --ascii option."""
+    @functools.wraps(fn)
+    def command(*args, **kw):
+        from .model.outputs import OutputError
+        setup(kw.pop("ascii_", False))
+        try:
+            try:
+                return fn(*args, **kw)
+            finally:
+                sys.stdout.flush()      # a full disk is found here, not at the exit
+        except (typer.Exit, typer.Abort, SystemExit, typer.TyperException):
+            raise
+        except BrokenPipeError:
+            pipe_closed()
+            raise typer.Exit(Exit.OK) from None
+        except OutputError as e:
+            print(f"rnn-solve: error: cannot write the output: {e}", file=sys.stderr)
+            raise typer.Exit(Exit.NOT_FINISHED) from None
+        except KeyboardInterrupt:
+            from . import interrupted
+            interrupted()
+        except InputError as e:
+            print(f"rnn-solve: error: {e}", file=sys.stderr)
+            raise typer.Exit(Exit.BAD_INPUT) from None
+        except (ZeroDivisionError, OverflowError) as e:
+            # a saturated sigmoid (y_hat = 1 at 50 digits) divides 0 by 0 in dL/dy_hat
+            print(f"rnn-solve: error: overflow: {str(e) or 'a division by zero'}: a value is out of "
+                  "the range the working precision represents (an output saturated at 0 or "
+                  "1?); make the weights or inputs smaller", file=sys.stderr)
+            raise typer.Exit(Exit.BAD_INPUT) from None
+        except Exception as e:     # a bug: one line, exit 3, never exit 1
+            if isinstance(e, OSError) and e.errno is not None and _stdout_failed(e):
+                print(f"rnn-solve: error: cannot write to standard output: "
+                      f"{e.strerror or e}", file=sys.stderr)
+            else:
+                print(internal_error(e), file=sys.stderr)
+            raise typer.Exit(Exit.NOT_FINISHED) from None
+    sig = inspect.signature(fn)
+    if not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        command.__signature__ = sig.replace(parameters=[*sig.parameters.values(), ASCII])
+    return command
+
+
+def _stdout_failed(e: OSError) -> bool:
+    """Whether an OSError came from writing standard output (a full disk, a closed stream)."""
+    import errno
+    return e.errno in (errno.ENOSPC, errno.EIO, errno.EBADF, errno.EDQUOT, errno.EFBIG)

@@ -1,0 +1,85 @@
+"""How much work `check` spends on the answers that are not correct, and the work it shares
+between them.
+
+Judging an answer right or not costs a lookup; a wrong one is replayed: the derivation again
+with the key's other wrong answers in place (is it consistent: error carried forward?) and
+with each common mistake (the diagnosis). On a long sequence each replay is thousands of
+steps, so a key full of wrong answers could keep a CI runner busy for minutes. Two things
+bound that:
+
+- sharing: one replay of a derivation with every wrong answer of the key in place tells each
+  of them what it would have been given the others (a step's value depends only on the steps
+  before it), so the answers that share a derivation share that replay (`carried_values`);
+- a budget of step evaluations per run (DIAGNOSIS_BUDGET). Once it is spent, the remaining
+  wrong answers are reported wrong with NOT_DIAGNOSED, and `"diagnosed": false` in JSON.
+"""
+
+from ..derive.expr import revalue
+
+DIAGNOSIS_BUDGET = 20_000    # step evaluations for every replay of one run of `check`
+MAX_ANSWERS = 500            # answers in one file: a file with more is that file's error
+
+
+def not_diagnosed(limit: int) -> str:
+    return (f"not diagnosed: the diagnosis budget of this run is spent ({limit:,} step "
+            "evaluations, docs/limits.md)")
+
+
+class BudgetSpent(Exception):
+    """The diagnosis budget of this run is spent (never an ArithmeticError: the replays
+    that skip a mistake which does not fit must not swallow it)."""
+
+
+class Budget:
+    """Step evaluations left for replays in this run."""
+
+    def __init__(self, limit: int | None = None):
+        self.limit, self.used = DIAGNOSIS_BUDGET if limit is None else limit, 0
+
+    @property
+    def spent(self) -> bool:
+        return self.used >= self.limit
+
+    def charge(self, n: int = 1) -> None:
+        self.used += n
+        if self.used > self.limit:
+            raise BudgetSpent
+
+
+def carried_values(graph, stated: dict):
+    """One replay of `graph`'s steps with every wrong answer of the key in `stated` in
+    place. Returns (env, before): env after the replay, and for each stated step the
+    (value, deps) its own formula gives from the steps before it, that is the value it would
+    have had with only the *other* wrong answers in place. Kept in the graph's `common`:
+    every answer on the same steps reuses it."""
+    key = ("carried", tuple(sorted((k, repr(v)) for k, v in stated.items())))
+    if key in graph.common:
+        return graph.common[key]
+    from .check import formula_of
+    graph.evaluate({})                       # the values as they stand, in common
+    if "plan" not in graph.common:
+        graph.common["plan"] = [(s.name, (s.name, *s.same), formula_of(s),
+                                 graph._reads(formula_of(s))) for s in graph.steps]
+    env, deps, before = dict(graph.common["base_env"]), {}, {}
+    changed: set[str] = set()
+    for n in stated.keys() & graph.given.keys():
+        env[n], deps[n] = stated[n], {n}
+        changed.add(n)
+    for name, names_, formula, reads in graph.common["plan"]:
+        hit = next((n for n in names_ if n in stated), None)
+        if not changed.isdisjoint(reads) or hit is not None:
+            if changed.isdisjoint(reads):
+                value, d = env[name], set()
+            else:
+                graph.charge()
+                value = revalue(formula, env).value
+                d = set().union(*(deps.get(n, set()) for n in reads))
+            if hit is not None:
+                for n in names_:
+                    before[n] = (value, d)
+                value, d = stated[hit], {hit}
+            for n in names_:
+                env[n], deps[n] = value, d
+            changed.update(names_)
+    graph.common[key] = (env, before)
+    return env, before
