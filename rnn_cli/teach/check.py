@@ -279,7 +279,8 @@ def check_problem(problem, answers: dict, file: str,
                                   ans.rule, (sentence,), froms))
             continue
         right = {k for k, v in ok.items() if v}
-        found = list(diagnose(gs[n], ans, expected[n], problem, others, right)) \
+        key = {str(k): a for k, a in parsed if ok[str(k)]}    # diagnoses must agree with it
+        found = list(diagnose(gs[n], ans, expected[n], problem, others, right, key)) \
             if problem.T <= MAX_DIAGNOSED_T else []
         off = wrong_entries(ans, expected[n])
         if off and len(off) < len(ans.parts):
