@@ -56,6 +56,14 @@ def load(source=None, problem: str | None = None) -> Problem:
                  f"{where}: [{name}]" if len(found) > 1 else where)
 
 
+def _short(v) -> str:
+    """A value in a repr: the number, or a matrix's shape."""
+    from .model.numbers import fmt
+    if hasattr(v, "shape"):
+        return f"a {v.shape[0]} x {v.shape[1]} matrix"
+    return fmt(v)
+
+
 @dataclass(frozen=True)
 class ForwardResult:
     """The forward pass: each step's formula and value, and the loss."""
@@ -82,6 +90,13 @@ class ForwardResult:
     def to_json(self) -> dict:
         from .render.jsonout import forward_json
         return forward_json(self.derivation)
+
+    def __str__(self) -> str:
+        from .render.table import forward_view, plain
+        return plain(forward_view(self.derivation))
+
+    def __repr__(self) -> str:
+        return f"<ForwardResult L = {_short(self.loss)}, {len(self.steps)} steps>"
 
     def _repr_markdown_(self) -> str:
         from .render.markdown import forward_md
@@ -120,6 +135,16 @@ class GradResult:
         from .render.jsonout import grad_json
         return grad_json(self.derivation)
 
+    def __str__(self) -> str:
+        from .render.table import grad_view, plain
+        return plain(grad_view(self.derivation))
+
+    def __repr__(self) -> str:
+        gs = self.derivation.gradients
+        shown = ", ".join(f"d{g.of}/d{g.wrt} = {_short(g.value)}" for g in gs[:3])
+        more = f" and {len(gs) - 3} more" if len(gs) > 3 else ""
+        return f"<GradResult {shown}{more}, {len(self.steps)} steps>"
+
     def _repr_markdown_(self) -> str:
         from .render.markdown import grad_md
         return grad_md(self.derivation)
@@ -145,6 +170,18 @@ class CheckResult:
     def to_json(self) -> dict:
         from .render.checkout import check_json
         return check_json(self.report)
+
+    def __str__(self) -> str:
+        from .render.checkout import check_view
+        from .render.table import plain
+        text = plain(check_view(self.report))
+        return "\n".join([text, *(f"error: {e}" for e in self.report.errors)])
+
+    def __repr__(self) -> str:
+        n = len(self.results)
+        right = sum(r.verdict == "correct" for r in self.results)
+        return (f"<CheckResult {right}/{n} correct, "
+                f"{'passed' if self.passed else 'not passed'}>")
 
     def _repr_markdown_(self) -> str:
         from .render.checkout import check_md

@@ -82,3 +82,12 @@ def console(file=None, width: int | None = None) -> Console:
     if width is None and not c.is_terminal and "COLUMNS" not in os.environ:
         c.width = 120
     return c
+
+
+def plain(renderable, width: int = 120) -> str:
+    """A renderable as the plain text a pipe gets: no colour, no styles, `width` columns."""
+    import io
+    buf = io.StringIO()
+    Console(file=buf, width=width, color_system=None, force_terminal=False, highlight=False,
+            soft_wrap=False).print(renderable)
+    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines())
