@@ -71,3 +71,47 @@ def test_agreement_and_order_units():
     ranked = order([(1, "w_y was used where w_h belongs"), (2, "dL_1/dw_x was left out"),
                     (2, "dL_1/dw_x was left out")])
     assert [s for _, s in ranked] == ["dL_1/dw_x was left out", "w_y was used where w_h belongs"]
+
+
+SOFTMAX = """
+activation = "tanh"
+output = "softmax"
+loss = "cross_entropy"
+[params]
+w_x = [[0.5], [-0.3]]
+w_h = [[0.1, -0.4], [0.7, 0.2]]
+w_y = [[1, -1], [0.5, 0.3], [-0.2, 0.8]]
+[data]
+x = [1, -2]
+y = [2, 3]
+"""
+
+
+def _softmax_by_hand(fill, sign=1):
+    """dL/dw_y = sum_t (y_hat_t - target_t) h_t^T in numpy, the target made from the class
+    k (1-based) by `fill`; sign -1 writes target_t - y_hat_t."""
+    import numpy as np
+    w_x = np.array([[0.5], [-0.3]])
+    w_h = np.array([[0.1, -0.4], [0.7, 0.2]])
+    w_y = np.array([[1, -1], [0.5, 0.3], [-0.2, 0.8]])
+    h, total = np.zeros((2, 1)), np.zeros((3, 2))
+    for x, k in ((1, 2), (-2, 3)):
+        h = np.tanh(w_h @ h + w_x * x)
+        o = w_y @ h
+        y_hat = np.exp(o) / np.exp(o).sum()
+        total += sign * (y_hat - fill(k)) @ h.T
+    return "[" + ", ".join("[" + ", ".join(f"{v:.6f}" for v in r) + "]" for r in total) + "]"
+
+
+def test_softmax_shortcut_slips(tmp_path):
+    import numpy as np
+    one_hot = lambda k: np.eye(3)[:, [k - 1]]
+    slips = [(_softmax_by_hand(lambda k: np.full((3, 1), float(k))), "the class number k"),
+             (_softmax_by_hand(lambda k: np.ones((3, 1))), "the 1 of the target"),
+             (_softmax_by_hand(one_hot, sign=-1), "sign of the cross-entropy shortcut")]
+    for i, (wrong, words) in enumerate(slips):
+        res = _first(tmp_path, Case("", SOFTMAX, f'"dL/dw_y" = {wrong}', "dL/dw_y", words), i)
+        assert res.verdict == "wrong" and res.diagnosis and words in res.diagnosis[0], \
+            res.diagnosis
+    right = Case("", SOFTMAX, f'"dL/dw_y" = {_softmax_by_hand(one_hot)}', "dL/dw_y", "")
+    assert _first(tmp_path, right, 9).verdict == "correct"
