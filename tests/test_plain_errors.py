@@ -16,7 +16,7 @@ def _run(*args):
      "rnn-solve: error: --x (value 2): expected a number (like 0.1, -2.5e-3 or 1/3), "
      "found 'ten'"),
     (["forward", "--x", "3", "--y", "1,2"],
-     "rnn-solve: error: --y: 2 targets for 1 input: expected 1, one for every step"),
+     "rnn-solve: error: --x, --y: 2 targets for 1 input: expected 1, one for every step"),
     (["explain", "vanishing", "--steps", "2.5"],
      "rnn-solve: error: --steps: expected a whole number, found '2.5'"),
     (["forward", "--format", "xml"],

@@ -335,6 +335,8 @@ def _flag_where(at: str, where: str, flags: dict) -> str:
     not the built-in table the user never chose."""
     rest = at[len(where):].lstrip(": ") if at.startswith(where) else ""
     m = re.match(r"([a-z]+\.[A-Za-z_0-9]+)(?:\[(\d+)\])?", rest)
+    if m and m[1] == "data.y" and not m[2] and "data.x" in flags:
+        return "--x, --y"                 # as many targets as inputs: both flags count
     if m and m[1] in flags:
         return _flag_name(m[1]) + (f" (value {m[2]})" if m[2] else "")
     return ", ".join(_flag_name(k) for k in flags) if at.startswith(where) else at

@@ -311,12 +311,13 @@ def _printed_by_code(ans: Answer) -> bool:
 def _invalid(file: str, problem: str, key: str, raw, error: InputError,
              expected=None) -> Result:
     """An answer that cannot be read: verdict invalid, the reason as its diagnosis."""
-    from ..model.errors import quoted
+    from ..model.errors import one_line, quoted
     text = raw if isinstance(raw, str) else str(raw)
     reason = error.args[0] if error.args and error.args[0] else str(error)
-    shown = quoted(text)[1:-1] if len(text) > 60 else text
+    shown = one_line(quoted(text)[1:-1] if len(text) > 60 else text)
+    key = one_line(quoted(key)[1:-1] if len(key) > 60 else key)  # from outside: no control
     return Result(file, problem, key, Answer(key, None, shown, None), expected, INVALID,
-                  "unreadable", (f"could not be read: {reason}",))
+                  "unreadable", (one_line(f"could not be read: {reason}"),))
 
 
 def _shape_mismatch(ans: Answer, value) -> str:
