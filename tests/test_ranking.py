@@ -115,3 +115,17 @@ def test_softmax_shortcut_slips(tmp_path):
             res.diagnosis
     right = Case("", SOFTMAX, f'"dL/dw_y" = {_softmax_by_hand(one_hot)}', "dL/dw_y", "")
     assert _first(tmp_path, right, 9).verdict == "correct"
+
+
+def test_a_slip_that_would_change_a_right_answer_is_not_offered(tmp_path):
+    """y_hat_2 = 4 on the seed (right: 6) is w_y h_1 (a time index off by one in y_hat_2), or
+    h_2 = w_h h_0 + w_x x_2 = 2 then 2 * 2; the second would have made h_2 = 2, so a key
+    with h_2 = 3 right rules it out."""
+    seed = toml(dict(act="identity", out="identity", loss="squared", w_x=0.1, w_h=1.0,
+                     w_y=2.0, b_h=0.0, b_y=0.0, h_0=1.0, x=[10, 10], y=[5, 5]))
+    alone = _first(tmp_path, Case("", seed, "y_hat_2 = 4", "y_hat_2", ""), 1)
+    assert any("h_2 = w_h * h_0" in d for d in alone.diagnosis), alone.diagnosis
+    with_h2 = _first(tmp_path, Case("", seed, "h_2 = 3\ny_hat_2 = 4", "y_hat_2", ""), 2)
+    assert len(with_h2.diagnosis) == 1 and with_h2.diagnosis[0].startswith(
+        "h_1 was used where h_2 belongs (a time index off by one): y_hat_2 = w_y * h_1"), \
+        with_h2.diagnosis
