@@ -102,6 +102,8 @@ def test_how_a_number_was_produced():
     assert produced_by("8.188806533813477", Fraction("8.188806533813477")) == "float32"
     assert produced_by("8.18880816832867", Fraction("8.18880816832867")) == "float64"
     assert produced_by("0.4621", Fraction("0.4621")) is None
+    fifty = "0.12345678901234567890123456789012345678901234567890"
+    assert produced_by(fifty, Fraction(fifty)) is None       # from mpmath: as written
     assert significant("8.188806533813477") == 16 and significant("0.004621") == 4
 
 

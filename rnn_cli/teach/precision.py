@@ -6,7 +6,8 @@ precision of the arithmetic that made it:
 
 - float32 when the number is a float32 value (its double is exactly a float32, as a
   PyTorch `.item()` of a float32 tensor prints it, or it is the shortest text of a float32);
-- float64 otherwise (the double it rounds to).
+- float64 otherwise, where it has at most 17 significant digits (a double's text has no
+  more; a longer number was computed in higher precision and is judged as written).
 
 It matches when it equals the exact value rounded to that format, or lies within the error
 such a computation can accumulate. Each step of a derivation (a_t, h_t, a chain-rule factor,
@@ -27,6 +28,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 FLOAT_DIGITS = 9                   # significant digits beyond what float32 holds
+DOUBLE_DIGITS = 17                 # the most a double's shortest text has
 EPS = {"float32": Fraction(1, 2 ** 23), "float64": Fraction(1, 2 ** 52)}
 
 
@@ -80,7 +82,9 @@ def produced_by(text: str, value: Fraction) -> str | None:
     single = to_float(value, "float32")
     if math.isfinite(single) and (f == single or Fraction(_shortest32(single)) == value):
         return "float32"
-    return "float64"
+    # a double prints in at most 17 digits: more were computed in higher precision, and
+    # are judged as written
+    return "float64" if significant(text) <= DOUBLE_DIGITS else None
 
 
 def to_float(q: Fraction, kind: str) -> float:
