@@ -240,7 +240,7 @@ def check_problem(problem, answers: dict, file: str,
             parsed.append((name, parse_answer(key, raw, tolerance, where)))
         except InputError as e:        # any answer that cannot be read is scored invalid
             right = _right_value(fwd, shared, name) if name is not None else None
-            unread.append(_invalid(file, problem.name, key, raw, e, right))
+            unread.append((key, _invalid(file, problem.name, key, raw, e, right)))
     # first pass: right or not, against the right value
     expected, ok, gs = {}, {}, {}
     for name, ans in list(parsed):
@@ -250,8 +250,8 @@ def check_problem(problem, answers: dict, file: str,
         gs[str(name)], expected[str(name)] = shared[str(name)]
         mismatch = _shape_mismatch(ans, expected[str(name)])
         if mismatch:
-            unread.append(_invalid(file, problem.name, ans.name, ans.text,
-                                   InputError(mismatch), expected[str(name)]))
+            unread.append((ans.name, _invalid(file, problem.name, ans.name, ans.text,
+                                              InputError(mismatch), expected[str(name)])))
             parsed.remove((name, ans))
             continue
         if _printed_by_code(ans):      # a float32/float64 key: its bound grows with the depth
@@ -289,8 +289,9 @@ def check_problem(problem, answers: dict, file: str,
         results.append(Result(file, problem.name, ans.name, ans, expected[n], WRONG, ans.rule,
                               tuple(found)))
     order = {k: i for i, k in enumerate(answers)}     # the key's own order
-    results = sorted(results + unread, key=lambda r: order.get(r.name, len(order)))
-    return results, errors
+    placed = [(order.get(r.name, len(order)), r) for r in results] + \
+        [(order.get(k, len(order)), r) for k, r in unread]
+    return [r for _, r in sorted(placed, key=lambda ir: ir[0])], errors
 
 
 def _right_value(fwd, shared: dict, name):
