@@ -84,10 +84,15 @@ def console(file=None, width: int | None = None) -> Console:
     return c
 
 
-def plain(renderable, width: int = 120) -> str:
-    """A renderable as the plain text a pipe gets: no colour, no styles, `width` columns."""
+def plain_text(renderable, width: int = 120) -> str:
+    """A Rich renderable as plain text with no colour or style codes (a file, str())."""
     import io
     buf = io.StringIO()
-    Console(file=buf, width=width, color_system=None, force_terminal=False, highlight=False,
-            soft_wrap=False).print(renderable)
-    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines())
+    Console(file=buf, width=width, highlight=False, soft_wrap=False, color_system=None,
+            force_terminal=False).print(renderable, crop=False)
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def plain(renderable, width: int = 120) -> str:
+    """plain_text without its final line break: what str() of an API result is."""
+    return plain_text(renderable, width).rstrip("\n")
