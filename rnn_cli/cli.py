@@ -533,7 +533,7 @@ def main() -> None:
     except cx.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except cx.Abort:
+    except typer.Abort:
         print("rnn-solve: interrupted", file=sys.stderr)
         sys.exit(Exit.INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)
