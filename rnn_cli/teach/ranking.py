@@ -6,8 +6,8 @@ replayed derivation recomputes, must still be right under the slip (a slip in a_
 made a right h_2 wrong, so it is not what happened).
 
 The offers are ranked by how likely the slip is, then by how much it changes:
-1. a kind's prior, from how often each kind of slip is named in course material (the set in
-   tests/mistake_cases.py): something left out (a term, a path, a factor 2, the mean's 1/n)
+1. a kind's prior, an order set by hand and measured on the labelled wrong answers of
+   tests/mistake_cases.py: something left out (a term, a path, a factor 2, the mean's 1/n)
    before a sign or a derivative taken at the wrong place, before one quantity written for
    another (a swapped weight, a time index off by one), before slips in writing the number;
 2. the engine's own rank of the candidate (one place before every step);
