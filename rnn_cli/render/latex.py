@@ -352,9 +352,11 @@ def check_tex(report, digits: int = 6, standalone: bool = False) -> str:
         rows = [[f"${name(r.name)}$", text(r.answer.text), text(expected_text(r, digits)),
                  text(r.rule), mark[r.verdict], note(r)] for r in rs]
         body += [rf"\subsection*{{\texttt{{{text(file)}}}: {text(problem)}}}",
-                 _table(r"l l l >{\raggedright\arraybackslash}p{0.12\textwidth} l "
-                        r">{\raggedright\arraybackslash}p{0.34\textwidth}", list(COLUMNS),
-                        rows)]
+                 r"{\small",      # 17-digit numbers of a float key, beside a rule and a note
+                 _table(r"l l >{\raggedright\arraybackslash}p{0.14\textwidth} "
+                        r">{\raggedright\arraybackslash}p{0.11\textwidth} l "
+                        r">{\raggedright\arraybackslash}p{0.28\textwidth}", list(COLUMNS),
+                        rows), "}"]
     if report.errors:
         body += [r"\begin{itemize}", *[rf"\item \textbf{{input error}}: {text(e)}"
                                        for e in report.errors], r"\end{itemize}"]

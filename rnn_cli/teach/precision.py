@@ -44,8 +44,7 @@ class Produced:
 
     def rule(self) -> str:
         eps = "1.2e-7" if self.kind == "float32" else "2.2e-16"
-        return (f"{self.kind} precision: the exact value in {self.kind}, or within rel "
-                f"{eps} x depth {self.depth}")
+        return f"{self.kind} precision: rel {eps} x depth {self.depth}"
 
     def matches(self, given: Fraction, exact) -> bool:
         """Whether a number computed in this arithmetic could print as `given`."""
