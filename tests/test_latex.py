@@ -158,8 +158,8 @@ def test_seed_check_compiles(tmp_path):
     key = ROOT / "keys" / "assignment3-handwritten.toml"
     pdf, _ = compile_pdf(cli(["check", str(key), "--format", "latex", "--standalone"],
                              code=1), tmp_path)
-    # the rule column wraps (a float32 rule is long), so the text runs column by column
-    assert "2 4 exact" in pdf and "8 12 exact" in pdf and "× wrong" in pdf
+    # the columns wrap (a float32 rule is long), so the text runs column by column
+    assert pdf.count("× wrong") == 2 and pdf.count("exact") == 11
     assert "score 4/11" in pdf and "= wh · h1 = 2" in pdf        # a diagnosis as maths
 
 
