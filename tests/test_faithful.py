@@ -126,3 +126,17 @@ def test_str_is_the_plain_table_and_repr_is_short():
     c = rnn_cli.check(KEY)
     assert repr(c) == "<CheckResult 4/11 correct, not passed>"
     assert "score 4/11" in str(c) and "\x1b" not in str(c)
+
+
+def test_an_invalid_answer_is_listed_and_scored_in_every_format():
+    report = rnn_cli.check("docs/examples/unreadable.toml").report
+    outputs = {"table": plain(checkout.check_view(report), width=200),
+               "markdown": checkout.check_md(report), "latex": check_tex(report),
+               "junit": checkout.check_junit(report),
+               "json": json.dumps(checkout.check_json(report), ensure_ascii=False)}
+    for fmt, out in outputs.items():
+        assert "invalid" in out and "three" in out, fmt
+        assert "could not be read" in out, fmt
+    assert "score 2/3" in outputs["table"] and "score 2/3" in outputs["markdown"]
+    assert not report.passed and not report.errors
+    assert checkout.check_json(report)["summary"]["invalid"] == 1
