@@ -20,7 +20,7 @@ def _run(*args):
     (["explain", "vanishing", "--steps", "2.5"],
      "rnn-solve: error: --steps: expected a whole number, found '2.5'"),
     (["forward", "--format", "xml"],
-     "rnn-solve: error: --format: 'xml' is not one of 'table', 'json', 'markdown', 'latex'"),
+     "rnn-solve: error: --format: 'xml' is not one of 'table', 'json', 'markdown', 'latex', 'html'"),
 ])
 def test_one_plain_line(args, line):
     r = _run(*args)
