@@ -548,7 +548,34 @@ def examples():
 
 
 def main() -> None:
-    """The console script (click's standalone mode: usage errors exit 2 with a message)."""
+    """The console script: click's usage errors exit 2 with its usage message, except a bad
+    value for an option (`--steps 2.5`), which is one plain line like every input error."""
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")   # small matrices: BLAS threads cost more than they give
-    app()
+    try:                                  # typer >= 0.17 carries its own click
+        from typer._click import exceptions as cx
+    except ImportError:                   # pragma: no cover - older typer, on click
+        from click import exceptions as cx  # noqa: I001
+    try:
+        code = app(standalone_mode=False)
+    except cx.BadParameter as e:
+        if isinstance(e, cx.MissingParameter):
+            e.show()                      # a missing option: click's usage message
+            sys.exit(e.exit_code)
+        hint = e.param_hint if isinstance(e.param_hint, str) else " / ".join(e.param_hint or ()) \
+            or (e.param.opts[-1] if e.param else "value")
+        why = e.message.rstrip(".").replace("Input should be a valid integer, unable to "
+                                            "parse string as an integer", "expected a whole "
+                                            "number")
+        why = why.replace("Value error, ", "")[:1].lower() + why.replace("Value error, ", "")[1:]
+        opts = e.param.opts if e.param else ()
+        given = next((b for a, b in zip(sys.argv, sys.argv[1:]) if a in opts), None)
+        found = f", found {given!r}" if given and "found" not in why and repr(given) not in why else ""
+        print(f"rnn-solve: error: {hint.strip(chr(39))}: {why}{found}"[:500], file=sys.stderr)
+        sys.exit(Exit.BAD_INPUT)
+    except cx.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        sys.exit(print("rnn-solve: interrupted", file=sys.stderr) or Exit.INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -258,15 +258,23 @@ def test_bad_input_is_reported_and_other_files_still_checked(tmp_path):
     broken.write_text("[p]\nparams = {w_x = 1, w_h = 1, w_y = 1}\ndata = {x = [1], y = [1]}\n"
                       "[p.answers]\nh_9 = 1\nw_hh = 1\n\"dL/dw_q\" = 2\nh_1 = \"abc\"\n")
     before = broken.read_bytes()
-    r = _run("check", broken, HANDWRITTEN, "--format", "json", cwd=tmp_path)
+    missing = tmp_path / "missing.toml"
+    r = _run("check", broken, HANDWRITTEN, missing, "--format", "json", cwd=tmp_path)
+    # unreadable answers are scored invalid (spec revision 2); only a file that cannot be
+    # read at all is an input error
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 3 and all("broken.toml" in line for line in lines)
+    assert len(lines) == 1 and "missing.toml" in lines[0]
     assert "Traceback" not in r.stderr
-    assert any("h_9" in line and "h_1" in line for line in lines)   # lists the valid names
     doc = json.loads(r.stdout)
+    bad = {x["name"]: x for x in doc["results"] if x["file"].endswith("broken.toml")}
+    assert {n for n, x in bad.items() if x["verdict"] == "invalid"} == {"h_9", "dL/dw_q", "h_1"}
+    assert "h_1" in bad["h_9"]["diagnosis"][0]                       # lists the valid names
+    assert "abc" in bad["h_1"]["diagnosis"][0] and bad["h_1"]["expected"] == 1
     assert any(x["problem"] == "handwritten" for x in doc["results"])
     assert broken.read_bytes() == before                            # never writes its inputs
+    r = _run("check", broken, HANDWRITTEN, "--format", "json", cwd=tmp_path)
+    assert r.returncode == 1 and r.stderr == ""
 
 
 def test_junit_parses(tmp_path):

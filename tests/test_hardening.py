@@ -262,7 +262,7 @@ def test_an_internal_error_exits_3_with_one_line(monkeypatch):
 
     def broken(*a, **k):
         raise RuntimeError("injected")
-    monkeypatch.setattr(api, "forward", broken)
+    monkeypatch.setattr(api, "derive_forward", broken)
     r = CliRunner().invoke(app, ["forward"])
     assert r.exit_code == 3
     assert r.stderr.startswith("rnn-solve 0.1.0: internal error: RuntimeError: injected; "

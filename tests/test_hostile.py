@@ -194,8 +194,11 @@ def test_python_in_a_number_in_a_file(payload):
 def test_python_in_a_number_elsewhere(payload, where):
     if where == "answers":
         f = write("p.toml", SEED + f'[answers]\nh_1 = {toml_str(payload)}\n')
-        r = run("check", f)
-        assert r.exit_code == 2 and "answers.h_1" in r.stderr and "Traceback" not in r.stderr
+        r = run("check", f, "--format", "json")
+        # an unreadable answer is scored invalid (spec revision 2), never run
+        assert r.exit_code == 1 and r.stderr == "", r.stderr
+        res = json.loads(r.stdout)["results"][0]
+        assert res["verdict"] == "invalid" and "expected a number" in res["diagnosis"][0]
         return
     key = where.split(".")[1]
     old = "x = [10, 10]" if key == "x" else "y = [5, 5]"
@@ -247,10 +250,11 @@ def test_python_in_an_answer_name(payload):
     f = write("p.toml", SEED + f"[answers]\n{toml_str(payload)} = 1\nh_1 = 2\n")
     r = run("check", f, "--format", "json")
     assert r.exception is None or isinstance(r.exception, SystemExit)
-    assert r.exit_code == 2, r.stderr
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("rnn-solve: error: p.toml: answers")
-    assert json.loads(r.stdout)["results"][0]["name"] == "h_1"   # the rest is still checked
+    # an unknown name is an invalid answer (spec revision 2): scored, its reason one line
+    assert r.exit_code == 1 and r.stderr == "", r.stderr
+    results = json.loads(r.stdout)["results"]
+    assert [x["verdict"] for x in results] == ["invalid", "correct"]   # the rest is checked
+    assert len(results[0]["diagnosis"]) == 1 and "\n" not in results[0]["diagnosis"][0]
 
 
 @pytest.mark.parametrize("payload", PAYLOADS[:6] + ["h_1.__class__", "lambda: L"])
@@ -326,8 +330,10 @@ def test_control_characters_in_a_key_keep_the_message_on_one_line():
 
 def test_control_characters_in_an_answer_name_keep_the_message_on_one_line():
     f = write("p.toml", SEED + '[answers]\n"h_1\\n" = "abc"\n')
-    r = run("check", f)
-    assert r.exit_code == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    r = run("check", f, "--format", "json")
+    assert r.exit_code == 1 and r.stderr == "", r.stderr
+    res = json.loads(r.stdout)["results"][0]
+    assert res["verdict"] == "invalid" and "\n" not in res["diagnosis"][0] + res["name"]
 
 
 @pytest.mark.parametrize("section, value", [("data", "[1, 2]"), ("params", "3"),
@@ -502,10 +508,12 @@ def test_check_reports_every_bad_file_and_checks_the_good_ones():
     assert r.exit_code == 2
     lines = r.stderr.splitlines()
     assert [line.split(": ")[2] for line in lines] == [
-        "nan.toml", "deep.toml", "name.toml", "dir.toml", "missing.toml"], lines
+        "nan.toml", "deep.toml", "dir.toml", "missing.toml"], lines
     assert all(l.startswith("rnn-solve: error: ") for l in lines)
     report = json.loads(r.stdout)
-    assert [x["file"] for x in report["results"]] == ["good.toml"]
+    # a bad answer name is no bad file: that answer is scored invalid
+    assert [(x["file"], x["verdict"]) for x in report["results"]] == [
+        ("good.toml", "correct"), ("name.toml", "invalid")]
 
 
 # -- --output is written atomically ------------------------------------------------------------

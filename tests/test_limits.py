@@ -61,7 +61,7 @@ def test_T_at_and_past_the_limit(monkeypatch):
     monkeypatch.setattr(problem, "MAX_T", 50)
     ok(runner.invoke(app, ["forward", "--x", steps(50), "--y", steps(50)]))
     bad(runner.invoke(app, ["forward", "--x", steps(51), "--y", steps(51)]),
-        "--x", "data.x", "51 steps", "at most 50")
+        "--x", "51 steps", "at most 50")
 
 
 def test_T_past_the_limit_in_a_file(tmp_path):

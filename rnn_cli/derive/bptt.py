@@ -65,6 +65,16 @@ class _Local:
         one = const(1)  # binary cross-entropy: (1 - y)/(1 - y_hat) - y/y_hat
         return sub(div(sub(one, y), sub(one, yh)), div(y, yh))
 
+    @property
+    def shortcut(self) -> bool:
+        """Cross-entropy after its own output function (sigmoid + binary, softmax +
+        categorical): dL_t/do_t = y_hat_t - y_t, the step every course writes."""
+        return self.p.loss == "cross_entropy" and self.p.output in ("sigmoid", "softmax")
+
+    def residual(self, t: int) -> Expr:
+        """y_hat_t - y_t, the cross-entropy shortcut for dL_t/do_t."""
+        return sub(self.s[f"y_hat_{t}"], self.s[f"y_{t}"])
+
     def dout(self, t: int) -> Expr | None:
         """dy_hat_t/do_t: sigmoid' entry by entry, softmax's Jacobian; None where it is 1."""
         if self.p.output == "identity":
@@ -216,10 +226,24 @@ def _head(loc: _Local, base: str, t: int, wrt: Quantity, steps, seen, top: str):
             return None, None
         name, make = down[level]
         e = _factor(name, make(), t, steps, seen)
+        if level == "y_hat" and loc.shortcut and base == "L":
+            # dL_t/do_t: the product of the two factors above, then y_hat_t - y_t
+            factors.pop(), names.pop()
+            o_name = f"d{top}/do_{t}"
+            product = mul(steps_named(steps, f"d{top}/dy_hat_{t}"), e, chain=True)
+            if o_name not in seen:
+                seen.add(o_name)
+                steps.append(Step(o_name, loc.residual(t), t, "factor", chain=product))
+            e, name = loc.residual(t), o_name
         factors.append(e)
         names.append(_chain_sym(name, e))
     chain = mul(*factors, chain=True)
     return chain, mul(*names, chain=True)
+
+
+def steps_named(steps: list, name: str) -> Expr:
+    """The formula of the step of that name (a factor recorded above)."""
+    return next(st.expr for st in reversed(steps) if st.name == name)
 
 
 def _below(level: str, wrt: Quantity, t: int) -> bool:
@@ -273,8 +297,8 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
     shared: list[Step] = []
     adj: dict[str, Expr] = {}      # quantity name -> the Sym of dQ/d(quantity)
 
-    def row(name: str, e: Expr, t, stage="adjoint") -> Expr:
-        shared.append(Step(f"d{Q}/d{name}", e, t, stage))
+    def row(name: str, e: Expr, t, stage="adjoint", chain=None) -> Expr:
+        shared.append(Step(f"d{Q}/d{name}", e, t, stage, chain=chain))
         adj[name] = sym(f"d{Q}/d{name}", e.value)
         return adj[name]
 
@@ -307,7 +331,10 @@ def _delta(loc: _Local, of: Quantity, wrts: list[Quantity], progress=None) -> De
         if of.base == "L" and t in heads:
             row(f"L_{t}", div(ONE, const(weight.value.denominator)), t) if weight else None
             g = row(f"y_hat_{t}", mul(weight, loc.dloss(t), chain=True), t)
-            if loc.dout(t) is not None:
+            if loc.shortcut:    # the product, then y_hat_t - y_t (times the mean's 1/n)
+                g = row(f"o_{t}", mul(weight, loc.residual(t), chain=True), t,
+                        chain=loc.into_o(g, t))
+            elif loc.dout(t) is not None:
                 g = row(f"o_{t}", loc.into_o(g, t), t)
             adj[f"o_{t}"] = g                 # with an identity output, o_t is y_hat_t
             into_h.append(loc.back(s["w_y"], g))

@@ -344,10 +344,27 @@ def load(path: str | None, name: str | None, flags: dict | None = None,
             table["title"] = f"{table['title']}, changed by {given}"
     from .arrays import build_arrays, is_array_problem
     arrays = arrays or {}
-    if is_array_problem(table, arrays):
-        return build_arrays(table, name, where, base=Path(path).parent if path else None,
-                            **arrays)
-    return build(table, name, where)
+    try:
+        if is_array_problem(table, arrays):
+            return build_arrays(table, name, where, base=Path(path).parent if path else None,
+                                **arrays)
+        return build(table, name, where)
+    except InputError as e:
+        if flags and path is None:
+            e.where = _flag_where(e.where, where, flags)
+        raise
+
+
+def _flag_where(at: str, where: str, flags: dict) -> str:
+    """Where an error in flags laid over a built-in problem is: the flag ('--x, value 2'),
+    not the built-in table the user never chose."""
+    rest = at[len(where):].lstrip(": ") if at.startswith(where) else ""
+    m = re.match(r"([a-z]+\.[A-Za-z_0-9]+)(?:\[(\d+)\])?", rest)
+    if m and m[1] == "data.y" and not m[2] and "data.x" in flags:
+        return "--x, --y"                 # as many targets as inputs: both flags count
+    if m and m[1] in flags:
+        return _flag_name(m[1]) + (f" (value {m[2]})" if m[2] else "")
+    return ", ".join(_flag_name(k) for k in flags) if at.startswith(where) else at
 
 
 def _flag_name(key: str) -> str:

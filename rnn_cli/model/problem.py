@@ -324,8 +324,9 @@ def build(table: dict, name: str, where: str) -> Problem:
         which = {"all": "every step", "last": "the last step"}.get(
             table.get("outputs", "all"), f"steps {steps}") if not isinstance(
             table.get("outputs", "all"), list) else f"steps {steps}"
-        raise BadShape(f"{len(y)} targets for {len(x)} inputs: expected {len(steps)} "
-                       f"(one for {which})", where=f"{where}: data.y")
+        plural = lambda n, w: f"{n} {w}{'s' if n != 1 else ''}"
+        raise BadShape(f"{plural(len(y), 'target')} for {plural(len(x), 'input')}: "
+                       f"expected {len(steps)}, one for {which}", where=f"{where}: data.y")
     raw = {param_name(k): v for k, v in table.get("params", {}).items()}
     params, x, y = fit(params, raw, x, y, output, loss, layout, where, cell)
     if not isinstance(params["w_y"], Mat):

@@ -2,20 +2,24 @@
 
 from xml.etree import ElementTree as ET
 
-from ..teach.check import CONSISTENT, CORRECT, WRONG, expected_text
+from ..teach.check import CONSISTENT, CORRECT, INVALID, WRONG, expected_text
 from ..model.safe import markdown as md, markdown_code, visible
 from .jsonout import value_fields
 
-MARK = {CORRECT: "✓ correct", CONSISTENT: "~ consistent", WRONG: "✗ wrong"}
+MARK = {CORRECT: "✓ correct", CONSISTENT: "~ consistent", WRONG: "✗ wrong",
+        INVALID: "? invalid"}
+VERDICTS = (CORRECT, CONSISTENT, WRONG, INVALID)
+COLUMNS = ("answer", "given", "correct value", "rule", "verdict", "diagnosis")
 
 
 def summary(report) -> str:
     n = len(report.results)
-    c, k, w = (report.count(v) for v in (CORRECT, CONSISTENT, WRONG))
+    c, k, w, i = (report.count(v) for v in VERDICTS)
     if not n:
         return "no answers checked"
+    unread = f", {i} invalid (could not be read)" if i else ""
     return (f"{n} answer{'s' if n != 1 else ''}: {c} correct, {k} consistent (error carried "
-            f"forward), {w} wrong; "
+            f"forward), {w} wrong{unread}; "
             f"score {c}/{n} ({100 * c / n:.0f}%), {c + k}/{n} with error carried forward")
 
 
@@ -39,11 +43,13 @@ def check_view(report, digits: int = 6):
     for (file, problem), rs in _groups(report).items():
         note = "\n".join(notes.get((file, problem), ()))
         t = Table(title=Text(visible(f"{file}: {problem}")), title_justify="left",
-                  caption=Text(visible(note, lines=True), style="yellow") if note else None, caption_justify="left")
-        for col in ("answer", "given", "correct value", "rule", "verdict", "diagnosis"):
+                  caption=Text(visible(note, lines=True), style="yellow") if note else None,
+                  caption_justify="left")
+        for col in COLUMNS:
             t.add_column(col, no_wrap=col in ("answer", "verdict"))
         for r in rs:
-            style = {CORRECT: "green", CONSISTENT: "yellow", WRONG: "red"}[r.verdict]
+            style = {CORRECT: "green", CONSISTENT: "yellow", WRONG: "red",
+                     INVALID: "magenta"}[r.verdict]
             t.add_row(Text(visible(r.name)), Text(visible(r.answer.text)), Text(expected_text(r, digits)),
                       Text(r.rule), Text(MARK[r.verdict], style=style), Text(_note(r)))
         parts.append(t)
@@ -54,15 +60,18 @@ def check_view(report, digits: int = 6):
 def check_json(report) -> dict:
     results = []
     for r in report.results:
+        given = value_fields(r.answer.given, "given") if r.answer.given is not None \
+            else {"given": None}
+        expected = value_fields(r.expected, "expected") if r.expected is not None \
+            else {"expected": None}
         results.append({"file": r.file, "problem": r.problem, "name": r.name,
-                        **value_fields(r.answer.given, "given"), "given_text": r.answer.text,
-                        **value_fields(r.expected, "expected"),
+                        **given, "given_text": r.answer.text, **expected,
                         "expected_rounded": r.answer.rounded(r.expected) or None,
                         "rule": r.rule, "verdict": r.verdict, "diagnosis": list(r.diagnosis),
                         "follows_from": list(r.follows_from), **_class_fields(r),
                         **({} if r.diagnosed else {"diagnosed": False})})
     out = {"passed": report.passed, "results": results, "errors": list(report.errors),
-           "summary": {v: report.count(v) for v in (CORRECT, CONSISTENT, WRONG)}}
+           "summary": {v: report.count(v) for v in VERDICTS}}
     if hasattr(report, "submissions"):     # check --keys (teach/classroom.py)
         out["submissions"] = [{"file": s.file, "student": s.student,
                                "differs_from_variant": s.differs_from_variant,
@@ -114,11 +123,11 @@ def check_md(report, digits: int = 6) -> str:
         out += [f"### {markdown_code(file)}: {md(problem)}", "",
                 *[f"*{md(n)}*\n" for n in (report.notes() if hasattr(report, "notes") else {})
                   .get((file, problem), ())],
-                "| answer | given | correct value | verdict | diagnosis |", "|---|---|---|---|---|"]
+                "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
         for r in rs:
             cells = (markdown_code(r.name), md(r.answer.text), md(expected_text(r, digits)),
-                     MARK[r.verdict], "<br>".join(map(md, _note(r).split("\n"))))
-            out.append("| " + " | ".join(cells) + " |")
+                     md(r.rule), MARK[r.verdict], "<br>".join(map(md, _note(r).split("\n"))))
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
     for e in report.errors:
         out.append(f"- **input error**: {md(e)}")

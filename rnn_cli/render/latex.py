@@ -279,8 +279,11 @@ def _lines(steps, T: int, view: View) -> list[str]:
         symbols = latex(item.expr, digits=view.digits, rename=view.names,
                         all_terms=view.all_steps)
         numbers = latex(item.expr, numeric=True, digits=view.digits, all_terms=view.all_steps)
+        # a chain-rule term: first its chain in derivative names, as the table shows it
+        chain = [latex(item.chain, rename=view.names, all_terms=view.all_steps)] \
+            if getattr(item, "chain", None) is not None else []
         out += equation(name(view.names(item.name)),
-                        [symbols, numbers, number(item.value, view.digits)])
+                        [*chain, symbols, numbers, number(item.value, view.digits)])
     return out
 
 
@@ -335,18 +338,25 @@ def _table(spec: str, head: list[str], rows: list[list[str]]) -> str:
 
 def check_tex(report, digits: int = 6, standalone: bool = False) -> str:
     """A checked answer key: per problem a table of answers and verdicts, then the score."""
-    from ..teach.check import CONSISTENT, CORRECT, WRONG, expected_text
-    from .checkout import _groups, summary
+    from ..teach.check import CONSISTENT, CORRECT, INVALID, WRONG, expected_text
+    from .checkout import COLUMNS, _groups, summary
+    from .mathtext import sentence
     mark = {CORRECT: r"$\checkmark$ correct", CONSISTENT: r"$\sim$ consistent",
-            WRONG: r"$\times$ wrong"}
+            WRONG: r"$\times$ wrong", INVALID: r"? invalid"}
+    # a diagnosis is ours: its formulas typeset as maths; an unreadable answer's reason
+    # quotes the key, so it stays text
+    note = lambda r: r" \newline ".join(text(d) if r.verdict == INVALID else sentence(d)
+                                         for d in r.diagnosis)
     body = [r"\section*{rnn-solve check}"]
     for (file, problem), rs in _groups(report).items():
         rows = [[f"${name(r.name)}$", text(r.answer.text), text(expected_text(r, digits)),
-                 mark[r.verdict], r" \newline ".join(text(d) for d in r.diagnosis)]
-                for r in rs]
+                 text(r.rule), mark[r.verdict], note(r)] for r in rs]
         body += [rf"\subsection*{{\texttt{{{text(file)}}}: {text(problem)}}}",
-                 _table(r"l l l l >{\raggedright\arraybackslash}p{0.38\textwidth}",
-                        ["answer", "given", "correct value", "verdict", "diagnosis"], rows)]
+                 r"{\small",      # 17-digit numbers of a float key, beside a rule and a note
+                 _table(r"l l >{\raggedright\arraybackslash}p{0.14\textwidth} "
+                        r">{\raggedright\arraybackslash}p{0.11\textwidth} l "
+                        r">{\raggedright\arraybackslash}p{0.28\textwidth}", list(COLUMNS),
+                        rows), "}"]
     if report.errors:
         body += [r"\begin{itemize}", *[rf"\item \textbf{{input error}}: {text(e)}"
                                        for e in report.errors], r"\end{itemize}"]

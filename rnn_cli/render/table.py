@@ -92,3 +92,8 @@ def plain_text(renderable, width: int = 120) -> str:
     Console(file=buf, width=width, highlight=False, soft_wrap=False, color_system=None,
             force_terminal=False).print(renderable, crop=False)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def plain(renderable, width: int = 120) -> str:
+    """plain_text without its final line break: what str() of an API result is."""
+    return plain_text(renderable, width).rstrip("\n")

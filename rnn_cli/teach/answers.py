@@ -13,6 +13,7 @@ from ..model.errors import InputError
 from ..model.matrix import Mat
 from ..model.numbers import approx_text, exact_text, is_exact, lift, parse_number
 from ..model.numbers import _DECIMAL  # the same grammar of decimals as everywhere else
+from .precision import Produced, produced_by
 
 TOLERANCE_KEYS = ("abs", "rel")
 
@@ -26,6 +27,7 @@ class Answer:
     abs: Fraction | None = None
     rel: Fraction | None = None
     parts: tuple = ()         # a vector or matrix answer: one Answer per entry, by rows
+    produced: Produced | None = None   # printed by code in float32/float64 (precision.py)
 
     @property
     def rule(self) -> str:  # noqa: D401 - the rule, in words
@@ -41,6 +43,8 @@ class Answer:
             return "within " + " or ".join(parts)
         if self.decimals is None:
             return "exact"
+        if self.produced is not None:
+            return self.produced.rule()
         return f"rounded to {self.decimals} decimal{'s' if self.decimals != 1 else ''}"
 
     def matches(self, value) -> bool:
@@ -61,7 +65,9 @@ class Answer:
         if self.decimals is None:
             return is_exact(value) and diff == 0
         half_unit = Fraction(5, 10 ** (self.decimals + 1))
-        return diff <= lift(half_unit, diff)   # Fraction and mpf do not compare directly
+        if diff <= lift(half_unit, diff):      # Fraction and mpf do not compare directly
+            return True
+        return self.produced is not None and self.produced.matches(self.given, value)
 
     def rounded(self, value) -> str:
         """`value` written the way this answer is written (its decimals), for the report."""
@@ -74,6 +80,12 @@ class Answer:
                                    for i in range(0, len(texts), cols)) + "]"
         if self.decimals is None or isinstance(value, Mat):
             return ""
+        if self.produced is not None:       # the right value as that arithmetic prints it
+            from .precision import to_float, _fraction
+            try:
+                return repr(to_float(_fraction(value), self.produced.kind))
+            except (ValueError, OverflowError, TypeError):
+                return approx_text(value, 17)
         with localcontext() as ctx:
             ctx.prec = 60
             d = Decimal(value.numerator) / Decimal(value.denominator) if is_exact(value) \
@@ -129,7 +141,19 @@ def parse_answer(name: str, raw, tolerance: dict, where: str) -> Answer:
         text = raw.strip() if isinstance(raw, str) else repr(raw)
         decimals = None if "/" in text or not _DECIMAL.fullmatch(text) or \
             ("." not in text and "e" not in text.lower()) else _decimals(text)
-    return Answer(name, given, text, decimals, tol_abs, tol_rel)
+    kind = produced_by(text, given) if decimals is not None else None
+    return Answer(name, given, text, decimals, tol_abs, tol_rel,
+                  produced=Produced(kind) if kind else None)
+
+
+def at_depth(ans: Answer, depth: int, scale) -> Answer:
+    """The answer with the error bound of a derivation `depth` steps deep (precision.py)."""
+    from dataclasses import replace
+    if ans.parts:
+        return replace(ans, parts=tuple(at_depth(p, depth, scale) for p in ans.parts))
+    if ans.produced is None:
+        return ans
+    return replace(ans, produced=replace(ans.produced, depth=depth, scale=scale))
 
 
 def _array_answer(name: str, raw: list, tol_abs, tol_rel, where: str) -> Answer:

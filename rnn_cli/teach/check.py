@@ -6,13 +6,15 @@ Every answer is a step of a derivation (forward steps, then the gradient's). Its
 - consistent: it is wrong, but the derivation re-evaluated with the key's own wrong answers in
   place of the right values gives it (error carried forward);
 - wrong: neither. A diagnosis then tries the common mistakes on the derivation (mistakes.py)
-  and names those that reproduce the given value.
+  and names those that reproduce the given value;
+- invalid: the answer could not be read (no number, a wrong shape, an unknown quantity); its
+  reason is its diagnosis, and it counts in the score like a wrong answer.
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answers import Answer, parse_answer, wrong_entries
+from .answers import Answer, at_depth, parse_answer, wrong_entries
 from ..derive.bptt import PATHS_MAX_T
 from ..model.errors import InputError
 from ..derive.expr import names, revalue, text
@@ -25,7 +27,7 @@ from ..derive.gated import run_grad as grad
 from ..model.numbers import fmt, fmt_with_decimal
 from ..model.problem import build
 
-CORRECT, CONSISTENT, WRONG = "correct", "consistent", "wrong"
+CORRECT, CONSISTENT, WRONG, INVALID = "correct", "consistent", "wrong", "invalid"
 MAX_DIAGNOSED_T = 200   # beyond, answers are judged but not diagnosed (each replay is long)
 
 
@@ -274,14 +276,16 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
         shared["fwd"] = forward(problem)
     fwd = shared["fwd"]
     where = problem.source
-    parsed, errors = [], []
+    parsed, errors, unread = [], [], []
     tolerance = problem.tolerance
     for key, raw in answers.items():
+        name = None
         try:
             name = problem.resolve(key, f"{where}: answers")
             parsed.append((name, parse_answer(key, raw, tolerance, where)))
-        except InputError as e:
-            errors.append(str(e))
+        except InputError as e:        # any answer that cannot be read is scored invalid
+            right = _right_value(fwd, shared, name) if name is not None else None
+            unread.append((key, _invalid(file, problem.name, key, raw, e, right)))
     # first pass: right or not, against the right value; the gradients asked for are
     # derived together, one backward recursion for each quantity differentiated
     expected, ok, gs = {}, {}, {}
@@ -300,9 +304,17 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
         gs[str(name)], expected[str(name)] = shared[str(name)]
         mismatch = _shape_mismatch(ans, expected[str(name)])
         if mismatch:
-            errors.append(str(InputError(mismatch, where=f"{where}: answers.{ans.name}")))
+            unread.append((ans.name, _invalid(file, problem.name, ans.name, ans.text,
+                                              InputError(mismatch), expected[str(name)])))
             parsed.remove((name, ans))
             continue
+        if _printed_by_code(ans):      # a float32/float64 key: its bound grows with the depth
+            from .precision import depth_and_scale
+            if ("depth", str(name)) not in shared:
+                shared[("depth", str(name))] = depth_and_scale(gs[str(name)][0])
+            new = at_depth(ans, *shared[("depth", str(name))])
+            parsed[parsed.index((name, ans))] = (name, new)
+            ans = new
         ok[str(name)] = ans.matches(expected[str(name)])
     # the key's wrong answers, by the name of the step they stand for
     stated = {str(n): a.given for n, a in parsed if not ok[str(n)]}
@@ -330,8 +342,9 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
                                   ans.rule, (sentence,), froms))
             continue
         right = {k for k, v in ok.items() if v}
+        key = {str(k): a for k, a in parsed if ok[str(k)]}    # diagnoses must agree with it
         try:
-            found = list(diagnose(gs[n], ans, expected[n], problem, others, right)) \
+            found = list(diagnose(gs[n], ans, expected[n], problem, others, right, key)) \
                 if problem.T <= MAX_DIAGNOSED_T else []
             diagnosed = True
         except BudgetSpent:
@@ -342,7 +355,37 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
                           "the entries that differ: ") + ", ".join(off))
         results.append(Result(file, problem.name, ans.name, ans, expected[n], WRONG, ans.rule,
                               tuple(found), diagnosed=diagnosed))
-    return results, errors
+    order = {k: i for i, k in enumerate(answers)}     # the key's own order
+    placed = [(order.get(r.name, len(order)), r) for r in results] + \
+        [(order.get(k, len(order)), r) for k, r in unread]
+    return [r for _, r in sorted(placed, key=lambda ir: ir[0])], errors
+
+
+def _right_value(fwd, shared: dict, name):
+    """The right value of a quantity, for an answer that could not be read (or None)."""
+    if str(name) not in shared:
+        try:
+            g = graphs(fwd, name)
+            shared[str(name)] = (g, g[0].evaluate({})[0])
+        except (InputError, ArithmeticError, TypeError, KeyError, ValueError):
+            return None
+    return shared[str(name)][1]
+
+
+def _printed_by_code(ans: Answer) -> bool:
+    return ans.produced is not None or any(p.produced is not None for p in ans.parts)
+
+
+def _invalid(file: str, problem: str, key: str, raw, error: InputError,
+             expected=None) -> Result:
+    """An answer that cannot be read: verdict invalid, the reason as its diagnosis."""
+    from ..model.errors import one_line, quoted
+    text = raw if isinstance(raw, str) else str(raw)
+    reason = error.args[0] if error.args and error.args[0] else str(error)
+    shown = one_line(quoted(text)[1:-1] if len(text) > 60 else text)
+    key = one_line(quoted(key)[1:-1] if len(key) > 60 else key)  # from outside: no control
+    return Result(file, problem, key, Answer(key, None, shown, None), expected, INVALID,
+                  "unreadable", (one_line(f"could not be read: {reason}"),))
 
 
 def _derive_together(fwd, names_, shared: dict) -> dict:
@@ -467,6 +510,8 @@ def check_files(paths) -> Report:
 
 def expected_text(r: Result, digits: int = 6) -> str:
     """The right value exactly, and rounded as the answer is written where that differs."""
+    if r.expected is None:
+        return ""
     exact = fmt_with_decimal(r.expected, digits)
     rounded = r.answer.rounded(r.expected)
     return f"{exact} → {rounded}" if rounded and rounded != exact else exact

@@ -193,6 +193,8 @@ def _systematic(graph, problem, env):
         yield 2, _everywhere(graph, flip), lambda v: (
             "the sign of (y_hat - y) was flipped: y_t - y_hat_t was used in dL_t/dy_hat_t")
     yield from _activation_slips(graph, p, env)
+    from .output_mistakes import candidates as shortcut_slips   # y_hat_t - y_t's slips
+    yield from shortcut_slips(graph, p, env)
 
 
 def _h_of(n):
@@ -245,20 +247,23 @@ def _activation_slips(graph, p, env):
 
 # -- the diagnosis -----------------------------------------------------------------------------
 
-def diagnose(graphs, answer, expected, problem, stated: dict, right: set) -> list[str]:
-    """Plain sentences naming the likely mistakes behind a wrong answer, most likely first."""
+def diagnose(graphs, answer, expected, problem, stated: dict, right: set,
+             key: dict | None = None) -> list[str]:
+    """Plain sentences naming the likely mistakes behind a wrong answer, most likely first;
+    only those that agree with the key's right answers (`key`: name -> Answer)."""
+    from .ranking import order
     for graph in graphs:
-        found = _reproduce(graph, answer, problem, stated)
+        found = _reproduce(graph, answer, problem, stated, key or {})
         if found:
             break
     else:
         found = []
-    found += _numeric(answer, expected)
-    unique = list(dict.fromkeys(s for _, s in sorted(found, key=lambda rs: rs[0])))
+    found = order(found + _numeric(answer, expected))     # (score, sentence), likeliest first
+    unique = [s for _, s in found]
     if len(unique) > MAX_EXPLANATIONS:
         # many fit: keep the likeliest kind alone if it is few, else it is a coincidence
-        best = min(rank for rank, _ in found)
-        unique = list(dict.fromkeys(s for rank, s in found if rank == best))
+        best = found[0][0][:2]
+        unique = [s for score, s in found if score[:2] == best]
         if len(unique) > MAX_EXPLANATIONS:
             return []
     if not unique:
@@ -301,18 +306,21 @@ def _candidates(graph, problem, single: bool) -> list:
     return out
 
 
-def _reproduce(graph, answer, problem, stated):
-    found = [(rank, say(venv)) for rank, value, venv, say in _replays(graph, problem, {})
-             if value is not None and answer.matches(value)]
+def _reproduce(graph, answer, problem, stated, key=None):
+    from .ranking import agrees, changed
+    base = graph.memo.get("base_env")
+    found = [(rank, say(venv), changed(base, venv))
+             for rank, value, venv, say in _replays(graph, problem, {})
+             if value is not None and answer.matches(value) and agrees(venv, key or {})]
     # else a systematic mistake on top of the key's own earlier answers, where this derivation
     # reads them (each key has its own: a replay of every single slip per key is too slow for
     # a class's worth of keys)
     stated = {k: v for k, v in stated.items() if graph.reads([k])}
     if found or not stated:
         return found
-    return [(rank, say(venv) + " (with the key's earlier answers)")
+    return [(rank, say(venv) + " (with the key's earlier answers)", changed(base, venv))
             for rank, value, venv, say in _replays(graph, problem, stated, single=False)
-            if value is not None and answer.matches(value)]
+            if value is not None and answer.matches(value) and agrees(venv, key or {})]
 
 
 def _numeric(answer, expected):
