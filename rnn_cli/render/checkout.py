@@ -3,6 +3,7 @@
 from xml.etree import ElementTree as ET
 
 from ..teach.check import CONSISTENT, CORRECT, WRONG, expected_text
+from ..model.numbers import fmt_with_decimal
 from .jsonout import value_fields
 
 MARK = {CORRECT: "✓ correct", CONSISTENT: "~ consistent", WRONG: "✗ wrong"}
@@ -16,6 +17,13 @@ def summary(report) -> str:
     return (f"{n} answer{'s' if n != 1 else ''}: {c} correct, {k} consistent (error carried "
             f"forward), {w} wrong; "
             f"score {c}/{n} ({100 * c / n:.0f}%), {c + k}/{n} with error carried forward")
+
+
+def given_text(answer, digits: int = 6) -> str:
+    """The answer as written; a formula with its value: '2*(6-5)*2*(2+1*1) = 12'."""
+    if not answer.formula:
+        return answer.text
+    return f"{answer.text} = {fmt_with_decimal(answer.given, digits)}"
 
 
 def _groups(report):
@@ -40,7 +48,8 @@ def check_view(report, digits: int = 6):
             t.add_column(col, no_wrap=col in ("answer", "verdict"))
         for r in rs:
             style = {CORRECT: "green", CONSISTENT: "yellow", WRONG: "red"}[r.verdict]
-            t.add_row(Text(r.name), Text(r.answer.text), Text(expected_text(r, digits)),
+            t.add_row(Text(r.name), Text(given_text(r.answer, digits)),
+                      Text(expected_text(r, digits)),
                       Text(r.rule), Text(MARK[r.verdict], style=style), Text(_note(r)))
         parts.append(t)
     parts.append(Text(summary(report)))
@@ -54,6 +63,7 @@ def check_json(report) -> dict:
                         **value_fields(r.answer.given, "given"), "given_text": r.answer.text,
                         **value_fields(r.expected, "expected"),
                         "expected_rounded": r.answer.rounded(r.expected) or None,
+                        **({"given_formula": r.answer.text} if r.answer.formula else {}),
                         "rule": r.rule, "verdict": r.verdict, "diagnosis": list(r.diagnosis),
                         "follows_from": list(r.follows_from)})
     return {"passed": report.passed, "results": results, "errors": list(report.errors),
@@ -71,7 +81,7 @@ def check_junit(report, digits: int = 6) -> str:
         for r in rs:
             case = ET.SubElement(suite, "testcase", classname=f"{file}.{problem}", name=r.name)
             if r.verdict != CORRECT:
-                msg = (f"{r.verdict}: given {r.answer.text}, correct "
+                msg = (f"{r.verdict}: given {given_text(r.answer, digits)}, correct "
                        f"{expected_text(r, digits)} ({r.rule})")
                 fail = ET.SubElement(case, "failure", message=msg, type=r.verdict)
                 fail.text = "\n".join(r.diagnosis) or msg
@@ -91,8 +101,8 @@ def check_md(report, digits: int = 6) -> str:
         out += [f"### `{file}`: {problem}", "",
                 "| answer | given | correct value | verdict | diagnosis |", "|---|---|---|---|---|"]
         for r in rs:
-            cells = (f"`{r.name}`", r.answer.text, expected_text(r, digits), MARK[r.verdict],
-                     _note(r, "<br>"))
+            cells = (f"`{r.name}`", given_text(r.answer, digits), expected_text(r, digits),
+                     MARK[r.verdict], _note(r, "<br>"))
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
     for e in report.errors:

@@ -336,12 +336,13 @@ def _table(spec: str, head: list[str], rows: list[list[str]]) -> str:
 def check_tex(report, digits: int = 6, standalone: bool = False) -> str:
     """A checked answer key: per problem a table of answers and verdicts, then the score."""
     from ..teach.check import CONSISTENT, CORRECT, WRONG, expected_text
-    from .checkout import _groups, summary
+    from .checkout import _groups, given_text, summary
     mark = {CORRECT: r"$\checkmark$ correct", CONSISTENT: r"$\sim$ consistent",
             WRONG: r"$\times$ wrong"}
     body = [r"\section*{rnn-solve check}"]
     for (file, problem), rs in _groups(report).items():
-        rows = [[f"${name(r.name)}$", text(r.answer.text), text(expected_text(r, digits)),
+        rows = [[f"${name(r.name)}$", text(given_text(r.answer, digits)),
+                 text(expected_text(r, digits)),
                  mark[r.verdict], r" \newline ".join(text(d) for d in r.diagnosis)]
                 for r in rs]
         body += [rf"\subsection*{{\texttt{{{text(file)}}}: {text(problem)}}}",

@@ -15,6 +15,7 @@ from ..model.numbers import approx_text, exact_text, is_exact, lift, parse_numbe
 from ..model.numbers import _DECIMAL  # the same grammar of decimals as everywhere else
 
 TOLERANCE_KEYS = ("abs", "rel")
+FORMULA_DIGITS = 40   # an inexact formula's value matches to this many significant digits
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Answer:
     abs: Fraction | None = None
     rel: Fraction | None = None
     parts: tuple = ()         # a vector or matrix answer: one Answer per entry, by rows
+    formula: bool = False     # `text` is a formula and `given` its value (teach/formulas.py)
 
     @property
     def rule(self) -> str:  # noqa: D401 - the rule, in words
@@ -40,7 +42,8 @@ class Answer:
                      if v is not None]
             return "within " + " or ".join(parts)
         if self.decimals is None:
-            return "exact"
+            return "exact" if not self.formula or is_exact(self.given) else \
+                f"to {FORMULA_DIGITS} digits"
         return f"rounded to {self.decimals} decimal{'s' if self.decimals != 1 else ''}"
 
     def matches(self, value) -> bool:
@@ -58,6 +61,9 @@ class Answer:
                        lift(self.rel or Fraction(0)) * abs(lift(value)))
             return lift(diff) <= room
         if self.decimals is None:
+            if self.formula and not is_exact(self.given):   # both valued at 50 digits
+                return lift(diff) <= lift(Fraction(1, 10 ** FORMULA_DIGITS)) * \
+                    max(1, abs(lift(value)))
             return is_exact(value) and diff == 0
         half_unit = Fraction(5, 10 ** (self.decimals + 1))
         return diff <= lift(half_unit, diff)   # Fraction and mpf do not compare directly

@@ -12,7 +12,8 @@ Every answer is a step of a derivation (forward steps, then the gradient's). Its
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answers import Answer, parse_answer, wrong_entries
+from .answers import Answer, wrong_entries
+from .formulas import data_value, read_answer
 from ..derive.bptt import PATHS_MAX_T
 from ..model.errors import InputError
 from ..derive.expr import names, revalue, text
@@ -231,10 +232,19 @@ def check_problem(problem, answers: dict, file: str,
     where = problem.source
     parsed, errors = [], []
     tolerance = problem.tolerance
+    def value_of(text: str):           # a quantity named in a formula answer: its value
+        if text[:1] in "xy" and not text.startswith("y_hat"):
+            return data_value(fwd, text)
+        name = problem.resolve(text, f"{where}: answers")
+        if str(name) not in shared:
+            g = graphs(fwd, name)
+            shared[str(name)] = (g, g[0].evaluate({})[0])
+        return shared[str(name)][1]
+
     for key, raw in answers.items():
         try:
             name = problem.resolve(key, f"{where}: answers")
-            parsed.append((name, parse_answer(key, raw, tolerance, where)))
+            parsed.append((name, read_answer(key, raw, tolerance, where, value_of, str(name))))
         except InputError as e:
             errors.append(str(e))
     # first pass: right or not, against the right value
