@@ -435,11 +435,7 @@ class _Parser:
             raise bad(f"expected the argument of {t.text}", self.tok.col)
         arg = self.primary()
         self.depth -= 1
-        if slope:
-            if fn not in SLOPES:
-                raise bad(f"{t.text}: only tanh' and sigmoid' are known", t.col)
-            fn += "'"
-        out = Fn(fn, arg)
+        out = Fn(fn + "'" if slope else fn, arg)     # the tokenizer takes ' after SLOPES only
         return Pow(out, exp) if exp is not None else out
 
 
