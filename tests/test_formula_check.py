@@ -173,8 +173,8 @@ def test_every_format(tmp_path):
         (12, "2*(6-5)*2*(2+1*1)", "2*(6-5)*2*(2+1*1)", "correct")
     assert data["results"][1]["given"] == 4 and data["results"][1]["verdict"] == "wrong"
     md = check_md(report)
-    assert f"| {shown} | 12 | ✓ correct |" in md
-    assert "2*(y_hat_2 - y_2)*w_y*h_1 - 4 = 4 | 8 | ✗ wrong" in md
+    assert "| `2*(6-5)*2*(2+1*1)` = 12 | 12 | ✓ correct |" in md
+    assert "`2*(y_hat_2 - y_2)*w_y*h_1 - 4` = 4 | 8 | ✗ wrong" in md
     junit = ET.fromstring(check_junit(report).split("\n", 1)[1])
     fail = junit.find(".//failure")
     assert "given 2*(y_hat_2 - y_2)*w_y*h_1 - 4 = 4, correct 8" in fail.get("message")
@@ -238,3 +238,41 @@ def test_which_answers_are_formulas(raw, formula):
 
 def test_examples_still_check():
     assert check_files([ROOT / "examples.toml"]).passed
+
+
+def test_checking_formulas_imports_no_sympy():
+    """A numeric problem's formulas are valued without SymPy (check stays as fast as it was)."""
+    code = ("import sys\nfrom rnn_cli.teach.check import check_files\n"
+            f"r = check_files([{str(FORMULAS)!r}])\n"
+            "assert len(r.results) == 16, r\n"
+            "print('sympy' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
+
+
+def test_the_docs_examples_run():
+    """docs/formulas.md: its Python examples as doctests, its console example's exact output."""
+    import doctest
+    import re
+    import shlex
+    text = (ROOT / "docs" / "formulas.md").read_text(encoding="utf-8")
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        for i, block in enumerate(re.findall(r"```python\n(.*?)```", text, re.S)):
+            runner.run(parser.get_doctest(block, {}, f"formulas.md[{i}]", "formulas.md", 0))
+    finally:
+        os.chdir(cwd)
+    assert runner.summarize(verbose=False) == (0, 16)
+    consoles = re.findall(r"```console\n(.*?)```", text, re.S)
+    assert consoles
+    for block in consoles:
+        cmd, *want = block.split("\n")
+        args = shlex.split(cmd.removeprefix("$ "))
+        assert args[0] == "rnn-solve"
+        r = subprocess.run([sys.executable, "-m", "rnn_cli", *args[1:]], capture_output=True,
+                           text=True, cwd=ROOT, encoding="utf-8",
+                           env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        assert r.stdout == "\n".join(want)

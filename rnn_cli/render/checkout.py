@@ -19,11 +19,13 @@ def summary(report) -> str:
             f"score {c}/{n} ({100 * c / n:.0f}%), {c + k}/{n} with error carried forward")
 
 
-def given_text(answer, digits: int = 6) -> str:
-    """The answer as written; a formula with its value: '2*(6-5)*2*(2+1*1) = 12'."""
+def given_text(answer, digits: int = 6, quote: str = "") -> str:
+    """The answer as written; a formula with its value: '2*(6-5)*2*(2+1*1) = 12' (the formula
+    between `quote`s: Markdown's backticks keep its * and _ from being read as emphasis; a
+    formula that was read holds neither a backtick nor a |)."""
     if not answer.formula:
         return answer.text
-    return f"{answer.text} = {fmt_with_decimal(answer.given, digits)}"
+    return f"{quote}{answer.text}{quote} = {fmt_with_decimal(answer.given, digits)}"
 
 
 def _groups(report):
@@ -101,7 +103,7 @@ def check_md(report, digits: int = 6) -> str:
         out += [f"### `{file}`: {problem}", "",
                 "| answer | given | correct value | verdict | diagnosis |", "|---|---|---|---|---|"]
         for r in rs:
-            cells = (f"`{r.name}`", given_text(r.answer, digits), expected_text(r, digits),
+            cells = (f"`{r.name}`", given_text(r.answer, digits, "`"), expected_text(r, digits),
                      MARK[r.verdict], _note(r, "<br>"))
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
