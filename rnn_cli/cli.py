@@ -33,10 +33,27 @@ class Style(str, enum.Enum):
 
 
 app = typer.Typer(
-    name="rnn-solve", no_args_is_help=True, add_completion=False,
+    name="rnn-solve", no_args_is_help=True, add_completion=True,
     pretty_exceptions_enable=False, rich_markup_mode=None,
     help="Solve, explain and check recurrent-neural-network homework, step by step.\n\n"
          "Example: rnn-solve grad --wrt w_h   (the built-in problem assignment3)")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+        print(f"rnn-solve {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Solve, explain and check recurrent-neural-network homework, step by step.
+
+    Example: rnn-solve grad --wrt w_h   (the built-in problem assignment3)
+    """
 
 
 # -- the options every problem command shares -------------------------------------------------
@@ -64,8 +81,8 @@ SHARED = {
     "y": Annotated[Optional[str], _opt("--y", help="Targets: 5,5 or [5, 5].")],
     "activation": Annotated[Optional[str], _opt("--activation", help="f: identity, tanh, "
                             "sigmoid or relu.")],
-    "output": Annotated[Optional[str], _opt("--output", help="g: identity, sigmoid or "
-                        "softmax.")],
+    "output_function": Annotated[Optional[str], _opt("--output-function", "--g", help="g: identity, "
+                        "sigmoid or softmax (the problem file's key `output`).")],
     "loss": Annotated[Optional[str], _opt("--loss", help="squared, half_squared or "
                       "cross_entropy.")],
     "reduction": Annotated[Optional[str], _opt("--reduction", help="sum or mean.")],
@@ -97,9 +114,11 @@ def _flags(values: dict) -> dict:
     for key in ("x", "y"):
         if values[key] is not None:
             out[f"data.{key}"] = flag_list(values[key], f"--{key}")
-    for key in ("cell", "activation", "output", "loss", "reduction", "layout"):
+    for key in ("cell", "activation", "loss", "reduction", "layout"):
         if values[key] is not None:
             out[key] = values[key]
+    if values["output_function"] is not None:
+        out["output"] = values["output_function"]
     if values["outputs"] is not None:
         o = values["outputs"].strip()
         out["outputs"] = flag_list(o, "--outputs") if o.startswith("[") else o
@@ -145,6 +164,8 @@ def with_problem(fn):
     def command(**kw):
         from .model.files import load
         values = {name: kw.pop(name) for name in SHARED}
+        if "output" in kw:
+            kw["output"] = _deprecated_g(kw["output"], values)
         kw["problem"] = load(values["file"], values["problem"], _flags(values))
         if "problem_file" in sig.parameters:    # a command that writes files protects it
             kw["problem_file"] = values["file"]
@@ -153,6 +174,38 @@ def with_problem(fn):
     command.__signature__ = sig.replace(parameters=own + shared)
     command.__annotations__ = {**{p.name: p.annotation for p in own}, **SHARED}
     return command
+
+
+OutputOpt = Annotated[Optional[str], typer.Option(
+    "--output", "-o", metavar="PATH", help="Write the result to this file (atomically) instead "
+    "of standard output.")]
+# the output function's names: `--output NAME` meant g before -o/--output wrote a file
+G_NAMES = ("identity", "sigmoid", "softmax")
+
+
+def _deprecated_g(output: Optional[str], problem_values: dict) -> Optional[str]:
+    """`--output sigmoid`, the old spelling of --output-function, still works for one release:
+    the value becomes g (with a one-line notice) and no file is written."""
+    if output is not None and output in G_NAMES and not Path(output).exists():
+        print(f"rnn-solve: warning: --output {output} for the output function g is deprecated "
+              f"and will be removed; write --output-function {output} (-o/--output now names "
+              "the file the result is written to)", file=sys.stderr)
+        problem_values["output_function"] = output
+        return None
+    return output
+
+
+def _emit(out, output: Optional[str], protect=()) -> None:
+    """Print the result, or write it to `output`: text and bytes as they are, a Rich table as
+    plain text."""
+    if output is None:
+        return _print(out)
+    from .model.files import write_atomic
+    if not isinstance(out, (str, bytes)):
+        from .render.table import plain_text
+        out = plain_text(out)
+    write_atomic(output, out if isinstance(out, bytes) else out.rstrip("\n") + "\n",
+                 protect=[p for p in protect if p is not None])
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown or latex "
@@ -203,9 +256,9 @@ def _progress(label: str, total_hint: int):
 
 @app.command()
 @with_problem
-def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
+def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
             all_steps: AllStepsOpt = False, notation: NotationOpt = Notation.canonical,
-            standalone: StandaloneOpt = False):
+            standalone: StandaloneOpt = False, output: OutputOpt = None):
     """The forward pass and the loss, step by step: each formula in symbols, with the numbers
     substituted, and its value.
 
@@ -217,16 +270,17 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
     view = View(digits, all_steps, notation.value)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
-        _print(dumps(forward_json(fwd, all_steps)))
+        out = dumps(forward_json(fwd, all_steps))
     elif fmt is Format.markdown:
         from .render.markdown import forward_md
-        _print(forward_md(fwd, view))
+        out = forward_md(fwd, view)
     elif fmt is Format.latex:
         from .render.latex import forward_tex
-        _print(forward_tex(fwd, view, standalone))
+        out = forward_tex(fwd, view, standalone)
     else:
         from .render.table import forward_view
-        _print(forward_view(fwd, view))
+        out = forward_view(fwd, view)
+    _emit(out, output, [problem_file])
 
 
 @app.command()
@@ -242,7 +296,8 @@ def grad(problem,
                           "rule path, as by hand; default for T <= 4) or delta (the recursion "
                           "dL/dh_t, linear in T; default beyond).")] = None,
          fmt: FormatOpt = Format.table, digits: DigitsOpt = 6, all_steps: AllStepsOpt = False,
-         notation: NotationOpt = Notation.canonical, standalone: StandaloneOpt = False):
+         notation: NotationOpt = Notation.canonical, standalone: StandaloneOpt = False,
+         output: OutputOpt = None, problem_file=None):
     """A gradient with every chain-rule step: each factor in symbols, with numbers, and its
     value; then each path's product and their sum.
 
@@ -261,16 +316,17 @@ def grad(problem,
             bar.stop()
     if fmt is Format.json:
         from .render.jsonout import dumps, grad_json
-        _print(dumps(grad_json(d, all_steps)))
+        out = dumps(grad_json(d, all_steps))
     elif fmt is Format.markdown:
         from .render.markdown import grad_md
-        _print(grad_md(d, view))
+        out = grad_md(d, view)
     elif fmt is Format.latex:
         from .render.latex import grad_tex
-        _print(grad_tex(d, view, standalone))
+        out = grad_tex(d, view, standalone)
     else:
         from .render.table import grad_view
-        _print(grad_view(d, view))
+        out = grad_view(d, view)
+    _emit(out, output, [problem_file])
 
 
 @app.command()
@@ -298,7 +354,8 @@ def explain(problem,
             plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE.png",
                             help="vanishing, exploding, lstm, gru: also save the chart as a "
                             "PNG (needs pip install 'rnn-solve[plot]').")] = None,
-            fmt: FormatOpt = Format.table, standalone: StandaloneOpt = False):
+            fmt: FormatOpt = Format.table, standalone: StandaloneOpt = False,
+            output: OutputOpt = None, problem_file=None):
     """A concept of the assignment worked with the problem's own numbers, ending with an
     answer a student could hand in.
 
@@ -310,11 +367,10 @@ def explain(problem,
     if list_ or topic is None:
         if fmt is Format.json:
             from .render.jsonout import dumps
-            _print(dumps({"topics": [{"topic": k, "title": v} for k, v in TOPICS.items()]}))
+            out = dumps({"topics": [{"topic": k, "title": v} for k, v in TOPICS.items()]})
         else:
-            for name, line in TOPICS.items():
-                print(f"{name:<12} {line}")
-        return
+            out = "\n".join(f"{name:<12} {line}" for name, line in TOPICS.items())
+        return _emit(out, output, [problem_file])
     from .model.numbers import parse_number
     t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch,
             None if forget_bias is None else parse_number(forget_bias, "--forget-bias"),
@@ -326,16 +382,17 @@ def explain(problem,
     if fmt is Format.json:
         from .render.explainout import topic_json
         from .render.jsonout import dumps
-        _print(dumps(topic_json(t)))
+        out = dumps(topic_json(t))
     elif fmt is Format.latex:
         from .render.latex import topic_tex
-        _print(topic_tex(t, standalone))
+        out = topic_tex(t, standalone)
     elif fmt is Format.markdown:
         from .render.explainout import topic_md
-        _print(topic_md(t))
+        out = topic_md(t)
     else:
         from .render.explainout import topic_view
-        _print(topic_view(t))
+        out = topic_view(t)
+    _emit(out, output, [problem_file])
 
 
 class GraphFormat(str, enum.Enum):
@@ -353,9 +410,11 @@ def graph(problem, problem_file,
           fmt: Annotated[GraphFormat, typer.Option("--format", help="text (a drawing in the "
                          "terminal), dot (Graphviz DOT text), svg or png (drawn by Graphviz's "
                          "dot).")] = GraphFormat.text,
-          out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this "
-                         "file (atomically) instead of stdout; needed for png. (--output is "
-                         "the output function g, as in every problem command.)")] = None,
+          output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH",
+                            help="Write to this file (atomically) instead of stdout; needed "
+                            "for png.")] = None,
+          out: Annotated[Optional[str], typer.Option("--out", hidden=True,
+                         help="Deprecated spelling of --output.")] = None,
           digits: Annotated[int, typer.Option("--digits", min=1, max=50, help="Significant "
                             "digits of inexact values.")] = 4,
           all_steps: AllStepsOpt = False):
@@ -367,22 +426,24 @@ def graph(problem, problem_file,
     """
     from .teach.graph import unroll
     from .render import graph as draw
-    if fmt is GraphFormat.png and out is None:
-        raise InputError("a PNG image is not printed to the terminal: give --out FILE",
+    if out is not None:
+        print("rnn-solve: warning: graph --out is deprecated and will be removed; write "
+              "-o/--output, as in every command", file=sys.stderr)
+        output = output if output is not None else out
+    if fmt is GraphFormat.png and output is None:
+        raise InputError("a PNG image is not printed to the terminal: give -o FILE",
                          where="--format png")
     g = unroll(problem, grads, None if all_steps else (2, 1) if fmt is GraphFormat.text
                else (4, 4))
-    if fmt is GraphFormat.text and out is None:   # whole lines, wider than the terminal if
-        from .render.table import console          # need be (--all-steps)
+    if fmt is GraphFormat.text and output is None:   # whole lines, wider than the terminal
+        from .render.table import console             # if need be (--all-steps)
         return console().print(draw.graph_view(g, digits), crop=False)
     data = draw.graph_text(g, digits) if fmt is GraphFormat.text else draw.graph_dot(g, digits)
     if fmt in (GraphFormat.svg, GraphFormat.png):
         data = draw.render_image(data, fmt.value)
-    if out is None:
-        return _print(data.decode("utf-8") if isinstance(data, bytes) else data)
-    from .model.files import write_atomic
-    write_atomic(out, data if isinstance(data, bytes) else data.rstrip("\n") + "\n",
-                 protect=[problem_file] if problem_file else [])
+    if output is None:
+        data = data.decode("utf-8") if isinstance(data, bytes) else data
+    _emit(data, output, [problem_file])
 
 
 class CheckFormat(str, enum.Enum):
@@ -400,8 +461,7 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
           fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
                                                    "(JUnit XML), markdown or latex.")]
           = CheckFormat.table,
-          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the "
-                            "report to this file (atomically) instead of stdout.")] = None,
+          output: OutputOpt = None,
           digits: DigitsOpt = 6, standalone: StandaloneOpt = False):
     """Check the answer keys in the files: each answer correct, consistent (wrong only
     because an earlier wrong answer of the key carried forward) or wrong, with the likely
@@ -422,11 +482,7 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
                 CheckFormat.markdown: lambda: checkout.check_md(report, digits),
                 CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
                 CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
-        if output is None:
-            _print(text)
-        else:
-            from .model.files import write_atomic
-            write_atomic(output, text.rstrip("\n") + "\n", protect=files)
+        _emit(text, output, files)
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed

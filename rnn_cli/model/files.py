@@ -333,6 +333,8 @@ def _flag_name(key: str) -> str:
         return f"--{last[0]}0"
     if key.startswith("params.") and last not in PARAMS:
         return f"--param {last}"          # a gate's parameter
+    if key == "output":
+        return "--output-function"        # the file's `output` is g, not the result's file
     return "--" + last.replace("_", "-")
 
 
