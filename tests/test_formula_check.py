@@ -250,29 +250,3 @@ def test_checking_formulas_imports_no_sympy():
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
 
-
-def test_the_docs_examples_run():
-    """docs/formulas.md: its Python examples as doctests, its console example's exact output."""
-    import doctest
-    import re
-    import shlex
-    text = (ROOT / "docs" / "formulas.md").read_text(encoding="utf-8")
-    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        for i, block in enumerate(re.findall(r"```python\n(.*?)```", text, re.S)):
-            runner.run(parser.get_doctest(block, {}, f"formulas.md[{i}]", "formulas.md", 0))
-    finally:
-        os.chdir(cwd)
-    assert runner.summarize(verbose=False) == (0, 16)
-    consoles = re.findall(r"```console\n(.*?)```", text, re.S)
-    assert consoles
-    for block in consoles:
-        cmd, *want = block.split("\n")
-        args = shlex.split(cmd.removeprefix("$ "))
-        assert args[0] == "rnn-solve"
-        r = subprocess.run([sys.executable, "-m", "rnn_cli", *args[1:]], capture_output=True,
-                           text=True, cwd=ROOT, encoding="utf-8",
-                           env={**os.environ, "PYTHONIOENCODING": "utf-8"})
-        assert r.stdout == "\n".join(want)
