@@ -25,7 +25,14 @@ def given_text(answer, digits: int = 6, quote: str = "") -> str:
     formula that was read holds neither a backtick nor a |)."""
     if not answer.formula:
         return answer.text
+    if hasattr(answer.given, "free_symbols"):    # in symbols (a symbolic problem): as written
+        return f"{quote}{answer.text}{quote}"
     return f"{quote}{answer.text}{quote} = {fmt_with_decimal(answer.given, digits)}"
+
+
+def _fields(x, key: str) -> dict:
+    """A value's JSON fields: a number's (value_fields), or SymPy's one-line form."""
+    return {key: str(x)} if hasattr(x, "free_symbols") else value_fields(x, key)
 
 
 def _groups(report):
@@ -62,8 +69,8 @@ def check_json(report) -> dict:
     results = []
     for r in report.results:
         results.append({"file": r.file, "problem": r.problem, "name": r.name,
-                        **value_fields(r.answer.given, "given"), "given_text": r.answer.text,
-                        **value_fields(r.expected, "expected"),
+                        **_fields(r.answer.given, "given"), "given_text": r.answer.text,
+                        **_fields(r.expected, "expected"),
                         "expected_rounded": r.answer.rounded(r.expected) or None,
                         **({"given_formula": r.answer.text} if r.answer.formula else {}),
                         "rule": r.rule, "verdict": r.verdict, "diagnosis": list(r.diagnosis),
@@ -103,7 +110,9 @@ def check_md(report, digits: int = 6) -> str:
         out += [f"### `{file}`: {problem}", "",
                 "| answer | given | correct value | verdict | diagnosis |", "|---|---|---|---|---|"]
         for r in rs:
-            cells = (f"`{r.name}`", given_text(r.answer, digits, "`"), expected_text(r, digits),
+            right = expected_text(r, digits)
+            right = f"`{right}`" if hasattr(r.expected, "free_symbols") else right
+            cells = (f"`{r.name}`", given_text(r.answer, digits, "`"), right,
                      MARK[r.verdict], _note(r, "<br>"))
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")

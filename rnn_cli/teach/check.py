@@ -229,6 +229,9 @@ def check_problem(problem, answers: dict, file: str,
     if "fwd" not in shared:
         shared["fwd"] = forward(problem)
     fwd = shared["fwd"]
+    if getattr(problem, "symbols", ()):     # a symbolic problem: formulas compared as formulas
+        from .symbolic_answers import check_symbolic
+        return check_symbolic(problem, answers, file, fwd)
     where = problem.source
     parsed, errors = [], []
     tolerance = problem.tolerance
@@ -362,6 +365,8 @@ def check_files(paths) -> Report:
 
 def expected_text(r: Result, digits: int = 6) -> str:
     """The right value exactly, and rounded as the answer is written where that differs."""
+    if hasattr(r.expected, "free_symbols"):     # a symbolic problem's: SymPy's one-line form
+        return str(r.expected)
     exact = fmt_with_decimal(r.expected, digits)
     rounded = r.answer.rounded(r.expected)
     return f"{exact} → {rounded}" if rounded and rounded != exact else exact
