@@ -61,7 +61,8 @@ def reason(text: str) -> str:
     ("2·3", 6), ("2×3", 6), ("2⋅3", 6), ("6 − 1", 5), ("6÷4", Fraction(3, 2)), ("h_1²", 4),
     ("h₁³", 8), ("2⁻¹", Fraction(1, 2)), ("ŷ₂ − y₂", 1), ("y\u0302_2", 6), ("h₂", 3),
     # LaTeX as pasted
-    (r"\hat{y}_2 - y_2", 1), (r"\hat{y_2}", 6), (r"\hat y_1", 4), (r"\widehat{y}_2", 6),
+    (r"\hat{y}_2 - y_2", 1), (r"\hat{Y}_2", 6), ("Ŷ_2", 6), (r"\hat{y_2}", 6),
+    (r"\hat y_1", 4), (r"\widehat{y}_2", 6),
     (r"2 \cdot 3", 6), (r"2 \times 3", 6), (r"\frac{3}{4}", Fraction(3, 4)),
     (r"\frac{1}{2}\left(\hat{y}_2 - y_2\right)^{2}", Fraction(1, 2)), (r"h_{1}", 2),
     (r"w_{hh} h_{0}", 1), (r"\frac{\partial L_2}{\partial w_h}", 12), (r"\frac{dL}{dw_h}", 8),

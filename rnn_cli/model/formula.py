@@ -93,9 +93,10 @@ def refs(tree):
 FUNCTIONS = {"tanh": "tanh", "sigmoid": "sigmoid", "sigma": "sigmoid", "σ": "sigmoid",
              "exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt"}
 SLOPES = ("tanh", "sigmoid")                # tanh'(x) and sigmoid'(x) are read too
-_CHARS = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "∙": "*", "−": "-", "–": "-", "‐": "-",
+_CHARS = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "∙": "*",
+          "−": "-", "–": "-", "‐": "-",
           "÷": "/", "∕": "/", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "$": " ",
-          "’": "'", "′": "'"}
+          "’": "'", "′": "'", "Ŷ": "ŷ"}
 _SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+"))
 _SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
 _LATEX_OPS = {"cdot": "*", "times": "*", "ast": "*", "div": "/"}
@@ -105,9 +106,11 @@ _LATEX_WORDS = {"tanh": "tanh", "exp": "exp", "log": "log", "ln": "log", "sigma"
                 "sqrt": "sqrt", "partial": "∂"}
 _LATEX_FRAC = {"frac", "dfrac", "tfrac"}
 # rewritten before reading: \hat{y}, \hat{y_2}, \mathrm{d}, \operatorname{tanh}
-_HAT_SUB = re.compile(r"\\(?:wide)?hat[ \t]*\{[ \t]*y[ \t]*_[ \t]*(\{[ \t]*[0-9]{1,9}[ \t]*\}|[0-9]{1,9})[ \t]*\}")
-_HAT = re.compile(r"\\(?:wide)?hat[ \t]*(?:\{[ \t]*y[ \t]*\}|y)")
-_UPRIGHT = re.compile(r"\\(?:mathrm|text|operatorname|mathit|textrm)[ \t]*\{[ \t]*([A-Za-z]{1,20})[ \t]*\}")
+_HAT_SUB = re.compile(r"\\(?:wide)?hat[ \t]*\{[ \t]*[yY][ \t]*_[ \t]*"
+                      r"(\{[ \t]*[0-9]{1,9}[ \t]*\}|[0-9]{1,9})[ \t]*\}")
+_HAT = re.compile(r"\\(?:wide)?hat[ \t]*(?:\{[ \t]*[yY][ \t]*\}|[yY])")
+_UPRIGHT = re.compile(r"\\(?:mathrm|text|operatorname|mathit|textrm)[ \t]*"
+                      r"\{[ \t]*([A-Za-z]{1,20})[ \t]*\}")
 _INDEX = re.compile(r"\[[ \t]*[0-9]{1,9}[ \t]*(?:,[ \t]*[0-9]{1,9}[ \t]*)?\]")
 _SUBSCRIPT = re.compile(r"_\{[ \t]*([A-Za-z0-9]{1,20})[ \t]*\}")
 _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -472,8 +475,8 @@ def _bound_exponent(exp, col: int) -> None:
 def parse(text) -> Formula:
     """The tree of a formula; BadAnswer (one reason) when it cannot be read.
 
-    >>> parse("2(6 - 5)·2").tree
-    Bin(op='*', left=Bin(op='*', left=Num(value=Fraction(2, 1), text='2'), right=Bin(op='-', left=Num(value=Fraction(6, 1), text='6'), right=Num(value=Fraction(5, 1), text='5'))), right=Num(value=Fraction(2, 1), text='2'))
+    >>> sorted(parse("2(ŷ_2 - y_2) W_hy").names)
+    ['w_y', 'y_2', 'y_hat_2']
     """
     if not isinstance(text, str):
         raise bad(f"expected a formula, found {type(text).__name__}")
