@@ -281,3 +281,34 @@ def test_the_reader_calls_no_evaluator():
                                        "__import__", "getattr"), (mod, node.id)
             if isinstance(node, ast.Attribute):
                 assert node.attr not in ("sympify", "parse_expr", "S"), (mod, node.attr)
+
+
+# -- any text: a tree or one BadAnswer, never another exception --------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = ["h_1", "w_h", "y_hat_2", "ŷ₂", "dL/dw_h", "∂L/∂h_1", "x_1", "2", "0.5", "1e3", "0",
+          "+", "-", "*", "/", "^", "**", "(", ")", "[", "]", "{", "}", " ", "·", "−", "²",
+          "tanh", "σ", "exp", "log", "sqrt", "tanh'", "e", r"\frac", r"\hat{y}_1", r"\left(",
+          r"\right)", r"\cdot", "_", "{2}", ",", "'", "$", r"\partial", "d", "[1,2]", "9999"]
+
+
+def _value_or_reason(text: str):
+    try:
+        return value(parse(text).tree, lambda n: Fraction(SEED.get(n, 3)))
+    except BadAnswer as e:
+        assert str(e) and "\n" not in str(e)
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
+def test_any_formula_of_the_pieces(text):
+    _value_or_reason(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text(text):
+    _value_or_reason(text)
