@@ -25,6 +25,7 @@ class Format(str, enum.Enum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
 
 
 class Style(str, enum.Enum):
@@ -208,9 +209,9 @@ def _emit(out, output: Optional[str], protect=()) -> None:
                  protect=[p for p in protect if p is not None])
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown or latex "
+FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown, latex "
                                            "(an align* environment; --standalone for a whole "
-                                           "document).")]
+                                           "document) or html (a self-contained page).")]
 StandaloneOpt = Annotated[bool, typer.Option("--standalone", help="With --format latex: a "
                                              "complete document that pdflatex compiles.")]
 DigitsOpt = Annotated[int, typer.Option("--digits", min=1, max=50,
@@ -277,6 +278,9 @@ def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: Digits
     elif fmt is Format.latex:
         from .render.latex import forward_tex
         out = forward_tex(fwd, view, standalone)
+    elif fmt is Format.html:
+        from .render.html import forward_html
+        out = forward_html(fwd, view)
     else:
         from .render.table import forward_view
         out = forward_view(fwd, view)
@@ -323,6 +327,9 @@ def grad(problem,
     elif fmt is Format.latex:
         from .render.latex import grad_tex
         out = grad_tex(d, view, standalone)
+    elif fmt is Format.html:
+        from .render.html import grad_html
+        out = grad_html(d, view)
     else:
         from .render.table import grad_view
         out = grad_view(d, view)
@@ -389,6 +396,9 @@ def explain(problem,
     elif fmt is Format.markdown:
         from .render.explainout import topic_md
         out = topic_md(t)
+    elif fmt is Format.html:
+        from .render.html import explain_html
+        out = explain_html(t)
     else:
         from .render.explainout import topic_view
         out = topic_view(t)
@@ -452,6 +462,8 @@ class CheckFormat(str, enum.Enum):
     junit = "junit"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
+    csv = "csv"
 
 
 @app.command()
@@ -459,9 +471,14 @@ class CheckFormat(str, enum.Enum):
 def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [answers].",
                                                       show_default=False)],
           fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
-                                                   "(JUnit XML), markdown or latex.")]
+                                                   "(JUnit XML), markdown, latex, html (a "
+                                                   "class report with --keys) or csv (a "
+                                                   "gradebook).")]
           = CheckFormat.table,
           output: OutputOpt = None,
+          keys: Annotated[Optional[Path], typer.Option("--keys", help="The keys of a class "
+                          "(written by `variants`): each file is a submission, judged on its "
+                          "student's variant.")] = None,
           digits: DigitsOpt = 6, standalone: StandaloneOpt = False):
     """Check the answer keys in the files: each answer correct, consistent (wrong only
     because an earlier wrong answer of the key carried forward) or wrong, with the likely
@@ -469,24 +486,71 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
 
     Example: rnn-solve check key.toml --format junit --output results.xml
     """
-    from .api import check as run
-    report = run(files).report
+    if keys is not None:
+        from .teach.classroom import check_submissions
+        report = check_submissions(files, keys)
+    else:
+        from .api import check as run
+        report = run(files).report
     if fmt is CheckFormat.table and output is None:
         from .render.checkout import check_view
         _print(check_view(report, digits))
     else:
-        from .render import checkout, latex
+        from .render import checkout, html, latex
+        from .render import csv as gradebook
         from .render.jsonout import dumps
         text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
                 CheckFormat.junit: lambda: checkout.check_junit(report, digits),
                 CheckFormat.markdown: lambda: checkout.check_md(report, digits),
                 CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
-                CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
-        _emit(text, output, files)
+                CheckFormat.table: lambda: checkout.check_md(report, digits),
+                CheckFormat.html: lambda: html.check_html(report, digits),
+                CheckFormat.csv: lambda: gradebook.gradebook(report)}[fmt]()
+        _emit(text, output, [*files, keys])
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
                      else Exit.WRONG)
+
+
+class SheetFormat(str, enum.Enum):
+    markdown = "markdown"
+    latex = "latex"
+
+
+@app.command()
+@guarded
+def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's name or a "
+                                                    "problem file.", show_default=False)],
+             seed: Annotated[str, typer.Option("--seed", help="Any text: the same seed and "
+                             "ids give the same variants.")],
+             out: Annotated[Path, typer.Option("--output", "-o", help="The folder to write "
+                            "problems/, sheets/ and keys.toml into.")],
+             count: Annotated[Optional[int], typer.Option("--count", help="N students, "
+                              "s001 to sN.")] = None,
+             roster: Annotated[Optional[Path], typer.Option("--roster", help="A CSV file with "
+                               "a header row: one student per row.")] = None,
+             id_column: Annotated[Optional[str], typer.Option("--id-column", help="The "
+                                  "roster's column of ids (default: the first).")] = None,
+             name: Annotated[Optional[str], typer.Option("--problem", "-p", help="A problem "
+                             "in a file of several.")] = None,
+             fmt: Annotated[SheetFormat, typer.Option("--format", help="The question "
+                            "sheets: markdown or latex.")] = SheetFormat.markdown):
+    """A variant of a problem for every student: its own numbers, pleasant by hand and never
+    degenerate; a question sheet each, and the class's keys for `check --keys`.
+
+    Example: rnn-solve variants assignment3 --count 30 --seed 2026 -o class
+    """
+    from .teach.variants import class_ids, load_table, make, shared
+    from .render.sheets import write_class
+    ids = class_ids(count, None if roster is None else str(roster), id_column)
+    pname, table, prob, where = load_table(problem, name)
+    made = make(prob, table, ids, seed, where)
+    write_class(out, made, seed, where, fmt.value)
+    for group in shared(made):
+        print(f"rnn-solve: warning: {' and '.join(group)} share a variant (the chance of the "
+              "draw)", file=sys.stderr)
+    print(f"{len(made)} variants of {pname} in {out}: problems/, sheets/, keys.toml (private)")
 
 
 @app.command()

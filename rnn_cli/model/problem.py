@@ -16,7 +16,7 @@ OUTPUTS = ("identity", "sigmoid", "softmax")
 LOSSES = ("squared", "half_squared", "cross_entropy")
 REDUCTIONS = ("sum", "mean")
 KEYS = ("title", "cell", "activation", "output", "loss", "reduction", "outputs", "layout", "params",
-        "data", "answers", "tolerance")
+        "data", "answers", "tolerance", "vary", "student")   # vary, student: teach/variants.py
 LAYOUTS = ("column", "row")
 MAX_T = 10_000         # grad --wrt all at T = 10,000: 4-6 s, under 200 MB
 MAX_GATED_T = 2_000    # an LSTM's grad --wrt all at T = 2,000: 5.5 s, 150 MB
