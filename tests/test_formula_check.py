@@ -178,6 +178,8 @@ def test_every_format(tmp_path):
     junit = ET.fromstring(check_junit(report).split("\n", 1)[1])
     fail = junit.find(".//failure")
     assert "given 2*(y_hat_2 - y_2)*w_y*h_1 - 4 = 4, correct 8" in fail.get("message")
+    from rnn_cli.render.html import check_html
+    assert "2*(6-5)*2*(2+1*1) = 12" in check_html(report)
     tex = check_tex(report)
     assert r"2*(6-5)*2*(2+1*1) = 12" in tex
     assert r"y\_hat\_2" in tex      # the formula's text is escaped for LaTeX

@@ -237,6 +237,7 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
     where = problem.source
     parsed, errors = [], []
     tolerance = problem.tolerance
+
     def value_of(text: str):           # a quantity named in a formula answer: its value
         if text[:1] in "xy" and not text.startswith("y_hat"):
             return data_value(fwd, text)
