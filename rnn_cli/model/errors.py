@@ -43,6 +43,10 @@ class BadNumber(InputError):
     """Expected a number: an integer, a decimal such as -2.5e-3, or a fraction such as 1/3."""
 
 
+class BadAnswer(InputError):
+    """The answer cannot be read (a formula that does not parse or cannot be evaluated)."""
+
+
 class UnknownName(InputError):
     """Unknown name."""
 

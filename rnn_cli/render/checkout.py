@@ -3,6 +3,7 @@
 from xml.etree import ElementTree as ET
 
 from ..teach.check import CONSISTENT, CORRECT, INVALID, WRONG, expected_text
+from ..model.numbers import fmt_with_decimal
 from ..model.safe import markdown as md, markdown_code, visible
 from .jsonout import value_fields
 
@@ -21,6 +22,32 @@ def summary(report) -> str:
     return (f"{n} answer{'s' if n != 1 else ''}: {c} correct, {k} consistent (error carried "
             f"forward), {w} wrong{unread}; "
             f"score {c}/{n} ({100 * c / n:.0f}%), {c + k}/{n} with error carried forward")
+
+
+def given_text(answer, digits: int = 6, quote: str = "") -> str:
+    """The answer as written; a formula with its value: '2*(6-5)*2*(2+1*1) = 12' (the formula
+    between `quote`s: Markdown's backticks keep its * and _ from being read as emphasis; a
+    formula that was read holds neither a backtick nor a |)."""
+    if not answer.formula:
+        return answer.text
+    if hasattr(answer.given, "free_symbols"):    # in symbols (a symbolic problem): as written
+        return f"{quote}{answer.text}{quote}"
+    return f"{quote}{answer.text}{quote} = {fmt_with_decimal(answer.given, digits)}"
+
+
+def _given_md(answer, digits: int) -> str:
+    """given_text for Markdown: a formula as inline code, anything else escaped."""
+    if not answer.formula:
+        return md(answer.text)
+    shown = markdown_code(answer.text)
+    if hasattr(answer.given, "free_symbols"):
+        return shown
+    return f"{shown} = {fmt_with_decimal(answer.given, digits)}"
+
+
+def _fields(x, key: str) -> dict:
+    """A value's JSON fields: a number's (value_fields), or SymPy's one-line form."""
+    return {key: str(x)} if hasattr(x, "free_symbols") else value_fields(x, key)
 
 
 def _groups(report):
@@ -50,7 +77,8 @@ def check_view(report, digits: int = 6):
         for r in rs:
             style = {CORRECT: "green", CONSISTENT: "yellow", WRONG: "red",
                      INVALID: "magenta"}[r.verdict]
-            t.add_row(Text(visible(r.name)), Text(visible(r.answer.text)), Text(expected_text(r, digits)),
+            t.add_row(Text(visible(r.name)), Text(visible(given_text(r.answer, digits))),
+                      Text(expected_text(r, digits)),
                       Text(r.rule), Text(MARK[r.verdict], style=style), Text(_note(r)))
         parts.append(t)
     parts.append(Text(summary(report)))
@@ -60,13 +88,14 @@ def check_view(report, digits: int = 6):
 def check_json(report) -> dict:
     results = []
     for r in report.results:
-        given = value_fields(r.answer.given, "given") if r.answer.given is not None \
+        given = _fields(r.answer.given, "given") if r.answer.given is not None \
             else {"given": None}
-        expected = value_fields(r.expected, "expected") if r.expected is not None \
+        expected = _fields(r.expected, "expected") if r.expected is not None \
             else {"expected": None}
         results.append({"file": r.file, "problem": r.problem, "name": r.name,
                         **given, "given_text": r.answer.text, **expected,
                         "expected_rounded": r.answer.rounded(r.expected) or None,
+                        **({"given_formula": r.answer.text} if r.answer.formula else {}),
                         "rule": r.rule, "verdict": r.verdict, "diagnosis": list(r.diagnosis),
                         "follows_from": list(r.follows_from), **_class_fields(r),
                         **({} if r.diagnosed else {"diagnosed": False})})
@@ -102,7 +131,7 @@ def check_junit(report, digits: int = 6) -> str:
             case = ET.SubElement(suite, "testcase", classname=visible(f"{file}.{problem}"),
                                  name=visible(r.name))
             if r.verdict != CORRECT:
-                msg = visible(f"{r.verdict}: given {r.answer.text}, correct "
+                msg = visible(f"{r.verdict}: given {given_text(r.answer, digits)}, correct "
                               f"{expected_text(r, digits)} ({r.rule})")
                 fail = ET.SubElement(case, "failure", message=msg, type=r.verdict)
                 fail.text = "\n".join(map(visible, r.diagnosis)) or msg
@@ -125,7 +154,9 @@ def check_md(report, digits: int = 6) -> str:
                   .get((file, problem), ())],
                 "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
         for r in rs:
-            cells = (markdown_code(r.name), md(r.answer.text), md(expected_text(r, digits)),
+            right = expected_text(r, digits)
+            right = markdown_code(right) if hasattr(r.expected, "free_symbols") else md(right)
+            cells = (markdown_code(r.name), _given_md(r.answer, digits), right,
                      md(r.rule), MARK[r.verdict], "<br>".join(map(md, _note(r).split("\n"))))
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")

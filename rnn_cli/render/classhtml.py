@@ -4,7 +4,7 @@ mistakes, the answers that match another student's variant; then every file's ta
 
 from ..teach import classroom as cls
 from ..teach.check import CONSISTENT, CORRECT, WRONG, expected_text
-from .checkout import MARK, summary
+from .checkout import MARK, given_text, summary
 from .html import esc, inline, name
 
 COLOURS = {CORRECT: "#1a7f37", CONSISTENT: "#d4a72c", WRONG: "#cf222e", "invalid": "#8250df"}
@@ -138,7 +138,7 @@ def check_body(report, digits: int = 6) -> list[str]:
                    "<th>rule</th><th>verdict</th><th>diagnosis</th></tr></thead><tbody>")
         for r in rs:
             diag = "".join(f"<div>{esc(d)}</div>" for d in r.diagnosis)
-            out.append(f"<tr><td>{esc(r.name)}</td><td>{esc(r.answer.text)}</td>"
+            out.append(f"<tr><td>{esc(r.name)}</td><td>{esc(given_text(r.answer, digits))}</td>"
                        f"<td>{esc(expected_text(r, digits))}</td><td>{esc(r.rule)}</td>"
                        f'<td class="{esc(r.verdict)}">{esc(MARK.get(r.verdict, r.verdict))}'
                        f"</td><td>{diag}</td></tr>")

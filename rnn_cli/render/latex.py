@@ -339,7 +339,7 @@ def _table(spec: str, head: list[str], rows: list[list[str]]) -> str:
 def check_tex(report, digits: int = 6, standalone: bool = False) -> str:
     """A checked answer key: per problem a table of answers and verdicts, then the score."""
     from ..teach.check import CONSISTENT, CORRECT, INVALID, WRONG, expected_text
-    from .checkout import COLUMNS, _groups, summary
+    from .checkout import COLUMNS, _groups, given_text, summary
     from .mathtext import sentence
     mark = {CORRECT: r"$\checkmark$ correct", CONSISTENT: r"$\sim$ consistent",
             WRONG: r"$\times$ wrong", INVALID: r"? invalid"}
@@ -349,8 +349,9 @@ def check_tex(report, digits: int = 6, standalone: bool = False) -> str:
                                          for d in r.diagnosis)
     body = [r"\section*{rnn-solve check}"]
     for (file, problem), rs in _groups(report).items():
-        rows = [[f"${name(r.name)}$", text(r.answer.text), text(expected_text(r, digits)),
-                 text(r.rule), mark[r.verdict], note(r)] for r in rs]
+        rows = [[f"${name(r.name)}$", text(given_text(r.answer, digits)),
+                 text(expected_text(r, digits)), text(r.rule), mark[r.verdict], note(r)]
+                for r in rs]
         body += [rf"\subsection*{{\texttt{{{text(file)}}}: {text(problem)}}}",
                  r"{\small",      # 17-digit numbers of a float key, beside a rule and a note
                  _table(r"l l >{\raggedright\arraybackslash}p{0.14\textwidth} "

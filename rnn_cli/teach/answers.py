@@ -16,6 +16,7 @@ from ..model.numbers import _DECIMAL  # the same grammar of decimals as everywhe
 from .precision import Produced, produced_by
 
 TOLERANCE_KEYS = ("abs", "rel")
+FORMULA_DIGITS = 40   # an inexact formula's value matches to this many significant digits
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Answer:
     rel: Fraction | None = None
     parts: tuple = ()         # a vector or matrix answer: one Answer per entry, by rows
     produced: Produced | None = None   # printed by code in float32/float64 (precision.py)
+    formula: bool = False     # `text` is a formula and `given` its value (teach/formulas.py)
 
     @property
     def rule(self) -> str:  # noqa: D401 - the rule, in words
@@ -42,6 +44,8 @@ class Answer:
                      if v is not None]
             return "within " + " or ".join(parts)
         if self.decimals is None:
+            if self.formula and not is_exact(self.given):
+                return f"to {FORMULA_DIGITS} digits"
             return "exact"
         if self.produced is not None:
             return self.produced.rule()
@@ -63,6 +67,9 @@ class Answer:
                        lift(self.rel or Fraction(0)) * abs(lift(value)))
             return lift(diff) <= room
         if self.decimals is None:
+            if self.formula and not is_exact(self.given):   # both valued at 50 digits
+                return lift(diff) <= lift(Fraction(1, 10 ** FORMULA_DIGITS)) * \
+                    max(1, abs(lift(value)))
             return is_exact(value) and diff == 0
         half_unit = Fraction(5, 10 ** (self.decimals + 1))
         if diff <= lift(half_unit, diff):      # Fraction and mpf do not compare directly

@@ -14,7 +14,8 @@ Every answer is a step of a derivation (forward steps, then the gradient's). Its
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answers import Answer, at_depth, parse_answer, wrong_entries
+from .answers import Answer, at_depth, wrong_entries
+from .formulas import data_value, read_answer
 from ..derive.bptt import PATHS_MAX_T
 from ..model.errors import InputError
 from ..derive.expr import names, revalue, text
@@ -275,14 +276,27 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
     if "fwd" not in shared:
         shared["fwd"] = forward(problem)
     fwd = shared["fwd"]
+    if getattr(problem, "symbols", ()):     # a symbolic problem: formulas compared as formulas
+        from .symbolic_answers import check_symbolic
+        return check_symbolic(problem, answers, file, fwd)
     where = problem.source
     parsed, errors, unread = [], [], []
     tolerance = problem.tolerance
+
+    def value_of(text: str):           # a quantity named in a formula answer: its value
+        if text[:1] in "xy" and not text.startswith("y_hat"):
+            return data_value(fwd, text)
+        name = problem.resolve(text, f"{where}: answers")
+        if str(name) not in shared:
+            g = graphs(fwd, name)
+            shared[str(name)] = (g, g[0].evaluate({})[0])
+        return shared[str(name)][1]
+
     for key, raw in answers.items():
         name = None
         try:
             name = problem.resolve(key, f"{where}: answers")
-            parsed.append((name, parse_answer(key, raw, tolerance, where)))
+            parsed.append((name, read_answer(key, raw, tolerance, where, value_of, str(name))))
         except InputError as e:        # any answer that cannot be read is scored invalid
             right = _right_value(fwd, shared, name) if name is not None else None
             unread.append((key, _invalid(file, problem.name, key, raw, e, right)))
@@ -512,6 +526,8 @@ def expected_text(r: Result, digits: int = 6) -> str:
     """The right value exactly, and rounded as the answer is written where that differs."""
     if r.expected is None:
         return ""
+    if hasattr(r.expected, "free_symbols"):     # a symbolic problem's: SymPy's one-line form
+        return str(r.expected)
     exact = fmt_with_decimal(r.expected, digits)
     rounded = r.answer.rounded(r.expected)
     return f"{exact} → {rounded}" if rounded and rounded != exact else exact
