@@ -187,6 +187,29 @@ def grad(problem: Problem, wrt="w_h", of: str = "L", style: str | None = None,
                              style, progress))
 
 
+def symbolic_forward(problem: Problem):
+    """The forward pass of a problem with symbols (`symbols = "all"`, or a list): every
+    quantity in the base symbols, each answer's closed form (derive.symbolic)."""
+    from .derive.symbolic import symbolic_forward as read
+    return read(run(problem))
+
+
+def symbolic_grad(problem: Problem, wrt="w_h", of: str = "L", style: str | None = None, *,
+                  called=("of", "wrt")):
+    """d(of)/d(wrt) of a problem with symbols: the numeric derivation's every step read over
+    SymPy, each gradient's closed form."""
+    from .derive.symbolic import symbolic_grad as read
+    return read(grad(problem, wrt, of, style, called=called).derivation)
+
+
+def general_grad(problem: Problem, wrt="w_h", of: str = "L", *, called=("of", "wrt")):
+    """The BPTT formulas for any T (SymPy Sum and Product), each checked against this
+    problem's unrolled closed form (derive.general)."""
+    from .derive.general import general
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    return general(problem, names, of, called)
+
+
 def check(paths) -> CheckResult:
     """Check the answer keys in a file or a list of files."""
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)

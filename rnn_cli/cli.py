@@ -71,6 +71,11 @@ SHARED = {
     "reduction": Annotated[Optional[str], _opt("--reduction", help="sum or mean.")],
     "outputs": Annotated[Optional[str], _opt("--outputs", help='Steps with a target: all, '
                          'last, or a list such as "[2]".')],
+    "symbolic": Annotated[Optional[bool], _opt("--symbolic", help="Symbolic mode (SymPy): "
+                          "every parameter given and every x_t, y_t a symbol; answers as "
+                          "closed forms.", show_default=False)],
+    "symbols": Annotated[Optional[str], _opt("--symbols", help="Symbolic mode with only "
+                         "these symbols, the rest numbers: w_h,w_y or x,y_2 or w_h[1,2].")],
     "layout": Annotated[Optional[str], _opt("--layout", help="column (w_h h + w_x x, the "
                         "default) or row (x W_xh + h W_hh, as course notebooks write it).")],
 }
@@ -100,6 +105,10 @@ def _flags(values: dict) -> dict:
     for key in ("cell", "activation", "output", "loss", "reduction", "layout"):
         if values[key] is not None:
             out[key] = values[key]
+    if values["symbolic"] or values["symbols"] is not None:
+        from .model.symbols import parse
+        out["symbols"] = "all" if values["symbols"] is None else \
+            list(parse(values["symbols"], "--symbols"))
     if values["outputs"] is not None:
         o = values["outputs"].strip()
         out["outputs"] = flag_list(o, "--outputs") if o.startswith("[") else o
@@ -213,8 +222,11 @@ def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
     """
     from .api import forward as run
     from .render.rows import View
-    fwd = run(problem, all_steps).derivation
     view = View(digits, all_steps, notation.value)
+    if problem.symbols:
+        from .api import symbolic_forward
+        return _symbolic(symbolic_forward(problem), "forward", fmt, view, standalone)
+    fwd = run(problem, all_steps).derivation
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
         _print(dumps(forward_json(fwd, all_steps)))
@@ -241,6 +253,9 @@ def grad(problem,
          style: Annotated[Optional[Style], typer.Option("--style", help="paths (every chain-"
                           "rule path, as by hand; default for T <= 4) or delta (the recursion "
                           "dL/dh_t, linear in T; default beyond).")] = None,
+         general: Annotated[bool, typer.Option("--general", help="Symbolic: the BPTT "
+                            "formula for any T (sums and products over steps), checked "
+                            "against this problem's unrolled closed form.")] = False,
          fmt: FormatOpt = Format.table, digits: DigitsOpt = 6, all_steps: AllStepsOpt = False,
          notation: NotationOpt = Notation.canonical, standalone: StandaloneOpt = False):
     """A gradient with every chain-rule step: each factor in symbols, with numbers, and its
@@ -248,10 +263,19 @@ def grad(problem,
 
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
+    Example: rnn-solve grad --wrt all --symbolic   (closed forms in the parameters)
     """
     from .api import grad as derive
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
+    if general:
+        from .api import general_grad
+        return _general(general_grad(problem, wrt, of, called=("--of", "--wrt")), fmt,
+                        standalone)
+    if problem.symbols:
+        from .api import symbolic_grad
+        return _symbolic(symbolic_grad(problem, wrt, of, style.value if style else None,
+                                       called=("--of", "--wrt")), "grad", fmt, view, standalone)
     progress, bar = _progress("backpropagating", problem.T)
     try:
         d = derive(problem, wrt, of, style.value if style else None, progress,
@@ -271,6 +295,34 @@ def grad(problem,
     else:
         from .render.table import grad_view
         _print(grad_view(d, view))
+
+
+def _symbolic(result, command: str, fmt: Format, view, standalone: bool) -> None:
+    """Print a symbolic forward pass or derivation in the chosen format."""
+    from .render import symbolic as out
+    if fmt is Format.json:
+        from .render.jsonout import dumps
+        _print(dumps(getattr(out, f"{command}_json")(result)))
+    elif fmt is Format.markdown:
+        _print(getattr(out, f"{command}_md")(result, view))
+    elif fmt is Format.latex:
+        _print(getattr(out, f"{command}_tex")(result, view, standalone))
+    else:
+        _print(getattr(out, f"{command}_view")(result, view))
+
+
+def _general(result, fmt: Format, standalone: bool) -> None:
+    """Print the general-T formulas and their check."""
+    from .render import general as out
+    if fmt is Format.json:
+        from .render.jsonout import dumps
+        _print(dumps(out.general_json(result)))
+    elif fmt is Format.markdown:
+        _print(out.general_md(result))
+    elif fmt is Format.latex:
+        _print(out.general_tex(result, standalone))
+    else:
+        _print(out.general_view(result))
 
 
 @app.command()

@@ -16,7 +16,7 @@ OUTPUTS = ("identity", "sigmoid", "softmax")
 LOSSES = ("squared", "half_squared", "cross_entropy")
 REDUCTIONS = ("sum", "mean")
 KEYS = ("title", "cell", "activation", "output", "loss", "reduction", "outputs", "layout", "params",
-        "data", "answers", "tolerance")
+        "data", "answers", "tolerance", "symbols")
 LAYOUTS = ("column", "row")
 MAX_T = 10_000         # grad --wrt all at T = 10,000: 4-6 s, under 200 MB
 MAX_GATED_T = 2_000    # an LSTM's grad --wrt all at T = 2,000: 5.5 s, 150 MB
@@ -43,6 +43,7 @@ class Problem:
     source: str = ""                     # the file it came from, for messages
     layout: str = "column"
     cell: str = "rnn"                    # rnn | lstm | gru
+    symbols: tuple[str, ...] = ()        # symbolic mode: the quantities that are symbols
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -327,6 +328,14 @@ def build(table: dict, name: str, where: str) -> Problem:
                 if not 0 <= v <= 1:
                     raise InputError(f"binary cross-entropy needs targets between 0 and 1, "
                                      f"found {v}", where=f"{where}: data.y[{i + 1}]")
+    symbols = ()
+    if table.get("symbols") not in (None, [], ""):
+        from .symbols import check, parse
+        if layout == "row":
+            raise InputError("symbolic mode writes the column layout (w_h h + w_x x); drop "
+                             "layout = \"row\"", where=f"{where}: symbols")
+        symbols, given = check(parse(table["symbols"], f"{where}: symbols"), params, given,
+                               len(x), steps, cell, f"{where}: symbols")
     title = table.get("title", "")
     if not isinstance(title, str):
         raise InputError("expected a string", where=f"{where}: title")
@@ -339,4 +348,5 @@ def build(table: dict, name: str, where: str) -> Problem:
     return Problem(name=name, params=params, x=tuple(x), y=dict(zip(steps, y)),
                    activation=activation, output=output, loss=loss, reduction=reduction,
                    title=title, given=given, answers=table.get("answers", {}), layout=layout,
-                   tolerance=table.get("tolerance", {}), source=where, cell=cell)
+                   tolerance=table.get("tolerance", {}), source=where, cell=cell,
+                   symbols=symbols)
