@@ -206,30 +206,28 @@ def evaluate(e: Expr, env: dict):
 
 # -- closed forms -----------------------------------------------------------------------------
 
-def _size(e) -> tuple[int, int]:
+def _size(e) -> int:
     import sympy as sp
-    return sp.count_ops(e, visual=False), len(str(e))
+    return sp.count_ops(e, visual=False)
 
 
 def closed_form(e):
     """An answer as a textbook writes it: a polynomial or rational function expanded, or
-    factored where that is shorter (by operations, then characters); with functions other
-    than powers (tanh, exp, Heaviside), the form as built or with its common factors pulled
-    out, whichever is shorter. An answer of more than CLOSED_OPS operations is returned as
-    built: simplifying it would cost more than deriving it."""
+    factored where that is shorter (fewer operations). With functions in it (tanh, exp,
+    Heaviside) the form is the one the chain rule built: SymPy's simplify would cost far
+    more than the derivation and seldom shortens a nest of tanh. An answer of more than
+    CLOSED_OPS operations is also returned as built."""
     import sympy as sp
     if _mat(e):
         return e.applyfunc(closed_form)
     e = sp.sympify(e)
-    if e.is_number:
+    if e.is_number or e.has(sp.Function) or _size(e) > CLOSED_OPS:
         return e
-    if sp.count_ops(e) > CLOSED_OPS:
+    if not e.is_rational_function():
         return e
-    if e.is_rational_function():
-        expanded = sp.expand(e) if e.is_polynomial() else sp.cancel(e)
-        factored = sp.factor(e)
-        return factored if _size(factored) < _size(expanded) else expanded
-    return min([e, sp.factor_terms(e)], key=_size)
+    expanded = sp.expand(e) if e.is_polynomial() else sp.cancel(e)
+    factored = sp.factor(e)
+    return factored if _size(factored) < _size(expanded) else expanded
 
 
 # -- the derivations --------------------------------------------------------------------------

@@ -14,10 +14,36 @@ from .rows import STAGES, Gap, View, describe, stage_title, visible
 
 # -- SymPy's printers -------------------------------------------------------------------------
 
+# A long closed form's terms are printed in the order SymPy holds them ('none'): sorting
+# every sum of it takes most of the time printing needs (half a minute at T = 10 with tanh).
+# A short one is printed in SymPy's usual order, by degree, as a textbook writes it.
+SORTED_NODES = 400
+_memo: dict = {}
+
+
+def _order(e) -> str | None:
+    """None (SymPy's sorted order) for an expression of at most SORTED_NODES nodes, else
+    'none'."""
+    import sympy as sp
+    for n, _ in enumerate(sp.preorder_traversal(e)):
+        if n > SORTED_NODES:
+            return "none"
+    return None
+
+
+def _once(kind: str, e, make) -> str:
+    """Each expression printed once per kind: a step's value and its expansion are often the
+    same object."""
+    key = (kind, id(e))
+    if key not in _memo or _memo[key][0] is not e:
+        _memo[key] = (e, make())
+    return _memo[key][1]
+
+
 def plain(e) -> str:
     """SymPy's one-line form, for tables: w_y*(h_0*w_h + w_x*x_1)."""
     import sympy as sp
-    return sp.sstr(e)
+    return _once("plain", e, lambda: sp.sstr(e, order=_order(e)))
 
 
 def source(e) -> str:
@@ -29,7 +55,7 @@ def source(e) -> str:
         def _print_Symbol(self, s):
             return s.name if s.name.isidentifier() else f"Symbol('{s.name}')"
 
-    return Printer().doprint(e)
+    return _once("source", e, lambda: Printer({"order": _order(e)}).doprint(e))
 
 
 def tex(e, br: str = "") -> str:
@@ -37,15 +63,17 @@ def tex(e, br: str = "") -> str:
     w_{h}[1,2]); a sum's terms joined at `br`, where a long line may break."""
     import sympy as sp
     from .latex import name
-    names = {s: name(s.name) for s in getattr(e, "free_symbols", ())}
-    if br and isinstance(e, sp.Add):
-        terms = e.as_ordered_terms()
-        out = sp.latex(terms[0], symbol_names=names)
-        for t in terms[1:]:
-            s = sp.latex(t, symbol_names=names)
-            out += br + (f" {s}" if s.startswith("-") else f" + {s}")
-        return out
-    return sp.latex(e, symbol_names=names)
+    def make():
+        names = {s: name(s.name) for s in getattr(e, "free_symbols", ())}
+        order = _order(e)
+        if br and isinstance(e, sp.Add):
+            out = ""
+            for i, t in enumerate(e.args if order else e.as_ordered_terms()):
+                s = sp.latex(t, symbol_names=names, order=order)
+                out += s if i == 0 else br + (f" {s}" if s.startswith("-") else f" + {s}")
+            return out
+        return sp.latex(e, symbol_names=names, order=order)
+    return _once(f"tex{br}", e, make)
 
 
 # -- rows -------------------------------------------------------------------------------------
