@@ -14,7 +14,8 @@ from .names import param_name
 ALL = "all"
 MAX_NAMES = 64
 MAX_SYMBOLIC_SIZE = 3      # H, D and K at most, in a vector problem
-MAX_SYMBOLIC_T = 12        # steps at most (a tanh gradient at T = 12 takes about 10 s)
+MAX_SYMBOLIC_T = 20        # steps at most: dL/dw_h of a tanh RNN at T = 20 took 9 s of CPU
+                           # (T = 10: 2 s), its JSON 3.5 MB; both grow as T^3
 MAX_SYMBOLIC_GATED_T = 3   # an LSTM's or GRU's closed forms grow much faster
 _ENTRY = re.compile(r"(?P<base>[A-Za-z_]+)\[(?P<i>\d{1,2})(?:,(?P<j>\d{1,2}))?\]")
 _STEP = re.compile(r"(?P<base>x|y)_?(?P<t>\d{1,6})")
@@ -56,8 +57,9 @@ def check(names: tuple[str, ...], params: dict, given: frozenset, T: int, target
     if T > limit:
         raise InputError(f"T = {T}: symbolic mode takes at most {limit} steps"
                          f"{' in a gated cell' if cell != 'rnn' else ''} (the closed forms "
-                         "grow with T^3; see docs/symbolic.md for the measured times); use "
-                         "fewer steps or drop --symbolic", where=where)
+                         "grow as T^3: a tanh dL/dw_h took 9 s at T = 20, measured in "
+                         "benchmarks/symbolic.py); use fewer steps or drop --symbolic",
+                         where=where)
     if names == (ALL,):
         out = [p for p in params if p in given] + \
               [f"x_{t}" for t in range(1, T + 1)] + [f"y_{t}" for t in targets]
