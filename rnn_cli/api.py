@@ -1,208 +1,368 @@
-"""The Python API, for notebooks and scripts: load a problem, run it, check a key.
+"""The Python API, for notebooks and scripts: one function per command, returning objects.
 
-Each result is a plain frozen dataclass holding the derivation; `to_json()` gives the
-command line's `--format json` object, and Jupyter shows a result through `_repr_markdown_`
-and `_repr_latex_` (rendered when asked, so importing this module loads no rendering code).
+Each function takes the command's options as keyword arguments, with the same names and
+defaults, and the problem file's keys (w_h=2, x=[1, 2], activation="tanh"; `output` is the
+output function g) laid over the problem as the flags are. A problem is a Problem from
+`load`, a dict in a problem file's shape (numbers, nested lists, NumPy arrays, PyTorch
+tensors), a pathlib.Path, or a string: a built-in problem's name, TOML text (it holds a line
+break or an '='), or else a path. None is the built-in assignment3. Nothing is written to
+disk; bad input raises the project's InputError, whose message is the command line's line.
 
     >>> import rnn_cli
-    >>> p = rnn_cli.load({"params": {"w_x": 0.1, "w_h": 1, "w_y": 2, "h_0": 1},
-    ...                   "data": {"x": [10, 10], "y": [5, 5]}})
-    >>> rnn_cli.forward(p).loss
+    >>> rnn_cli.forward("assignment3").value           # the loss L
     Fraction(2, 1)
-    >>> rnn_cli.grad(p, wrt="w_h").value
-    Fraction(8, 1)
+    >>> rnn_cli.grad("assignment3", wrt="w_h", w_h=2).value     # 76*h_0 + 36*h_1
+    Fraction(184, 1)
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypedDict, Union
 
-from .derive.bptt import Derivation
-from .teach.check import Report, check_files
-from .model.errors import InputError
-from .derive.forward import Forward
-from .derive.gated import run_forward as run
-from .derive.gated import run_grad as derive
-from .model.problem import Problem, build
+from typing_extensions import Unpack
+
+from .model.errors import InputError, MissingFile, WrongType
+from .model.inputs import check_choice, check_int, check_str, overrides, plain, table_of
+from .model.problem import Problem
+from .results import CheckResult, ExplainResult, ForwardResult, GradResult, GraphResult
+
+__all__ = ["load", "forward", "grad", "graph", "explain", "check"]
+
+ProblemLike = Union[Problem, Mapping[str, Any], Path, str, None]
+STYLES = ("paths", "delta")
+NOTATIONS = ("canonical", "goodfellow", "karpathy")
 
 
-def load(source=None, problem: str | None = None) -> Problem:
-    """A problem from a dict, a TOML string, a file, or the built-in examples.
+class ProblemOptions(TypedDict, total=False):
+    """Keyword arguments laid over a problem: the problem file's keys. Parameters take a
+    number (int, float, Fraction, Decimal, or a string such as "1/3"), a nested list, a NumPy
+    array or a PyTorch tensor. Aliases (W_hh, U) are taken too, though a type checker knows
+    only the canonical names."""
+    w_x: Any
+    w_h: Any
+    w_y: Any
+    b_h: Any
+    b_y: Any
+    h_0: Any
+    c_0: Any
+    # the LSTM's (input i, forget f, candidate g, output o) and the GRU's (r, z, n) gates
+    w_xi: Any
+    w_hi: Any
+    b_i: Any
+    w_xf: Any
+    w_hf: Any
+    b_f: Any
+    w_xg: Any
+    w_hg: Any
+    b_g: Any
+    w_xo: Any
+    w_ho: Any
+    b_o: Any
+    w_xr: Any
+    w_hr: Any
+    b_r: Any
+    w_xz: Any
+    w_hz: Any
+    b_z: Any
+    w_xn: Any
+    w_hn: Any
+    b_xn: Any
+    b_hn: Any
+    x: Any
+    y: Any
+    params: Mapping[str, Any]
+    data: Mapping[str, Any]
+    title: str
+    cell: str
+    activation: str
+    output: str
+    loss: str
+    reduction: str
+    outputs: str | list[int]
+    layout: str
+
+
+# -- problems ---------------------------------------------------------------------------------
+
+def load(problem: ProblemLike = None, *, name: str | None = None,
+         **options: Unpack[ProblemOptions]) -> Problem:
+    """A problem, validated, with the keyword arguments laid over it.
 
     Args:
-        source: a dict shaped like a problem table ({"params": ..., "data": ...}) or like a
-            file of named problems; a string holding TOML (it has an '=' or a line break);
-            a path (a `pathlib.Path`, or a string without '=' or line breaks); or None for
-            the built-in problems.
-        problem: the problem's name where the source holds several (for None: a built-in
-            name, default assignment3).
-    Returns:
-        The validated Problem. Bad input raises rnn_cli.model.errors.InputError (one clear line).
+        problem: a Problem, a dict in a problem file's shape, a pathlib.Path, a string (a
+            built-in name, TOML text, or a path), or None for the built-in assignment3.
+        name: which problem, where the source holds several (the command line's --problem).
+        options: the problem file's keys: w_h=2, x=[1, 2], activation="tanh", output=...
+
+    >>> import numpy as np
+    >>> p = load({"params": {"w_x": 0.1, "w_h": 1, "w_y": 2, "h_0": 1},
+    ...           "data": {"x": np.array([10, 10]), "y": [5, 5]}})
+    >>> p.T, p.params["w_x"]
+    (2, Fraction(1, 10))
+    >>> load("tanh_bias").activation
+    'tanh'
     """
     from .model import files
-    if source is None or isinstance(source, Path) or \
-            isinstance(source, str) and "=" not in source and "\n" not in source:
-        return files.load(None if source is None else str(source), problem)
-    if isinstance(source, str):
-        found, where = files.tables(files.parse_toml(source, "TOML text"), "TOML text"), \
-            "TOML text"
-    elif isinstance(source, dict):
-        files.check_depth(source, "dict")
-        found, where = files.tables(source, "dict"), "dict"
+    from .model.problem import build
+    if name is not None:
+        check_str(name, "name", "a problem's name")
+    flags = overrides(dict(options))
+    if isinstance(problem, Problem):
+        if not flags and name is None:
+            return problem
+        table, pname, where = problem.table, problem.name, problem.source
     else:
-        raise InputError(f"expected a dict, a TOML string or a path, found "
-                         f"{type(source).__name__}", where="rnn_cli.load")
-    name, table = files.pick(found, problem, where)
-    return build(table, name if len(found) > 1 or name != where else "problem",
-                 f"{where}: [{name}]" if len(found) > 1 else where)
+        table, pname, where = _table(problem, name)
+    if flags:
+        table = files.overlay(table, flags, where)
+        given = ", ".join(dict.fromkeys(k.rpartition(".")[2] for k in flags))
+        where = f"{where} with {given}"
+        if any(k.startswith(("params.", "data.")) for k in flags) and table.get("title"):
+            table["title"] = f"{table['title']}, changed by {given}"
+    return build(table, pname, where)
 
 
-@dataclass(frozen=True)
-class ForwardResult:
-    """The forward pass: each step's formula and value, and the loss."""
-    derivation: Forward
-
-    @property
-    def problem(self) -> Problem:
-        return self.derivation.problem
-
-    @property
-    def loss(self):
-        return self.derivation.value("L")
-
-    @property
-    def steps(self) -> tuple:
-        """Every step written out, in order: each has `name`, `expr` and `value`."""
-        return self.derivation.steps
-
-    def value(self, name: str):
-        """The value of a quantity: h_2, y_hat_1, L_2, L."""
-        q = self.problem.quantity(name, "name")
-        return self.derivation.value("L" if q.base == "L" and q.t is None else str(q))
-
-    def to_json(self) -> dict:
-        from .render.jsonout import forward_json
-        return forward_json(self.derivation)
-
-    def _repr_markdown_(self) -> str:
-        from .render.markdown import forward_md
-        return forward_md(self.derivation)
-
-    def _repr_latex_(self) -> str:
-        from .render.latex import forward_tex
-        return forward_tex(self.derivation, math=True)
+def _table(source: Any, name: str | None) -> tuple[dict, str, str]:
+    """The problem table `source` names, its name, and how messages call it."""
+    from .model import files
+    if source is None or isinstance(source, str) and source in files.examples():
+        found, where = files.examples(), "built-in examples"
+        name = name or (source if isinstance(source, str) else files.DEFAULT)
+    elif isinstance(source, Path) or isinstance(source, str) and "=" not in source \
+            and "\n" not in source:
+        where = str(source)
+        found = files.tables(files.read_toml(source), where)
+    elif isinstance(source, str):
+        where = "TOML text"
+        found = files.tables(files.parse_toml(source, where), where)
+    elif isinstance(source, Mapping):
+        where = "dict"
+        files.check_depth(dict(source), where)
+        doc = table_of(source, where)
+        if "params" in doc or "data" in doc:
+            found = {"problem": doc}
+        else:
+            found = {k: table_of(v, f"{where}: [{k}]") if isinstance(v, Mapping) else v
+                     for k, v in doc.items()}
+            found = files.tables(found, where)
+    else:
+        raise WrongType("expected a problem: a Problem from rnn_cli.load, a dict, a TOML "
+                        "string, a path or a built-in name such as 'assignment3'; found "
+                        f"{type(source).__name__}", where="problem")
+    pname, table = files.pick(found, name, where)
+    if len(found) > 1 or where == "built-in examples":
+        where = f"{where}: [{pname}]"
+    return table, pname, where
 
 
-@dataclass(frozen=True)
-class GradResult:
-    """Gradients d(of)/d(wrt), each with every chain-rule step."""
-    derivation: Derivation
-
-    @property
-    def steps(self) -> tuple:
-        """Every step, in the order the tables show them: the shared recursion (delta
-        style), then each gradient's own steps; each has `name`, `expr` and `value`."""
-        return (*self.derivation.shared, *(s for g in self.derivation.gradients
-                                           for s in g.steps))
-
-    @property
-    def gradients(self) -> dict:
-        """wrt name -> value."""
-        return {g.wrt: g.value for g in self.derivation.gradients}
-
-    @property
-    def value(self):
-        """The value, where one gradient was asked for."""
-        if len(self.derivation.gradients) != 1:
-            raise InputError("several gradients: read .gradients[name]", where="value")
-        return self.derivation.gradients[0].value
-
-    def to_json(self) -> dict:
-        from .render.jsonout import grad_json
-        return grad_json(self.derivation)
-
-    def _repr_markdown_(self) -> str:
-        from .render.markdown import grad_md
-        return grad_md(self.derivation)
-
-    def _repr_latex_(self) -> str:
-        from .render.latex import grad_tex
-        return grad_tex(self.derivation, math=True)
+def _view(digits: int, all_steps: bool, notation: str) -> dict:
+    check_int(digits, "digits", 1, 50)
+    if not isinstance(all_steps, bool):
+        raise WrongType(f"expected True or False, found {type(all_steps).__name__}",
+                        where="all_steps")
+    return {"digits": digits, "all_steps": all_steps,
+            "notation": check_choice(notation, "notation", NOTATIONS)}
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """Checked answer keys: a verdict per answer."""
-    report: Report
+# -- the commands -----------------------------------------------------------------------------
 
-    @property
-    def passed(self) -> bool:
-        return self.report.passed
-
-    @property
-    def results(self) -> tuple:
-        return self.report.results
-
-    def to_json(self) -> dict:
-        from .render.checkout import check_json
-        return check_json(self.report)
-
-    def _repr_markdown_(self) -> str:
-        from .render.checkout import check_md
-        return check_md(self.report)
-
-    def _repr_latex_(self) -> str:
-        from .render.latex import check_tex
-        return check_tex(self.report)
-
-
-def forward(problem: Problem, all_steps: bool = False) -> ForwardResult:
-    """The forward pass of `problem` (from load), step by step. A large problem is evaluated
-    in float64 with the first and last steps written out (every step with `all_steps`)."""
-    return ForwardResult(run(problem, brief=True, all_steps=all_steps))
-
-
-def grad(problem: Problem, wrt="w_h", of: str = "L", style: str | None = None,
-         progress=None, *, called=("of", "wrt"), all_steps: bool = False) -> GradResult:
-    """d(of)/d(wrt) with every chain-rule step.
+def forward(problem: ProblemLike = None, *, digits: int = 6, all_steps: bool = False,
+            notation: str = "canonical", name: str | None = None,
+            **options: Unpack[ProblemOptions]) -> ForwardResult:
+    """The forward pass and the loss, step by step (`rnn-solve forward`).
 
     Args:
-        problem: from load.
-        wrt: a name (w_h, h_1, w_y[2,1], ...), 'all' for every parameter, or a list of them.
-        of: the quantity differentiated (L, L_2, y_hat_2, h_2, ...).
-        style: 'paths' (every chain-rule path, as by hand) or 'delta' (the recursion);
-            by default paths up to T = 4 in scalar problems.
-        progress: called with (done, total) as the work goes on, or None.
-        called: what error messages call `of` and `wrt` (the command line: its flags).
-        all_steps: for a large problem (evaluated in float64), write out every step, not
-            just the first and last.
+        problem: see load; options: the problem file's keys laid over it.
+        digits, all_steps, notation: how the tables show it, as the command's flags.
+    Returns:
+        A ForwardResult: `.value` is the loss L, `result["h_2"]` any quantity.
+
+    >>> f = forward("assignment3", w_h=2)
+    >>> f["h_1"], f["h_2"], f.value     # h = 3, 7; y_hat = 6, 14; L = 1^2 + 9^2
+    (Fraction(3, 1), Fraction(7, 1), Fraction(82, 1))
     """
-    names = [wrt] if isinstance(wrt, str) else list(wrt)
-    names = [n for w in names for n in (problem.param_names if w.strip().lower() == "all"
-                                        else [w])]
+    view = _view(digits, all_steps, notation)
+    return ForwardResult(derive_forward(load(problem, name=name, **options), all_steps),
+                         **view)
+
+
+def grad(problem: ProblemLike = None, *, wrt: str | Sequence[str], of: str = "L",
+         style: str | None = None, digits: int = 6, all_steps: bool = False,
+         notation: str = "canonical", name: str | None = None,
+         **options: Unpack[ProblemOptions]) -> GradResult:
+    """d(of)/d(wrt) with every chain-rule step (`rnn-solve grad`).
+
+    Args:
+        problem: see load; options: the problem file's keys laid over it.
+        wrt: a name (w_h, h_1, w_y[2,1]), "all" for every parameter, or a list of names.
+        of: the quantity differentiated: L (default), L_t, y_hat_t, o_t, h_t, a_t.
+        style: "paths" (every chain-rule path, as by hand) or "delta" (the recursion);
+            None: paths up to T = 4 in scalar problems.
+        digits, all_steps, notation: how the tables show it.
+    Returns:
+        A GradResult: `.value` (one gradient), `.gradients` (name -> value).
+
+    >>> grad("assignment3", wrt="w_h").value
+    Fraction(8, 1)
+    >>> grad("assignment3", wrt=["w_h", "w_x"], style="delta").gradients
+    {'w_h': Fraction(8, 1), 'w_x': Fraction(40, 1)}
+    """
+    if isinstance(wrt, str):
+        names = [wrt]
+    elif isinstance(wrt, Sequence) and wrt and all(isinstance(w, str) for w in wrt):
+        names = list(wrt)
+    else:
+        raise WrongType("expected a name such as 'w_h', 'all', or a list of names; found "
+                        f"{type(wrt).__name__} {wrt!r}"[:200], where="wrt")
+    check_str(of, "of", "a quantity's name such as 'L' or 'h_2'")
+    if style is not None:
+        check_choice(style, "style", STYLES)
+    view = _view(digits, all_steps, notation)
+    p = load(problem, name=name, **options)
+    return GradResult(derive_grad(p, names, of, style, all_steps=all_steps), **view)
+
+
+def graph(problem: ProblemLike = None, *, grad: bool = False, digits: int = 4,
+          all_steps: bool = False, name: str | None = None,
+          **options: Unpack[ProblemOptions]) -> GraphResult:
+    """The unrolled network, a node per quantity and step (`rnn-solve graph`).
+
+    Args:
+        problem: see load; options: the problem file's keys laid over it.
+        grad: label each node with dL/d(node) too.
+        digits: significant digits of inexact values; all_steps: fold no step.
+    Returns:
+        A GraphResult: `str()` the drawing, `.to_dot()` Graphviz DOT, `.nodes`.
+
+    >>> g = graph("assignment3", grad=True)
+    >>> g.node("h_1").value, g.node("h_1").grad      # dL/dh_1 = 0 (by hand: -4 + 4)
+    (Fraction(2, 1), Fraction(0, 1))
+    """
+    from .teach.graph import unroll
+    if not isinstance(grad, bool):
+        raise WrongType(f"expected True or False, found {type(grad).__name__}", where="grad")
+    view = _view(digits, all_steps, "canonical")
+    g = unroll(load(problem, name=name, **options), grad, None if all_steps else (4, 4))
+    return GraphResult(g, digits=view["digits"])
+
+
+def explain(topic: str, problem: ProblemLike = None, *, steps: int | None = None,
+            truncate: int | None = None, text: str | Sequence[str] | None = None,
+            vocab: str | None = None, batch_size: int = 2, forget_bias: Any = None,
+            update_bias: Any = None, name: str | None = None,
+            **options: Unpack[ProblemOptions]) -> ExplainResult:
+    """A concept worked with the problem's own numbers (`rnn-solve explain`).
+
+    Args:
+        topic: vanishing, exploding, bptt, lstm, gru, seq2seq, onehot or padding.
+        problem: see load; options: the problem file's keys laid over it.
+        steps, truncate, text, vocab, forget_bias, update_bias: as the command's flags;
+        batch_size: the command's --batch (the size of the batches seq2seq builds).
+    Returns:
+        An ExplainResult: `.answer`, `.tables`, `.chart()` (a PNG in a notebook).
+
+    >>> e = explain("vanishing", steps=30, activation="tanh", w_h=0.8)
+    >>> "shrinks exponentially" in e.answer
+    True
+    """
+    from .model.numbers import parse_number
+    from .teach.explain import TOPICS, run
+    check_choice(topic, "topic", list(TOPICS))
+    for key, value in (("steps", steps), ("truncate", truncate)):
+        if value is not None:
+            check_int(value, key, 1)
+    check_int(batch_size, "batch_size", 1)
+    if text is not None and not isinstance(text, (str, Sequence)):
+        raise WrongType(f"expected a text or a list of texts, found {type(text).__name__}",
+                        where="text")
+    texts = (text,) if isinstance(text, str) else tuple(text or ())
+    for i, t in enumerate(texts):
+        check_str(t, f"text[{i + 1}]", "a text")
+    if vocab is not None:
+        check_str(vocab, "vocab", "a string of characters")
+    bias = {k: None if v is None else parse_number(plain(v, k), k)
+            for k, v in (("forget_bias", forget_bias), ("update_bias", update_bias))}
+    p = load(problem, name=name, **options)
+    return ExplainResult(run(topic, p, steps, truncate, texts, vocab, batch_size,
+                             bias["forget_bias"], bias["update_bias"]))
+
+
+def check(files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+          digits: int = 6) -> CheckResult:
+    """Check the answer keys in one file or a list of files (`rnn-solve check`).
+
+    Args:
+        files: a path or a list of paths. A file that does not exist raises
+            FileNotFoundError; other bad input is reported per file in `.errors`.
+        digits: significant digits of inexact values in the tables.
+    Returns:
+        A CheckResult: `.passed`, `.results` (each with name, verdict, diagnosis), `.errors`.
+
+    >>> r = check("keys/assignment3-handwritten.toml")
+    >>> r.passed, [x.verdict for x in r.results][:2]
+    (False, ['correct', 'correct'])
+    """
+    if isinstance(files, (str, os.PathLike)):
+        paths = [files]
+    elif isinstance(files, Sequence) and all(isinstance(f, (str, os.PathLike)) for f in files):
+        paths = list(files)
+    else:
+        raise WrongType(f"expected a path or a list of paths, found {type(files).__name__}",
+                        where="files")
+    check_int(digits, "digits", 1, 50)
+    for path in paths:
+        if not os.path.exists(path):
+            raise MissingFile("no such file", where=os.fspath(path))
+    return CheckResult(check_paths(paths), digits=digits)
+
+
+# -- what the command line calls (its flags already parsed) -----------------------------------
+
+def derive_forward(problem: Problem, all_steps: bool = False) -> Any:
+    """The Forward of `problem`. A large problem is evaluated in float64 with the first and
+    last steps written out (every step with `all_steps`)."""
+    from .derive.gated import run_forward
+    return run_forward(problem, brief=True, all_steps=all_steps)
+
+
+def derive_grad(problem: Problem, wrt: Sequence[str], of: str = "L", style: str | None = None,
+                progress: Any = None, called: tuple[str, str] = ("of", "wrt"),
+                all_steps: bool = False) -> Any:
+    """The Derivation of d(of)/d(each wrt); `called`: what messages call of and wrt (the
+    command line: its flags); `progress(done, total)` is called as the work goes on."""
+    from .derive.gated import run_forward, run_grad
+    names = [n for w in wrt for n in (problem.param_names if w.strip().lower() == "all"
+                                      else [w])]
     of_q = problem.quantity(of, called[0], differentiable=True)
     wrts = list(dict.fromkeys(problem.quantity(n, called[1]) for n in names))
     # dL/d(.) of a large problem in float64, writing out only the steps shown
     brief = of_q.base == "L" and of_q.t is None and style != "paths"
-    return GradResult(derive(run(problem, brief=brief, all_steps=all_steps), of_q, wrts,
-                             style, progress))
+    return run_grad(run_forward(problem, brief=brief, all_steps=all_steps), of_q, wrts,
+                    style, progress)
 
 
-def symbolic_forward(problem: Problem):
+def symbolic_forward(problem: Problem) -> Any:
     """The forward pass of a problem with symbols (`symbols = "all"`, or a list): every
     quantity in the base symbols, each answer's closed form (derive.symbolic)."""
+    from .derive.gated import run_forward
     from .derive.symbolic import symbolic_forward as read
-    return read(run(problem))
+    return read(run_forward(problem))
 
 
-def symbolic_grad(problem: Problem, wrt="w_h", of: str = "L", style: str | None = None, *,
-                  called=("of", "wrt")):
+def symbolic_grad(problem: Problem, wrt: str | Sequence[str] = "w_h", of: str = "L",
+                  style: str | None = None, *, called: tuple[str, str] = ("of", "wrt")) -> Any:
     """d(of)/d(wrt) of a problem with symbols: the numeric derivation's every step read over
     SymPy, each gradient's closed form."""
     from .derive.symbolic import symbolic_grad as read
-    return read(grad(problem, wrt, of, style, called=called).derivation)
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    return read(derive_grad(problem, names, of, style, called=called))
 
 
-def general_grad(problem: Problem, wrt="w_h", of: str = "L", *, called=("of", "wrt")):
+def general_grad(problem: Problem, wrt: str | Sequence[str] = "w_h", of: str = "L", *,
+                 called: tuple[str, str] = ("of", "wrt")) -> Any:
     """The BPTT formulas for any T (SymPy Sum and Product), each checked against this
     problem's unrolled closed form (derive.general)."""
     from .derive.general import general
@@ -210,7 +370,8 @@ def general_grad(problem: Problem, wrt="w_h", of: str = "L", *, called=("of", "w
     return general(problem, names, of, called)
 
 
-def check(paths) -> CheckResult:
-    """Check the answer keys in a file or a list of files."""
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    return CheckResult(check_files(paths))
+def check_paths(paths: Sequence[str | os.PathLike[str]]) -> Any:
+    """The Report of checking the answer keys in the files."""
+    from .teach.check import check_files
+    return check_files(list(paths))
+

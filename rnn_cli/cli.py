@@ -25,6 +25,7 @@ class Format(str, enum.Enum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
 
 
 class Style(str, enum.Enum):
@@ -33,10 +34,27 @@ class Style(str, enum.Enum):
 
 
 app = typer.Typer(
-    name="rnn-solve", no_args_is_help=True, add_completion=False,
+    name="rnn-solve", no_args_is_help=True, add_completion=True,
     pretty_exceptions_enable=False, rich_markup_mode=None,
     help="Solve, explain and check recurrent-neural-network homework, step by step.\n\n"
          "Example: rnn-solve grad --wrt w_h   (the built-in problem assignment3)")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+        print(f"rnn-solve {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Solve, explain and check recurrent-neural-network homework, step by step.
+
+    Example: rnn-solve grad --wrt w_h   (the built-in problem assignment3)
+    """
 
 
 # -- the options every problem command shares -------------------------------------------------
@@ -64,8 +82,8 @@ SHARED = {
     "y": Annotated[Optional[str], _opt("--y", help="Targets: 5,5 or [5, 5].")],
     "activation": Annotated[Optional[str], _opt("--activation", help="f: identity, tanh, "
                             "sigmoid or relu.")],
-    "output": Annotated[Optional[str], _opt("--output", help="g: identity, sigmoid or "
-                        "softmax.")],
+    "output_function": Annotated[Optional[str], _opt("--output-function", "--g", help="g: identity, "
+                        "sigmoid or softmax (the problem file's key `output`).")],
     "loss": Annotated[Optional[str], _opt("--loss", help="squared, half_squared or "
                       "cross_entropy.")],
     "reduction": Annotated[Optional[str], _opt("--reduction", help="sum or mean.")],
@@ -102,9 +120,11 @@ def _flags(values: dict) -> dict:
     for key in ("x", "y"):
         if values[key] is not None:
             out[f"data.{key}"] = flag_list(values[key], f"--{key}")
-    for key in ("cell", "activation", "output", "loss", "reduction", "layout"):
+    for key in ("cell", "activation", "loss", "reduction", "layout"):
         if values[key] is not None:
             out[key] = values[key]
+    if values["output_function"] is not None:
+        out["output"] = values["output_function"]
     if values["symbolic"] or values["symbols"] is not None:
         from .model.symbols import parse
         out["symbols"] = "all" if values["symbols"] is None else \
@@ -154,7 +174,14 @@ def with_problem(fn):
     def command(**kw):
         from .model.files import load
         values = {name: kw.pop(name) for name in SHARED}
+        if "output" in kw:
+            kw["output"] = _deprecated_g(kw["output"], values)
         kw["problem"] = load(values["file"], values["problem"], _flags(values))
+        if kw["problem"].symbols and fn.__name__ not in ("forward", "grad"):
+            raise InputError(f"{fn.__name__} works with numbers; symbolic mode (--symbolic, "
+                             "--symbols, symbols = in a file) is for forward and grad",
+                             where="--symbols" if values["symbols"] else
+                             "--symbolic" if values["symbolic"] else str(values["file"]))
         if "problem_file" in sig.parameters:    # a command that writes files protects it
             kw["problem_file"] = values["file"]
         return fn(**kw)
@@ -164,9 +191,41 @@ def with_problem(fn):
     return command
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown or latex "
+OutputOpt = Annotated[Optional[str], typer.Option(
+    "--output", "-o", metavar="PATH", help="Write the result to this file (atomically) instead "
+    "of standard output.")]
+# the output function's names: `--output NAME` meant g before -o/--output wrote a file
+G_NAMES = ("identity", "sigmoid", "softmax")
+
+
+def _deprecated_g(output: Optional[str], problem_values: dict) -> Optional[str]:
+    """`--output sigmoid`, the old spelling of --output-function, still works for one release:
+    the value becomes g (with a one-line notice) and no file is written."""
+    if output is not None and output in G_NAMES and not Path(output).exists():
+        print(f"rnn-solve: warning: --output {output} for the output function g is deprecated "
+              f"and will be removed; write --output-function {output} (-o/--output now names "
+              "the file the result is written to)", file=sys.stderr)
+        problem_values["output_function"] = output
+        return None
+    return output
+
+
+def _emit(out, output: Optional[str], protect=()) -> None:
+    """Print the result, or write it to `output`: text and bytes as they are, a Rich table as
+    plain text."""
+    if output is None:
+        return _print(out)
+    from .model.files import write_atomic
+    if not isinstance(out, (str, bytes)):
+        from .render.table import plain_text
+        out = plain_text(out)
+    write_atomic(output, out if isinstance(out, bytes) else out.rstrip("\n") + "\n",
+                 protect=[p for p in protect if p is not None])
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="table, json, markdown, latex "
                                            "(an align* environment; --standalone for a whole "
-                                           "document).")]
+                                           "document) or html (a self-contained page).")]
 StandaloneOpt = Annotated[bool, typer.Option("--standalone", help="With --format latex: a "
                                              "complete document that pdflatex compiles.")]
 DigitsOpt = Annotated[int, typer.Option("--digits", min=1, max=50,
@@ -212,33 +271,38 @@ def _progress(label: str, total_hint: int):
 
 @app.command()
 @with_problem
-def forward(problem, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
+def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
             all_steps: AllStepsOpt = False, notation: NotationOpt = Notation.canonical,
-            standalone: StandaloneOpt = False):
+            standalone: StandaloneOpt = False, output: OutputOpt = None):
     """The forward pass and the loss, step by step: each formula in symbols, with the numbers
     substituted, and its value.
 
     Example: rnn-solve forward --w-h 0.5 --activation tanh
     """
-    from .api import forward as run
+    from .api import derive_forward
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
     if problem.symbols:
         from .api import symbolic_forward
-        return _symbolic(symbolic_forward(problem), "forward", fmt, view, standalone)
-    fwd = run(problem, all_steps).derivation
+        return _emit(_symbolic(symbolic_forward(problem), "forward", fmt, view, standalone),
+                     output, [problem_file])
+    fwd = derive_forward(problem, all_steps)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
-        _print(dumps(forward_json(fwd, all_steps)))
+        out = dumps(forward_json(fwd, all_steps))
     elif fmt is Format.markdown:
         from .render.markdown import forward_md
-        _print(forward_md(fwd, view))
+        out = forward_md(fwd, view)
     elif fmt is Format.latex:
         from .render.latex import forward_tex
-        _print(forward_tex(fwd, view, standalone))
+        out = forward_tex(fwd, view, standalone)
+    elif fmt is Format.html:
+        from .render.html import forward_html
+        out = forward_html(fwd, view)
     else:
         from .render.table import forward_view
-        _print(forward_view(fwd, view))
+        out = forward_view(fwd, view)
+    _emit(out, output, [problem_file])
 
 
 @app.command()
@@ -257,7 +321,8 @@ def grad(problem,
                             "formula for any T (sums and products over steps), checked "
                             "against this problem's unrolled closed form.")] = False,
          fmt: FormatOpt = Format.table, digits: DigitsOpt = 6, all_steps: AllStepsOpt = False,
-         notation: NotationOpt = Notation.canonical, standalone: StandaloneOpt = False):
+         notation: NotationOpt = Notation.canonical, standalone: StandaloneOpt = False,
+         output: OutputOpt = None, problem_file=None):
     """A gradient with every chain-rule step: each factor in symbols, with numbers, and its
     value; then each path's product and their sum.
 
@@ -265,64 +330,71 @@ def grad(problem,
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
     Example: rnn-solve grad --wrt all --symbolic   (closed forms in the parameters)
     """
-    from .api import grad as derive
+    from .api import derive_grad
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
     if general:
         from .api import general_grad
-        return _general(general_grad(problem, wrt, of, called=("--of", "--wrt")), fmt,
-                        standalone)
+        return _emit(_general(general_grad(problem, wrt, of, called=("--of", "--wrt")), fmt,
+                              standalone), output, [problem_file])
     if problem.symbols:
         from .api import symbolic_grad
-        return _symbolic(symbolic_grad(problem, wrt, of, style.value if style else None,
-                                       called=("--of", "--wrt")), "grad", fmt, view, standalone)
+        return _emit(_symbolic(symbolic_grad(problem, wrt, of, style.value if style else None,
+                                             called=("--of", "--wrt")), "grad", fmt, view,
+                               standalone), output, [problem_file])
     progress, bar = _progress("backpropagating", problem.T)
     try:
-        d = derive(problem, wrt, of, style.value if style else None, progress,
-                   called=("--of", "--wrt"), all_steps=all_steps).derivation
+        d = derive_grad(problem, wrt, of, style.value if style else None, progress,
+                        called=("--of", "--wrt"), all_steps=all_steps)
     finally:
         if bar is not None:
             bar.stop()
     if fmt is Format.json:
         from .render.jsonout import dumps, grad_json
-        _print(dumps(grad_json(d, all_steps)))
+        out = dumps(grad_json(d, all_steps))
     elif fmt is Format.markdown:
         from .render.markdown import grad_md
-        _print(grad_md(d, view))
+        out = grad_md(d, view)
     elif fmt is Format.latex:
         from .render.latex import grad_tex
-        _print(grad_tex(d, view, standalone))
+        out = grad_tex(d, view, standalone)
+    elif fmt is Format.html:
+        from .render.html import grad_html
+        out = grad_html(d, view)
     else:
         from .render.table import grad_view
-        _print(grad_view(d, view))
+        out = grad_view(d, view)
+    _emit(out, output, [problem_file])
 
 
-def _symbolic(result, command: str, fmt: Format, view, standalone: bool) -> None:
-    """Print a symbolic forward pass or derivation in the chosen format."""
+def _symbolic(result, command: str, fmt: Format, view, standalone: bool):
+    """A symbolic forward pass or derivation in the chosen format (render/symbolic.py)."""
     from .render import symbolic as out
     if fmt is Format.json:
         from .render.jsonout import dumps
-        _print(dumps(getattr(out, f"{command}_json")(result)))
-    elif fmt is Format.markdown:
-        _print(getattr(out, f"{command}_md")(result, view))
-    elif fmt is Format.latex:
-        _print(getattr(out, f"{command}_tex")(result, view, standalone))
-    else:
-        _print(getattr(out, f"{command}_view")(result, view))
+        return dumps(getattr(out, f"{command}_json")(result))
+    if fmt is Format.markdown:
+        return getattr(out, f"{command}_md")(result, view)
+    if fmt is Format.latex:
+        return getattr(out, f"{command}_tex")(result, view, standalone)
+    if fmt is Format.table:
+        return getattr(out, f"{command}_view")(result, view)
+    raise InputError("symbolic mode writes table, json, markdown or latex", where="--format")
 
 
-def _general(result, fmt: Format, standalone: bool) -> None:
-    """Print the general-T formulas and their check."""
+def _general(result, fmt: Format, standalone: bool):
+    """The general-T formulas and their check in the chosen format (render/general.py)."""
     from .render import general as out
     if fmt is Format.json:
         from .render.jsonout import dumps
-        _print(dumps(out.general_json(result)))
-    elif fmt is Format.markdown:
-        _print(out.general_md(result))
-    elif fmt is Format.latex:
-        _print(out.general_tex(result, standalone))
-    else:
-        _print(out.general_view(result))
+        return dumps(out.general_json(result))
+    if fmt is Format.markdown:
+        return out.general_md(result)
+    if fmt is Format.latex:
+        return out.general_tex(result, standalone)
+    if fmt is Format.table:
+        return out.general_view(result)
+    raise InputError("--general writes table, json, markdown or latex", where="--format")
 
 
 @app.command()
@@ -350,7 +422,8 @@ def explain(problem,
             plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE.png",
                             help="vanishing, exploding, lstm, gru: also save the chart as a "
                             "PNG (needs pip install 'rnn-solve[plot]').")] = None,
-            fmt: FormatOpt = Format.table, standalone: StandaloneOpt = False):
+            fmt: FormatOpt = Format.table, standalone: StandaloneOpt = False,
+            output: OutputOpt = None, problem_file=None):
     """A concept of the assignment worked with the problem's own numbers, ending with an
     answer a student could hand in.
 
@@ -362,11 +435,10 @@ def explain(problem,
     if list_ or topic is None:
         if fmt is Format.json:
             from .render.jsonout import dumps
-            _print(dumps({"topics": [{"topic": k, "title": v} for k, v in TOPICS.items()]}))
+            out = dumps({"topics": [{"topic": k, "title": v} for k, v in TOPICS.items()]})
         else:
-            for name, line in TOPICS.items():
-                print(f"{name:<12} {line}")
-        return
+            out = "\n".join(f"{name:<12} {line}" for name, line in TOPICS.items())
+        return _emit(out, output, [problem_file])
     from .model.numbers import parse_number
     t = run(topic, problem, steps, truncate, tuple(text or ()), vocab, batch,
             None if forget_bias is None else parse_number(forget_bias, "--forget-bias"),
@@ -378,16 +450,20 @@ def explain(problem,
     if fmt is Format.json:
         from .render.explainout import topic_json
         from .render.jsonout import dumps
-        _print(dumps(topic_json(t)))
+        out = dumps(topic_json(t))
     elif fmt is Format.latex:
         from .render.latex import topic_tex
-        _print(topic_tex(t, standalone))
+        out = topic_tex(t, standalone)
     elif fmt is Format.markdown:
         from .render.explainout import topic_md
-        _print(topic_md(t))
+        out = topic_md(t)
+    elif fmt is Format.html:
+        from .render.html import explain_html
+        out = explain_html(t)
     else:
         from .render.explainout import topic_view
-        _print(topic_view(t))
+        out = topic_view(t)
+    _emit(out, output, [problem_file])
 
 
 class GraphFormat(str, enum.Enum):
@@ -405,9 +481,11 @@ def graph(problem, problem_file,
           fmt: Annotated[GraphFormat, typer.Option("--format", help="text (a drawing in the "
                          "terminal), dot (Graphviz DOT text), svg or png (drawn by Graphviz's "
                          "dot).")] = GraphFormat.text,
-          out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this "
-                         "file (atomically) instead of stdout; needed for png. (--output is "
-                         "the output function g, as in every problem command.)")] = None,
+          output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH",
+                            help="Write to this file (atomically) instead of stdout; needed "
+                            "for png.")] = None,
+          out: Annotated[Optional[str], typer.Option("--out", hidden=True,
+                         help="Deprecated spelling of --output.")] = None,
           digits: Annotated[int, typer.Option("--digits", min=1, max=50, help="Significant "
                             "digits of inexact values.")] = 4,
           all_steps: AllStepsOpt = False):
@@ -419,22 +497,24 @@ def graph(problem, problem_file,
     """
     from .teach.graph import unroll
     from .render import graph as draw
-    if fmt is GraphFormat.png and out is None:
-        raise InputError("a PNG image is not printed to the terminal: give --out FILE",
+    if out is not None:
+        print("rnn-solve: warning: graph --out is deprecated and will be removed; write "
+              "-o/--output, as in every command", file=sys.stderr)
+        output = output if output is not None else out
+    if fmt is GraphFormat.png and output is None:
+        raise InputError("a PNG image is not printed to the terminal: give -o FILE",
                          where="--format png")
     g = unroll(problem, grads, None if all_steps else (2, 1) if fmt is GraphFormat.text
                else (4, 4))
-    if fmt is GraphFormat.text and out is None:   # whole lines, wider than the terminal if
-        from .render.table import console          # need be (--all-steps)
+    if fmt is GraphFormat.text and output is None:   # whole lines, wider than the terminal
+        from .render.table import console             # if need be (--all-steps)
         return console().print(draw.graph_view(g, digits), crop=False)
     data = draw.graph_text(g, digits) if fmt is GraphFormat.text else draw.graph_dot(g, digits)
     if fmt in (GraphFormat.svg, GraphFormat.png):
         data = draw.render_image(data, fmt.value)
-    if out is None:
-        return _print(data.decode("utf-8") if isinstance(data, bytes) else data)
-    from .model.files import write_atomic
-    write_atomic(out, data if isinstance(data, bytes) else data.rstrip("\n") + "\n",
-                 protect=[problem_file] if problem_file else [])
+    if output is None:
+        data = data.decode("utf-8") if isinstance(data, bytes) else data
+    _emit(data, output, [problem_file])
 
 
 class CheckFormat(str, enum.Enum):
@@ -443,6 +523,8 @@ class CheckFormat(str, enum.Enum):
     junit = "junit"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
+    csv = "csv"
 
 
 @app.command()
@@ -450,10 +532,14 @@ class CheckFormat(str, enum.Enum):
 def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [answers].",
                                                       show_default=False)],
           fmt: Annotated[CheckFormat, typer.Option("--format", help="table, json, junit "
-                                                   "(JUnit XML), markdown or latex.")]
+                                                   "(JUnit XML), markdown, latex, html (a "
+                                                   "class report with --keys) or csv (a "
+                                                   "gradebook).")]
           = CheckFormat.table,
-          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the "
-                            "report to this file (atomically) instead of stdout.")] = None,
+          output: OutputOpt = None,
+          keys: Annotated[Optional[Path], typer.Option("--keys", help="The keys of a class "
+                          "(written by `variants`): each file is a submission, judged on its "
+                          "student's variant.")] = None,
           digits: DigitsOpt = 6, standalone: StandaloneOpt = False):
     """Check the answer keys in the files: each answer correct, consistent (wrong only
     because an earlier wrong answer of the key carried forward) or wrong, with the likely
@@ -461,28 +547,71 @@ def check(files: Annotated[list[Path], typer.Argument(help="Problem files with [
 
     Example: rnn-solve check key.toml --format junit --output results.xml
     """
-    from .api import check as run
-    report = run(files).report
+    if keys is not None:
+        from .teach.classroom import check_submissions
+        report = check_submissions(files, keys)
+    else:
+        from .api import check_paths
+        report = check_paths(files)
     if fmt is CheckFormat.table and output is None:
         from .render.checkout import check_view
         _print(check_view(report, digits))
     else:
-        from .render import checkout, latex
+        from .render import checkout, html, latex
+        from .render import csv as gradebook
         from .render.jsonout import dumps
         text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
                 CheckFormat.junit: lambda: checkout.check_junit(report, digits),
                 CheckFormat.markdown: lambda: checkout.check_md(report, digits),
                 CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
-                CheckFormat.table: lambda: checkout.check_md(report, digits)}[fmt]()
-        if output is None:
-            _print(text)
-        else:
-            from .model.files import write_atomic
-            write_atomic(output, text.rstrip("\n") + "\n", protect=files)
+                CheckFormat.table: lambda: checkout.check_md(report, digits),
+                CheckFormat.html: lambda: html.check_html(report, digits),
+                CheckFormat.csv: lambda: gradebook.gradebook(report)}[fmt]()
+        _emit(text, output, [*files, keys])
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
                      else Exit.WRONG)
+
+
+class SheetFormat(str, enum.Enum):
+    markdown = "markdown"
+    latex = "latex"
+
+
+@app.command()
+@guarded
+def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's name or a "
+                                                    "problem file.", show_default=False)],
+             seed: Annotated[str, typer.Option("--seed", help="Any text: the same seed and "
+                             "ids give the same variants.")],
+             out: Annotated[Path, typer.Option("--output", "-o", help="The folder to write "
+                            "problems/, sheets/ and keys.toml into.")],
+             count: Annotated[Optional[int], typer.Option("--count", help="N students, "
+                              "s001 to sN.")] = None,
+             roster: Annotated[Optional[Path], typer.Option("--roster", help="A CSV file with "
+                               "a header row: one student per row.")] = None,
+             id_column: Annotated[Optional[str], typer.Option("--id-column", help="The "
+                                  "roster's column of ids (default: the first).")] = None,
+             name: Annotated[Optional[str], typer.Option("--problem", "-p", help="A problem "
+                             "in a file of several.")] = None,
+             fmt: Annotated[SheetFormat, typer.Option("--format", help="The question "
+                            "sheets: markdown or latex.")] = SheetFormat.markdown):
+    """A variant of a problem for every student: its own numbers, pleasant by hand and never
+    degenerate; a question sheet each, and the class's keys for `check --keys`.
+
+    Example: rnn-solve variants assignment3 --count 30 --seed 2026 -o class
+    """
+    from .teach.variants import class_ids, load_table, make, shared
+    from .render.sheets import write_class
+    ids = class_ids(count, None if roster is None else str(roster), id_column)
+    pname, table, prob, where = load_table(problem, name)
+    made = make(prob, table, ids, seed, where)
+    write_class(out, made, seed, where, fmt.value)
+    for group in shared(made):
+        print(f"rnn-solve: warning: {' and '.join(group)} share a variant (the chance of the "
+              "draw)", file=sys.stderr)
+    print(f"{len(made)} variants of {pname} in {out}: problems/, sheets/, keys.toml (private)")
 
 
 @app.command()

@@ -16,12 +16,16 @@ from rnn_cli.model.errors import InputError
 KEY = ROOT / "keys" / "assignment3-handwritten.toml"
 
 
-def cli_json(*args, code: int = 0) -> dict:
+def cli_text(*args, code: int = 0) -> str:
     r = subprocess.run([sys.executable, "-m", "rnn_cli", *args, "--format", "json"],
                        capture_output=True, text=True, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
     assert r.returncode == code, r.stderr
-    return json.loads(r.stdout)
+    return r.stdout
+
+
+def cli_json(*args, code: int = 0) -> dict:
+    return json.loads(cli_text(*args, code=code))
 
 
 def as_json(obj: dict) -> dict:
@@ -32,7 +36,9 @@ def as_json(obj: dict) -> dict:
 # -- the same answers as the command line -----------------------------------------------------
 
 def test_forward_equals_the_cli_json():
-    assert as_json(rnn_cli.forward(rnn_cli.load()).to_json()) == cli_json("forward")
+    f = rnn_cli.forward(rnn_cli.load())
+    assert as_json(f.to_dict()) == cli_json("forward")
+    assert f.to_json() + "\n" == cli_text("forward")      # the very text it prints
 
 
 @pytest.mark.parametrize("args", [["--wrt", "all"], ["--wrt", "w_h", "--style", "delta"],
@@ -41,14 +47,14 @@ def test_grad_equals_the_cli_json(args):
     wrt = args[args.index("--wrt") + 1]
     of = args[args.index("--of") + 1] if "--of" in args else "L"
     style = args[args.index("--style") + 1] if "--style" in args else None
-    got = rnn_cli.grad(rnn_cli.load(), wrt=wrt, of=of, style=style).to_json()
+    got = rnn_cli.grad(rnn_cli.load(), wrt=wrt, of=of, style=style).to_dict()
     assert as_json(got) == cli_json("grad", *args)
 
 
 def test_check_equals_the_cli_json():
     result = rnn_cli.check(KEY)
     assert not result.passed
-    assert as_json(result.to_json()) == cli_json("check", str(KEY), code=1)
+    assert as_json(result.to_dict()) == cli_json("check", str(KEY), code=1)
 
 
 # -- loading, and the numbers by hand ---------------------------------------------------------
@@ -67,7 +73,7 @@ def test_load_every_source(kind, tmp_path):
     dL/dw_x = -40 + 80 = 40 (0.1 read exactly: no 0.1000000000000000055)."""
     p = rnn_cli.load(seed_sources(tmp_path)[kind])
     f = rnn_cli.forward(p)
-    assert (f.value("h_1"), f.value("h2"), f.value("y_hat_1"), f.value("yhat_2")) == (2, 3, 4, 6)
+    assert (f["h_1"], f["h2"], f["y_hat_1"], f["yhat_2"]) == (2, 3, 4, 6)
     assert f.loss == 2 and isinstance(f.loss, Fraction)
     g = rnn_cli.grad(p, wrt=["w_h", "w_x"])
     assert g.gradients == {"w_h": 8, "w_x": 40}
@@ -76,15 +82,15 @@ def test_load_every_source(kind, tmp_path):
 
 def test_load_picks_a_named_problem():
     p = rnn_cli.load({"a": SEED, "b": {**SEED, "params": {**SEED["params"], "w_h": 2}}},
-                     problem="b")
+                     name="b")
     # h_1 = 2*1 + 1 = 3, h_2 = 2*3 + 1 = 7
-    assert rnn_cli.forward(p).value("h_2") == 7
-    p = rnn_cli.load(None, problem="tanh_bias")
+    assert rnn_cli.forward(p)["h_2"] == 7
+    p = rnn_cli.load("tanh_bias")
     assert p.activation == "tanh"
 
 
 @pytest.mark.parametrize("source, words", [
-    (42, "expected a dict, a TOML string or a path"),
+    (42, "expected a problem: a Problem from rnn_cli.load, a dict, a TOML string, a path"),
     ("no-such-file.toml", "no such file"),
     ("w_h = = 1", "not valid TOML"),
     ({"params": {"w_h": "abc"}, "data": {"x": [1], "y": [1]}}, "w_h"),
@@ -99,7 +105,7 @@ def test_bad_names_say_which_argument():
     with pytest.raises(InputError, match="^wrt: "):
         rnn_cli.grad(rnn_cli.load(), wrt="w_q")
     with pytest.raises(InputError, match="^of: "):
-        rnn_cli.grad(rnn_cli.load(), of="zz")
+        rnn_cli.grad(rnn_cli.load(), wrt="w_h", of="zz")
 
 
 # -- what a notebook shows --------------------------------------------------------------------

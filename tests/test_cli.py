@@ -794,7 +794,7 @@ def test_python_payload_in_wrt_is_not_run(tmp_path):
     ["forward", "--outputs", "[3]"],
     ["forward", "--outputs", "first"],
     ["forward", "--reduction", "avg"],
-    ["forward", "--output", "softmax"],
+    ["forward", "--output-function", "softmax"],
     ["forward", "--w-h", "[[1, 2], [3, 4]]"],
 ])
 def test_other_bad_flags(tmp_path, args):

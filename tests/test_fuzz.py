@@ -339,7 +339,7 @@ def invocations(draw, folder: Path):
                 st.lists(st.sampled_from(NUMBER_TEXT), min_size=1, max_size=6).map(",".join),
                 flag_values()))]
         for flag, choices in (("--activation", ["identity", "tanh", "sigmoid", "relu", "x"]),
-                              ("--output", ["identity", "sigmoid", "softmax", "x"]),
+                              ("--output-function", ["identity", "sigmoid", "softmax", "x"]),
                               ("--loss", ["squared", "half_squared", "cross_entropy", "x"]),
                               ("--reduction", ["sum", "mean", "x"]),
                               ("--outputs", ["all", "last", "[1]", "[2, 1]", "[0]", "x"])):

@@ -374,10 +374,10 @@ def test_gated_paths_style_past_its_limit():
         grad_gated(forward_gated(p), Quantity("L"), [Quantity("w_xf")], "paths")
 
 
-def test_readme_documents_the_gated_limits():
+def test_docs_document_the_gated_limits():
     from rnn_cli.derive.gated_paths import PATHS_LIMIT
     from rnn_cli.model.problem import MAX_GATED_T
-    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Limits", 1)[1]
+    section = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
     assert f"| steps T of an LSTM or GRU | {MAX_GATED_T:,} |" in section
     assert f"| `--style paths` of an LSTM or GRU | T ≤ {PATHS_LIMIT} |" in section
 

@@ -140,7 +140,7 @@ def test_svg_is_drawn(tmp_path):
         pytest.skip(NO_DOT)
     out = tmp_path / "net.svg"
     out.write_text("old")                     # replaced whole
-    cli("graph", "--grad", "--format", "svg", "--out", str(out))
+    cli("graph", "--grad", "--format", "svg", "-o", str(out))
     root = ET.parse(out).getroot()
     assert root.tag.endswith("svg")
     texts = {t.text for t in root.iter() if t.tag.endswith("text")}
@@ -158,7 +158,7 @@ def test_png_is_drawn(tmp_path):
 
 def test_png_needs_a_file():
     err = cli("graph", "--format", "png", code=2)
-    assert err.count("\n") == 1 and "--out FILE" in err
+    assert err.count("\n") == 1 and "-o FILE" in err
 
 
 def test_missing_graphviz_is_one_line(tmp_path):

@@ -445,7 +445,8 @@ def test_an_unknown_quantity_of_a_long_problem_lists_a_few_names():
 
 def test_cross_entropy_of_a_saturated_sigmoid_is_an_overflow():
     """y_hat = sigmoid(1000) is 1 at 50 digits, so log(1 - y_hat) cannot be taken."""
-    line = bad(run("forward", "--output", "sigmoid", "--loss", "cross_entropy", "--w-y", "1000",
+    line = bad(run("forward", "--output-function", "sigmoid", "--loss", "cross_entropy",
+                   "--w-y", "1000",
                    "--y", "1,0"), "overflow")
     assert "inf" not in line.replace("information", "")
 
@@ -458,7 +459,7 @@ def test_sigmoid_far_below_zero_is_an_overflow():
 
 
 def test_gradient_of_a_saturated_sigmoid_is_an_overflow():
-    bad(run("grad", "--wrt", "all", "--output", "sigmoid", "--loss", "cross_entropy",
+    bad(run("grad", "--wrt", "all", "--output-function", "sigmoid", "--loss", "cross_entropy",
             "--w-y", "1000", "--y", "1,1"), "overflow")
 
 

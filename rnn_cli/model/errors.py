@@ -25,8 +25,11 @@ def quoted(value, n: int = MAX_QUOTED) -> str:
     return repr(text)
 
 
-class InputError(Exception):
-    """The input is not a valid problem, flag or answer key."""
+class InputError(ValueError):
+    """The input is not a valid problem, flag or answer key.
+
+    A ValueError, so that Python code catching the built-in catches it too; the subclasses
+    below that stand for another built-in (TypeError, FileNotFoundError) are that one too."""
 
     def __init__(self, message: str = "", *, where: str = ""):
         self.where = where
@@ -54,6 +57,14 @@ class BadShape(InputError):
 
 class BadFile(InputError):
     """The problem file cannot be read."""
+
+
+class MissingFile(BadFile, FileNotFoundError):
+    """No such file."""
+
+
+class WrongType(InputError, TypeError):
+    """A value of the wrong type (the Python API: an argument that is not what it takes)."""
 
 
 class TooLarge(InputError):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from .errors import BadFile, InputError, TooLarge, listing, quoted
+from .errors import BadFile, InputError, MissingFile, TooLarge, listing, quoted
 from .numbers import parse_number
 from .problem import Problem, build
 
@@ -180,7 +180,7 @@ def read_toml(path: str | Path) -> dict:
         with open(path, "rb") as f:
             raw = _read_at_most(f, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise BadFile("no such file", where=where) from None
+        raise MissingFile("no such file", where=where) from None
     except IsADirectoryError:
         raise BadFile("is a folder, expected a TOML file", where=where) from None
     except OSError as e:
@@ -333,6 +333,8 @@ def _flag_name(key: str) -> str:
         return f"--{last[0]}0"
     if key.startswith("params.") and last not in PARAMS:
         return f"--param {last}"          # a gate's parameter
+    if key == "output":
+        return "--output-function"        # the file's `output` is g, not the result's file
     return "--" + last.replace("_", "-")
 
 
@@ -362,6 +364,8 @@ def write_atomic(path: str | Path, text: str | bytes, protect=()) -> None:
         data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                    dir=target.parent)
+    except InputError:   # the refusals above (an InputError is also a ValueError)
+        raise
     except OSError as e:
         raise BadFile(f"cannot write there: {e.strerror or e}", where=where) from None
     except ValueError:   # a NUL in the name

@@ -16,7 +16,8 @@ OUTPUTS = ("identity", "sigmoid", "softmax")
 LOSSES = ("squared", "half_squared", "cross_entropy")
 REDUCTIONS = ("sum", "mean")
 KEYS = ("title", "cell", "activation", "output", "loss", "reduction", "outputs", "layout", "params",
-        "data", "answers", "tolerance", "symbols")
+        "data", "answers", "tolerance", "vary", "student",   # vary, student: teach/variants.py
+        "symbols")                                           # symbols: model/symbols.py
 LAYOUTS = ("column", "row")
 MAX_T = 10_000         # grad --wrt all at T = 10,000: 4-6 s, under 200 MB
 MAX_GATED_T = 2_000    # an LSTM's grad --wrt all at T = 2,000: 5.5 s, 150 MB
@@ -43,6 +44,8 @@ class Problem:
     source: str = ""                     # the file it came from, for messages
     layout: str = "column"
     cell: str = "rnn"                    # rnn | lstm | gru
+    table: dict = field(default_factory=dict, compare=False, repr=False)  # as read, for
+    #                                    the Python API's keyword arguments laid over it
     symbols: tuple[str, ...] = ()        # symbolic mode: the quantities that are symbols
 
     @property
@@ -349,4 +352,4 @@ def build(table: dict, name: str, where: str) -> Problem:
                    activation=activation, output=output, loss=loss, reduction=reduction,
                    title=title, given=given, answers=table.get("answers", {}), layout=layout,
                    tolerance=table.get("tolerance", {}), source=where, cell=cell,
-                   symbols=symbols)
+                   table=table, symbols=symbols)

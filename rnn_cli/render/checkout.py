@@ -34,8 +34,11 @@ def check_view(report, digits: int = 6):
     from rich.table import Table
     from rich.text import Text
     parts = []
+    notes = report.notes() if hasattr(report, "notes") else {}   # check --keys
     for (file, problem), rs in _groups(report).items():
-        t = Table(title=Text(f"{file}: {problem}"), title_justify="left")
+        note = "\n".join(notes.get((file, problem), ()))
+        t = Table(title=Text(f"{file}: {problem}"), title_justify="left",
+                  caption=Text(note, style="yellow") if note else None, caption_justify="left")
         for col in ("answer", "given", "correct value", "rule", "verdict", "diagnosis"):
             t.add_column(col, no_wrap=col in ("answer", "verdict"))
         for r in rs:
@@ -55,9 +58,25 @@ def check_json(report) -> dict:
                         **value_fields(r.expected, "expected"),
                         "expected_rounded": r.answer.rounded(r.expected) or None,
                         "rule": r.rule, "verdict": r.verdict, "diagnosis": list(r.diagnosis),
-                        "follows_from": list(r.follows_from)})
-    return {"passed": report.passed, "results": results, "errors": list(report.errors),
-            "summary": {v: report.count(v) for v in (CORRECT, CONSISTENT, WRONG)}}
+                        "follows_from": list(r.follows_from), **_class_fields(r)})
+    out = {"passed": report.passed, "results": results, "errors": list(report.errors),
+           "summary": {v: report.count(v) for v in (CORRECT, CONSISTENT, WRONG)}}
+    if hasattr(report, "submissions"):     # check --keys (teach/classroom.py)
+        out["submissions"] = [{"file": s.file, "student": s.student,
+                               "differs_from_variant": s.differs_from_variant,
+                               "differences": list(s.differs)} for s in report.submissions]
+    return out
+
+
+def _class_fields(r) -> dict:
+    """A submission's answer (check --keys): its student, whether its file's weights differ
+    from the variant, and whose variant a wrong answer matches."""
+    if not hasattr(r, "student"):
+        return {}
+    out = {"student": r.student, "differs_from_variant": r.differs_from_variant}
+    if r.matches_student:
+        out["matches_student"] = r.matches_student
+    return out
 
 
 def check_junit(report, digits: int = 6) -> str:
@@ -89,6 +108,8 @@ def check_md(report, digits: int = 6) -> str:
     out = ["## rnn-solve check", ""]
     for (file, problem), rs in _groups(report).items():
         out += [f"### `{file}`: {problem}", "",
+                *[f"*{n}*\n" for n in (report.notes() if hasattr(report, "notes") else {})
+                  .get((file, problem), ())],
                 "| answer | given | correct value | verdict | diagnosis |", "|---|---|---|---|---|"]
         for r in rs:
             cells = (f"`{r.name}`", r.answer.text, expected_text(r, digits), MARK[r.verdict],

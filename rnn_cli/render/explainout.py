@@ -81,21 +81,37 @@ def topic_plot(topic, path, topics_with_charts=()) -> None:
     """Save the topic's chart as a PNG at `path`, written atomically (matplotlib's Agg
     canvas, no pyplot and no display)."""
     from pathlib import Path
-    if topic.chart is None:
-        raise InputError(f"the topic {topic.name!r} has no chart; charts come with: "
-                         + ", ".join(topics_with_charts), where="--plot")
     if Path(path).suffix.lower() != ".png":
+        _no_chart(topic, topics_with_charts, "--plot")
         raise InputError(f"expected a file name ending in .png, found {str(path)!r}",
                          where="--plot")
+    from ..model.files import write_atomic
+    write_atomic(path, topic_png(topic, topics_with_charts, "--plot"))
+
+
+def _no_chart(topic, topics_with_charts, where: str) -> None:
+    if topic.chart is None:
+        raise InputError(f"the topic {topic.name!r} has no chart; charts come with: "
+                         + ", ".join(topics_with_charts), where=where)
+
+
+def topic_png(topic, topics_with_charts=(), where: str = "--plot") -> bytes:
+    """The topic's chart as PNG bytes."""
+    import io
+    buf = io.BytesIO()
+    topic_figure(topic, topics_with_charts, where).savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def topic_figure(topic, topics_with_charts=(), where: str = "--plot"):
+    """The topic's chart as a matplotlib Figure on an Agg canvas (no pyplot, no display)."""
+    _no_chart(topic, topics_with_charts, where)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
         raise InputError("matplotlib is not installed; install the plot extra: "
-                         "pip install 'rnn-solve[plot]'", where="--plot") from None
-    import io
-
-    from ..model.files import write_atomic
+                         "pip install 'rnn-solve[plot]'", where=where) from None
     chart = topic.chart
     logs = [[(x, _log10(y)) for x, y in s.points] for s in chart.series]
     in_range = all(abs(v) <= FLOAT_LOG10 for pts in logs for _, v in pts if v is not None)
@@ -117,9 +133,7 @@ def topic_plot(topic, path, topics_with_charts=()) -> None:
     ax.grid(True, which="major", alpha=0.4)
     if len(chart.series) > 1:
         ax.legend()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    write_atomic(path, buf.getvalue())
+    return fig
 
 
 def topic_md(topic) -> str:

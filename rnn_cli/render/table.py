@@ -82,3 +82,12 @@ def console(file=None, width: int | None = None) -> Console:
     if width is None and not c.is_terminal and "COLUMNS" not in os.environ:
         c.width = 120
     return c
+
+
+def plain_text(renderable, width: int = 120) -> str:
+    """A Rich renderable as plain text with no colour or style codes (a file, str())."""
+    import io
+    buf = io.StringIO()
+    Console(file=buf, width=width, highlight=False, soft_wrap=False, color_system=None,
+            force_terminal=False).print(renderable, crop=False)
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
