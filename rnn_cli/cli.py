@@ -92,8 +92,7 @@ SHARED = {
     "symbolic": Annotated[Optional[bool], _opt("--symbolic", help="Symbolic mode (SymPy): "
                           "every parameter given and every x_t, y_t a symbol; answers as "
                           "closed forms.", show_default=False)],
-    "symbols": Annotated[Optional[str], _opt("--symbols", help="Symbolic mode with only "
-                         "these symbols, the rest numbers: w_h,w_y or x,y_2 or w_h[1,2].")],
+    "symbols": Annotated[Optional[str], _opt("--symbols", help="Only these symbols: w_h,x,y_2")],
     "layout": Annotated[Optional[str], _opt("--layout", help="column (w_h h + w_x x, the "
                         "default) or row (x W_xh + h W_hh, as course notebooks write it).")],
 }
@@ -178,10 +177,8 @@ def with_problem(fn):
             kw["output"] = _deprecated_g(kw["output"], values)
         kw["problem"] = load(values["file"], values["problem"], _flags(values))
         if kw["problem"].symbols and fn.__name__ not in ("forward", "grad"):
-            raise InputError(f"{fn.__name__} works with numbers; symbolic mode (--symbolic, "
-                             "--symbols, symbols = in a file) is for forward and grad",
-                             where="--symbols" if values["symbols"] else
-                             "--symbolic" if values["symbolic"] else str(values["file"]))
+            raise InputError(f"{fn.__name__} works with numbers; symbolic mode is for forward "
+                             "and grad", where=str(values["file"] or "--symbolic/--symbols"))
         if "problem_file" in sig.parameters:    # a command that writes files protects it
             kw["problem_file"] = values["file"]
         return fn(**kw)
@@ -284,8 +281,9 @@ def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: Digits
     view = View(digits, all_steps, notation.value)
     if problem.symbols:
         from .api import symbolic_forward
-        return _emit(_symbolic(symbolic_forward(problem), "forward", fmt, view, standalone),
-                     output, [problem_file])
+        from .render.symbolic import render
+        return _emit(render(symbolic_forward(problem), "forward", fmt.value, view,
+                            standalone), output, [problem_file])
     fwd = derive_forward(problem, all_steps)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
@@ -333,15 +331,13 @@ def grad(problem,
     from .api import derive_grad
     from .render.rows import View
     view = View(digits, all_steps, notation.value)
-    if general:
-        from .api import general_grad
-        return _emit(_general(general_grad(problem, wrt, of, called=("--of", "--wrt")), fmt,
-                              standalone), output, [problem_file])
-    if problem.symbols:
-        from .api import symbolic_grad
-        return _emit(_symbolic(symbolic_grad(problem, wrt, of, style.value if style else None,
-                                             called=("--of", "--wrt")), "grad", fmt, view,
-                               standalone), output, [problem_file])
+    if general or problem.symbols:     # symbolic mode: render/symbolic.py
+        from .api import general_grad, symbolic_grad
+        from .render.symbolic import render
+        r = general_grad(problem, wrt, of, called=("--of", "--wrt")) if general else \
+            symbolic_grad(problem, wrt, of, style and style.value, called=("--of", "--wrt"))
+        return _emit(render(r, "general" if general else "grad", fmt.value, view, standalone),
+                     output, [problem_file])
     progress, bar = _progress("backpropagating", problem.T)
     try:
         d = derive_grad(problem, wrt, of, style.value if style else None, progress,
@@ -365,36 +361,6 @@ def grad(problem,
         from .render.table import grad_view
         out = grad_view(d, view)
     _emit(out, output, [problem_file])
-
-
-def _symbolic(result, command: str, fmt: Format, view, standalone: bool):
-    """A symbolic forward pass or derivation in the chosen format (render/symbolic.py)."""
-    from .render import symbolic as out
-    if fmt is Format.json:
-        from .render.jsonout import dumps
-        return dumps(getattr(out, f"{command}_json")(result))
-    if fmt is Format.markdown:
-        return getattr(out, f"{command}_md")(result, view)
-    if fmt is Format.latex:
-        return getattr(out, f"{command}_tex")(result, view, standalone)
-    if fmt is Format.table:
-        return getattr(out, f"{command}_view")(result, view)
-    raise InputError("symbolic mode writes table, json, markdown or latex", where="--format")
-
-
-def _general(result, fmt: Format, standalone: bool):
-    """The general-T formulas and their check in the chosen format (render/general.py)."""
-    from .render import general as out
-    if fmt is Format.json:
-        from .render.jsonout import dumps
-        return dumps(out.general_json(result))
-    if fmt is Format.markdown:
-        return out.general_md(result)
-    if fmt is Format.latex:
-        return out.general_tex(result, standalone)
-    if fmt is Format.table:
-        return out.general_view(result)
-    raise InputError("--general writes table, json, markdown or latex", where="--format")
 
 
 @app.command()

@@ -316,3 +316,28 @@ def grad_json(sd) -> dict:
         out["recursion"] = [step_json(s) for s in sd.shared]
     return out
 
+
+
+def render(result, command: str, fmt: str, view: View | None, standalone: bool):
+    """A symbolic forward pass, derivation or general-T result (command 'forward', 'grad'
+    or 'general') as table, json, markdown or latex."""
+    import json
+    from ..model.errors import InputError
+    from . import general
+    if command == "general":
+        makers = {"json": lambda: general.general_json(result),
+                  "markdown": lambda: general.general_md(result),
+                  "latex": lambda: general.general_tex(result, standalone),
+                  "table": lambda: general.general_view(result)}
+    else:
+        view = view or View()
+        here = globals()
+        makers = {"json": lambda: here[f"{command}_json"](result),
+                  "markdown": lambda: here[f"{command}_md"](result, view),
+                  "latex": lambda: here[f"{command}_tex"](result, view, standalone),
+                  "table": lambda: here[f"{command}_view"](result, view)}
+    if fmt not in makers:
+        raise InputError("symbolic mode writes table, json, markdown or latex",
+                         where="--format")
+    out = makers[fmt]()
+    return json.dumps(out, ensure_ascii=False, indent=2) if fmt == "json" else out
