@@ -364,6 +364,32 @@ def derive_grad(problem: Problem, wrt: Sequence[str], of: str = "L", style: str 
                     style, progress)
 
 
+def symbolic_forward(problem: Problem) -> Any:
+    """The forward pass of a problem with symbols (`symbols = "all"`, or a list): every
+    quantity in the base symbols, each answer's closed form (derive.symbolic)."""
+    from .derive.gated import run_forward
+    from .derive.symbolic import symbolic_forward as read
+    return read(run_forward(problem))
+
+
+def symbolic_grad(problem: Problem, wrt: str | Sequence[str] = "w_h", of: str = "L",
+                  style: str | None = None, *, called: tuple[str, str] = ("of", "wrt")) -> Any:
+    """d(of)/d(wrt) of a problem with symbols: the numeric derivation's every step read over
+    SymPy, each gradient's closed form."""
+    from .derive.symbolic import symbolic_grad as read
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    return read(derive_grad(problem, names, of, style, called=called))
+
+
+def general_grad(problem: Problem, wrt: str | Sequence[str] = "w_h", of: str = "L", *,
+                 called: tuple[str, str] = ("of", "wrt")) -> Any:
+    """The BPTT formulas for any T (SymPy Sum and Product), each checked against this
+    problem's unrolled closed form (derive.general)."""
+    from .derive.general import general
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    return general(problem, names, of, called)
+
+
 def check_paths(paths: Sequence[str | os.PathLike[str]]) -> Any:
     """The Report of checking the answer keys in the files."""
     from .teach.check import check_files

@@ -93,6 +93,10 @@ SHARED = {
                                  "how the losses of N sequences (data.x N x T x D) combine.")],
     "head": Annotated[Optional[str], _opt("--head", help="pytorch: the nn.Linear head's "
                       "name where a state_dict has several (fc for fc.weight).")],
+    "symbolic": Annotated[Optional[bool], _opt("--symbolic", help="Symbolic mode (SymPy): "
+                          "every parameter given and every x_t, y_t a symbol; answers as "
+                          "closed forms.", show_default=False)],
+    "symbols": Annotated[Optional[str], _opt("--symbols", help="Only these symbols: w_h,x,y_2")],
     "layout": Annotated[Optional[str], _opt("--layout", help="column (w_h h + w_x x, the "
                         "default) or row (x W_xh + h W_hh, as course notebooks write it).")],
 }
@@ -124,6 +128,10 @@ def _flags(values: dict) -> dict:
             out[key] = values[key]
     if values["output_function"] is not None:
         out["output"] = values["output_function"]
+    if values["symbolic"] or values["symbols"] is not None:
+        from .model.symbols import parse
+        out["symbols"] = "all" if values["symbols"] is None else \
+            list(parse(values["symbols"], "--symbols"))
     if values["outputs"] is not None:
         o = values["outputs"].strip()
         out["outputs"] = flag_list(o, "--outputs") if o.startswith("[") else o
@@ -161,6 +169,9 @@ def with_problem(fn):
         arrays = {"weights": values["weights"], "convention": values["convention"],
                   "batch": values["batch_reduction"], "head": values["head"]}
         kw["problem"] = load(values["file"], values["problem"], _flags(values), arrays)
+        if getattr(kw["problem"], "symbols", ()) and fn.__name__ not in ("forward", "grad"):
+            raise InputError(f"{fn.__name__} works with numbers; symbolic mode is for forward "
+                             "and grad", where=str(values["file"] or "--symbolic/--symbols"))
         if "problem_file" in sig.parameters:    # a command that writes files protects it
             kw["problem_file"] = values["file"]
         return fn(**kw)
@@ -286,8 +297,13 @@ def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: Digits
     from .api import derive_forward
     from .render.rows import View
     _all_steps_bounded(problem, all_steps)
-    fwd = derive_forward(problem, all_steps)
     view = View(digits, all_steps, notation.value)
+    if problem.symbols:
+        from .api import symbolic_forward
+        from .render.symbolic import render
+        return _emit(render(symbolic_forward(problem), "forward", fmt.value, view,
+                            standalone), output, [problem_file])
+    fwd = derive_forward(problem, all_steps)
     if fmt is Format.json:
         from .render.jsonout import dumps, forward_json
         out = dumps(forward_json(fwd, all_steps))
@@ -318,6 +334,9 @@ def grad(problem,
          style: Annotated[Optional[Style], typer.Option("--style", help="paths (every chain-"
                           "rule path, as by hand; default for T <= 4) or delta (the recursion "
                           "dL/dh_t, linear in T; default beyond).")] = None,
+         general: Annotated[bool, typer.Option("--general", help="Symbolic: the BPTT "
+                            "formula for any T (sums and products over steps), checked "
+                            "against this problem's unrolled closed form.")] = False,
          fmt: FormatOpt = Format.table, digits: DigitsOpt = 6, all_steps: AllStepsOpt = False,
          notation: NotationOpt = Notation.canonical, standalone: StandaloneOpt = False,
          output: OutputOpt = None, problem_file=None):
@@ -327,6 +346,7 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
 
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
+    Example: rnn-solve grad --wrt all --symbolic   (closed forms in the parameters)
     """
     from .model.arrays import runs_in_float64
     if runs_in_float64(problem, of):
@@ -337,6 +357,13 @@ def grad(problem,
     from .render.rows import View
     _all_steps_bounded(problem, all_steps)
     view = View(digits, all_steps, notation.value)
+    if general or problem.symbols:     # symbolic mode: render/symbolic.py
+        from .api import general_grad, symbolic_grad
+        from .render.symbolic import render
+        r = general_grad(problem, wrt, of, called=("--of", "--wrt")) if general else \
+            symbolic_grad(problem, wrt, of, style and style.value, called=("--of", "--wrt"))
+        return _emit(render(r, "general" if general else "grad", fmt.value, view, standalone),
+                     output, [problem_file])
     progress, bar = _progress("backpropagating", problem.T)
     try:
         d = derive_grad(problem, wrt, of, style.value if style else None, progress,
@@ -492,44 +519,7 @@ def graph(problem, problem_file,
 from . import cli_check  # noqa: E402,F401  the check command, on the same app (cli_check.py)
 
 
-class SheetFormat(str, enum.Enum):
-    markdown = "markdown"
-    latex = "latex"
-
-
-@app.command()
-@guarded
-def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's name or a "
-                                                    "problem file.", show_default=False)],
-             seed: Annotated[str, typer.Option("--seed", help="Any text: the same seed and "
-                             "ids give the same variants.")],
-             out: Annotated[Path, typer.Option("--output", "-o", help="The folder to write "
-                            "problems/, sheets/ and keys.toml into.")],
-             count: Annotated[Optional[int], typer.Option("--count", help="N students, "
-                              "s001 to sN.")] = None,
-             roster: Annotated[Optional[Path], typer.Option("--roster", help="A CSV file with "
-                               "a header row: one student per row.")] = None,
-             id_column: Annotated[Optional[str], typer.Option("--id-column", help="The "
-                                  "roster's column of ids (default: the first).")] = None,
-             name: Annotated[Optional[str], typer.Option("--problem", "-p", help="A problem "
-                             "in a file of several.")] = None,
-             fmt: Annotated[SheetFormat, typer.Option("--format", help="The question "
-                            "sheets: markdown or latex.")] = SheetFormat.markdown):
-    """A variant of a problem for every student: its own numbers, pleasant by hand and never
-    degenerate; a question sheet each, and the class's keys for `check --keys`.
-
-    Example: rnn-solve variants assignment3 --count 30 --seed 2026 -o class
-    """
-    from .teach.variants import class_ids, load_table, make, shared
-    from .render.sheets import write_class
-    ids = class_ids(count, None if roster is None else str(roster), id_column)
-    pname, table, prob, where = load_table(problem, name)
-    made = make(prob, table, ids, seed, where)
-    write_class(out, made, seed, where, fmt.value)
-    for group in shared(made):
-        print(f"rnn-solve: warning: {' and '.join(group)} share a variant (the chance of the "
-              "draw)", file=sys.stderr)
-    print(f"{len(made)} variants of {pname} in {out}: problems/, sheets/, keys.toml (private)")
+from . import cli_variants  # noqa: E402,F401  the variants command (cli_variants.py)
 
 
 @app.command()

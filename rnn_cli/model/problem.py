@@ -16,7 +16,8 @@ OUTPUTS = ("identity", "sigmoid", "softmax")
 LOSSES = ("squared", "half_squared", "cross_entropy")
 REDUCTIONS = ("sum", "mean")
 KEYS = ("title", "cell", "activation", "output", "loss", "reduction", "outputs", "layout", "params",
-        "data", "answers", "tolerance", "vary", "student")   # vary, student: teach/variants.py
+        "data", "answers", "tolerance", "vary", "student",   # vary, student: teach/variants.py
+        "symbols")                                           # symbols: model/symbols.py
 ARRAY_KEYS = ("weights", "convention", "batch", "head")   # an array problem's (arrays.py)
 LAYOUTS = ("column", "row")
 MAX_T = 10_000         # grad --wrt all at T = 10,000: 4-6 s, under 200 MB
@@ -46,6 +47,7 @@ class Problem:
     cell: str = "rnn"                    # rnn | lstm | gru
     table: dict = field(default_factory=dict, compare=False, repr=False)  # as read, for
     #                                    the Python API's keyword arguments laid over it
+    symbols: tuple[str, ...] = ()        # symbolic mode: the quantities that are symbols
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -338,6 +340,14 @@ def build(table: dict, name: str, where: str) -> Problem:
                 if not 0 <= v <= 1:
                     raise InputError(f"binary cross-entropy needs targets between 0 and 1, "
                                      f"found {v}", where=f"{where}: data.y[{i + 1}]")
+    symbols = ()
+    if table.get("symbols") not in (None, [], ""):
+        from .symbols import check, parse
+        if layout == "row":
+            raise InputError("symbolic mode writes the column layout (w_h h + w_x x); drop "
+                             "layout = \"row\"", where=f"{where}: symbols")
+        symbols, given = check(parse(table["symbols"], f"{where}: symbols"), params, given,
+                               len(x), steps, cell, f"{where}: symbols")
     title = table.get("title", "")
     if not isinstance(title, str):
         raise InputError("expected a string", where=f"{where}: title")
@@ -351,4 +361,4 @@ def build(table: dict, name: str, where: str) -> Problem:
                    activation=activation, output=output, loss=loss, reduction=reduction,
                    title=title, given=given, answers=table.get("answers", {}), layout=layout,
                    tolerance=table.get("tolerance", {}), source=where, cell=cell,
-                   table=table)
+                   table=table, symbols=symbols)

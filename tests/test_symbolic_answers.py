@@ -87,7 +87,7 @@ def test_outputs(tmp_path):
     assert r["given_text"] == "w_h h_0 + w_x x_1" and r["verdict"] == "correct"
     assert r["expected"] == "h_0*w_h + w_x*x_1"
     md = check_md(report)
-    assert "| `h_1` | `w_h h_0 + w_x x_1` | `h_0*w_h + w_x*x_1` | ✓ correct |" in md
+    assert "| `h_1` | `w_h h_0 + w_x x_1` | `h_0*w_h + w_x*x_1` | equivalent | ✓ correct |" in md
 
 
 def test_unreadable_and_hostile(tmp_path):
