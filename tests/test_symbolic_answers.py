@@ -96,8 +96,9 @@ h_1 = "__import__('os').system('touch PWNED')"
 h_2 = "(w_h + w_x + w_y + h_0)^11"
 y_hat_1 = "w_y h_1"
 """)
-    errors = "\n".join(report.errors)
-    assert "answers.h_1: unexpected character '_' at column 1" in errors
-    assert "answers.h_2: a power of an expression in symbols is at most 10" in errors
+    # unreadable text is an invalid verdict with its reason, counted in the score
+    assert rs["h_1"].verdict == rs["h_2"].verdict == "invalid" and not report.errors
+    assert "unexpected character '_' at column 1" in rs["h_1"].diagnosis[0]
+    assert "a power of an expression in symbols is at most 10" in rs["h_2"].diagnosis[0]
     assert rs["y_hat_1"].verdict == "correct"
     assert not (tmp_path / "PWNED").exists()

@@ -26,18 +26,19 @@ DIAGNOSIS_POINTS = 2    # a mistake must give the formula's value at this many r
 def check_symbolic(problem, answers: dict, file: str, fwd):
     """(results, errors) of a symbolic problem's key, as check.check_problem returns them."""
     from ..derive.symbolic import symbolic_forward
-    from .check import CORRECT, WRONG, Result
+    from .check import CORRECT, WRONG, Result, _invalid
     sf = symbolic_forward(fwd)
     where = problem.source
     value_of = _values(problem, fwd, sf, where)
     results, errors = [], []
     for key, raw in answers.items():
+        expected = None
         try:
             name = problem.resolve(key, f"{where}: answers")
             expected = value_of(key)
             ans = _answer(key, raw, value_of, str(name), where)
-        except InputError as e:
-            errors.append(str(e))
+        except InputError as e:        # unreadable: a verdict like any other (invalid)
+            results.append(_invalid(file, problem.name, key, raw, e, expected))
             continue
         eq = equivalent(ans.given, expected)
         if eq.equal:

@@ -222,6 +222,17 @@ def path_values(e) -> list:
     return [e.value]
 
 
+def adjoints_of(fwd, problem: Problem) -> list:
+    """dL/dh_t for t = 0 .. T-1: dL/dw_h = Σ_t dL/da_t h_{t-1} takes h_0 through dL/dh_1 (and
+    dL/da_1), so a variant whose losses cancel there (dL/dh_1 = 0) hides the h_0 path of the
+    whole gradient, though each L_t's own path is not 0."""
+    if problem.cell != "rnn" or "w_h" not in problem.param_names:
+        return []
+    d = grad(fwd, problem.resolve("L").wrt, [problem.resolve("w_h").wrt], "delta")
+    return [s.value for s in d.shared if s.name.startswith("dL/dh_")
+            and s.name != f"dL/dh_{problem.T}"]
+
+
 def paths_of(d, wrt: str = "w_h") -> list:
     """The values of every path of dwrt (its terms' paths, in order)."""
     g = next((g for g in d.gradients if g.wrt == wrt), None)
@@ -274,6 +285,7 @@ class Shape:
     exact: bool
     live_answers: frozenset = frozenset()   # the answers that are not 0 in the original
     distinct: bool = False      # w_x, w_h, w_y pairwise different (a swapped weight shows)
+    live_adjoints: tuple = ()   # which dL/dh_t (t < T) are not 0 in the original
 
 
 def shape_of(problem: Problem, names: list[str]) -> Shape:
@@ -281,7 +293,8 @@ def shape_of(problem: Problem, names: list[str]) -> Shape:
     exact = all(is_exact(x) for v in vals.values()
                 for x in (v.entries() if isinstance(v, Mat) else [v]))
     return Shape(_signs(problem, fwd), tuple(not _zero(v) for v in paths_of(d)), exact,
-                 frozenset(n for n, v in vals.items() if not _zero(v)), _distinct(problem))
+                 frozenset(n for n, v in vals.items() if not _zero(v)), _distinct(problem),
+                 tuple(not _zero(v) for v in adjoints_of(fwd, problem)))
 
 
 def _distinct(problem: Problem) -> bool:
@@ -313,6 +326,10 @@ def degenerate(problem: Problem, names: list[str], shape: Shape):
     if len(paths) != len(shape.live_paths) or any(
             live and _zero(v) for live, v in zip(shape.live_paths, paths)):
         return "a path of dL/dw_h is 0", None
+    adjoints = adjoints_of(fwd, problem)
+    if len(adjoints) != len(shape.live_adjoints) or any(
+            live and _zero(v) for live, v in zip(shape.live_adjoints, adjoints)):
+        return "a step's dL/dh_t is 0 (its losses cancel)", None
     signs = _signs(problem, fwd)
     if 0 in signs or signs != shape.signs:
         return "a ReLU is active where the original's is not", None
