@@ -346,6 +346,7 @@ def grad(problem,
     Example: rnn-solve grad --wrt w_h        (dL/dw_h of the built-in problem)
 
     Example: rnn-solve grad --of h_2 --wrt h_0 --format json
+
     Example: rnn-solve grad --wrt all --symbolic   (closed forms in the parameters)
     """
     from .model.arrays import runs_in_float64
