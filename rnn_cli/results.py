@@ -69,7 +69,7 @@ def _plain_text(renderable: Any) -> str:
     buf = io.StringIO()
     Console(file=buf, width=120, color_system=None, highlight=False, soft_wrap=False,
             force_jupyter=False, force_terminal=False).print(renderable)   # in a kernel too
-    return buf.getvalue().rstrip("\n")
+    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines())
 
 
 def _html(function: str, *args: Any, fallback: str) -> str:

@@ -158,7 +158,7 @@ def general(problem, wrts: list[str], of: str = "L", called=("of", "wrt")) -> Ge
     from dataclasses import replace
     from ..model.symbols import check
     from .gated import run_forward, run_grad
-    from .symbolic import symbolic_forward, symbolic_grad
+    from .symbolic import as_sympy, symbolic_forward, symbolic_grad
     p = problem
     if p.cell != "rnn" or p.is_vector:
         raise InputError("--general writes scalar RNN formulas; this problem is "
@@ -194,5 +194,5 @@ def general(problem, wrts: list[str], of: str = "L", called=("of", "wrt")) -> Ge
             else f.subs(q["T"], p.T)
         done = put(unroll(at))
         ok, method = same(done, unrolled[name])
-        out.append(General(name, f, sp.sympify(done), unrolled[name], ok, method))
+        out.append(General(name, f, as_sympy(done), unrolled[name], ok, method))
     return GeneralResult(p, p.T, tuple(out))

@@ -87,6 +87,13 @@ def _value(name: str, v, symbols: set):
     return sp.Symbol(name) if name in symbols else _number(v)
 
 
+def as_sympy(v):
+    """A value of a derivation as a SymPy object: SymPy's own as it is, a number through
+    _number (never sympify, which would read a string as code)."""
+    import sympy as sp
+    return v if isinstance(v, sp.Basic) else _number(v)
+
+
 def _number(v):
     import sympy as sp
     if isinstance(v, Fraction):
@@ -220,7 +227,7 @@ def closed_form(e):
     import sympy as sp
     if _mat(e):
         return e.applyfunc(closed_form)
-    e = sp.sympify(e)
+    e = as_sympy(e)
     if e.is_number or e.has(sp.Function) or _size(e) > CLOSED_OPS:
         return e
     if not e.is_rational_function():
