@@ -18,24 +18,7 @@ import os as _os
 import _signal   # not `signal`: it imports enum, 50 ms in which Ctrl-C would be Python's
 import sys as _sys
 
-from typing import TYPE_CHECKING
-
-__version__ = "0.1.0"
-__all__ = ["load", "forward", "grad", "graph", "explain", "check",
-           "Problem", "ForwardResult", "GradResult", "GraphResult", "ExplainResult",
-           "CheckResult", "InputError"]
-
-API = ("load", "forward", "grad", "graph", "explain", "check")
-
-if TYPE_CHECKING:   # what type checkers and editors see: the real objects
-    from .api import check, explain, forward, grad, graph, load
-    from .model.errors import InputError
-    from .model.problem import Problem
-    from .results import CheckResult, ExplainResult, ForwardResult, GradResult, GraphResult
-
 _interrupted = []   # holds True once the interrupt has been reported
-
-
 _command = []      # holds True when this process is the command line (handler installed)
 
 
@@ -95,6 +78,21 @@ if _as_command():   # from the package's first line on: Ctrl-C is one line and e
     _sys.excepthook = _excepthook
     _command.append(True)
 
+
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+__all__ = ["load", "forward", "grad", "graph", "explain", "check",
+           "Problem", "ForwardResult", "GradResult", "GraphResult", "ExplainResult",
+           "CheckResult", "InputError"]
+
+API = ("load", "forward", "grad", "graph", "explain", "check")
+
+if TYPE_CHECKING:   # what type checkers and editors see: the real objects
+    from .api import check, explain, forward, grad, graph, load
+    from .model.errors import InputError
+    from .model.problem import Problem
+    from .results import CheckResult, ExplainResult, ForwardResult, GradResult, GraphResult
 
 def __getattr__(name: str) -> object:
     """The public names, each imported when first asked for."""

@@ -4,12 +4,14 @@ import enum
 import functools
 import inspect
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from . import interrupted
 from .model.errors import InputError
 from .streams import ASCII, Exit, guarded
 
@@ -539,10 +541,30 @@ def examples():
 
 
 def main() -> None:
-    """The console script: click's usage errors exit 2 with its usage message, except a bad
-    value for an option (`--steps 2.5`), which is one plain line like every input error."""
+    """The console script: the command's exit status (spec section 4), with Ctrl-C at any
+    moment one line and exit 130. Once the answer is out and flushed, a Ctrl-C in the
+    interpreter's last milliseconds no longer changes the status (it would otherwise kill
+    the process silently, after Python has put back the default handler)."""
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")   # small matrices: BLAS threads cost more than they give
+    try:
+        code = _run()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+    except KeyboardInterrupt:
+        interrupted()
+    if code == Exit.INTERRUPTED:   # typer's answer to a Ctrl-C while it parses the options
+        interrupted()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
+def _run() -> int:
+    """The app's exit status. click's usage errors exit 2 with its usage message, except a
+    bad value for an option (`--steps 2.5`), which is one plain line like every input error."""
     try:                                  # typer >= 0.17 carries its own click
         from typer._click import exceptions as cx
     except ImportError:                   # pragma: no cover - older typer, on click
@@ -552,7 +574,7 @@ def main() -> None:
     except cx.BadParameter as e:
         if isinstance(e, cx.MissingParameter):
             e.show()                      # a missing option: click's usage message
-            sys.exit(e.exit_code)
+            return e.exit_code
         hint = e.param_hint if isinstance(e.param_hint, str) else " / ".join(e.param_hint or ()) \
             or (e.param.opts[-1] if e.param else "value")
         why = e.message.rstrip(".").replace("Input should be a valid integer, unable to "
@@ -563,10 +585,10 @@ def main() -> None:
         given = next((b for a, b in zip(sys.argv, sys.argv[1:]) if a in opts), None)
         found = f", found {given!r}" if given and "found" not in why and repr(given) not in why else ""
         print(f"rnn-solve: error: {hint.strip(chr(39))}: {why}{found}"[:500], file=sys.stderr)
-        sys.exit(Exit.BAD_INPUT)
+        return Exit.BAD_INPUT
     except cx.ClickException as e:
         e.show()
-        sys.exit(e.exit_code)
+        return e.exit_code
     except typer.Abort:
-        sys.exit(print("rnn-solve: interrupted", file=sys.stderr) or Exit.INTERRUPTED)
-    sys.exit(code if isinstance(code, int) else 0)
+        return Exit.INTERRUPTED
+    return code if isinstance(code, int) else 0

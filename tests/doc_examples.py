@@ -118,8 +118,9 @@ def run_doctest(page: Path, where: Path, text: str | None = None) -> list[str]:
     """Every Python block of the page, in order, sharing one namespace; the failures."""
     globs: dict = {}
     failures = []
-    old = os.getcwd()
+    old, path = os.getcwd(), os.environ.get("PATH", "")
     os.chdir(where)
+    os.environ["PATH"] = environment(where)["PATH"]   # an example may run `rnn-solve`
     try:
         for line, body in python_blocks(page, text):
             test = doctest.DocTestParser().get_doctest(body, globs, f"{page.name}:{line}",
@@ -131,6 +132,7 @@ def run_doctest(page: Path, where: Path, text: str | None = None) -> list[str]:
             failures += out
     finally:
         os.chdir(old)
+        os.environ["PATH"] = path
     return failures
 
 
