@@ -441,9 +441,29 @@ def test_not_utf8_names_the_line():
 
 
 def test_a_long_unknown_name_is_not_echoed_whole():
-    f = write("p.toml", f'"{"A" * 500_000}" = 1\n' + SEED)
-    line = bad(run("forward", "-f", f), "p.toml", "unknown key", "500,000 characters")
+    f = write("p.toml", f'"{"A" * 9_000}" = 1\n' + SEED)
+    line = bad(run("forward", "-f", f), "p.toml", "unknown key", "9,000 characters")
     assert len(line) < 500
+
+
+def test_a_string_longer_than_any_problem_holds_is_refused_before_parsing():
+    f = write("p.toml", f'"{"A" * 500_000}" = 1\n' + SEED)
+    line = bad(run("forward", "-f", f), "p.toml", "line 1: a string of 500,002 characters: "
+               "at most 10,000")
+    assert len(line) < 500
+
+
+@pytest.mark.parametrize("text, quote, end", [
+    ('title = "abc\\"\n', '"', "line"),        # the last quote is escaped
+    ("title = 'abc\n", "'", "line"),
+    ('title = """abc\n\\"""', '"""', "file"),
+    ("title = '''abc\n''", "'''", "file"),
+])
+def test_a_string_that_is_never_closed_names_its_line(text, quote, end):
+    f = write("p.toml", SEED + text)
+    line = bad(run("forward", "-f", f), "p.toml", f"a string that is never closed: expected "
+               f"{quote} before the end of the {end}")
+    assert f"line {SEED.count(chr(10)) + 1}:" in line
 
 
 def test_an_unknown_quantity_of_a_long_problem_lists_a_few_names():

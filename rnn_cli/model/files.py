@@ -19,6 +19,7 @@ from .problem import Problem, build
 DEFAULT = "assignment3"
 MAX_FILE_BYTES = 1_000_000   # a problem file; also the longest flag value
 MAX_DEPTH = 10               # tables and arrays nested in one another (a problem needs 6)
+MAX_STRING = 10_000          # characters in one string, its quotes included
 EXAMPLES = "examples.toml"
 
 
@@ -34,12 +35,13 @@ _SCAN_LIMIT = 2 * MAX_DEPTH + 4
 # Every string pattern is possessive and its closing quote optional: a string that is never
 # closed is one token to the end of its line (or, multi-line, of the text), never a failed
 # attempt that the next character starts again (which made the scan quadratic: 80 kB of \"
-# after `title = "` took 27 s). tomllib then says where the string is unterminated.
+# after `title = "` took 27 s). A string without its closing quote (no c1-c4 group) is
+# refused here, naming its line, as is one longer than MAX_STRING.
 _TOKEN = re.compile(r'''
-      (?P<str>"""(?:[^"\\]|\\.|"(?!""))*+(?:"{3,5}|\\?\Z)   # multi-line basic string
-            |'{3}(?:[^']|'(?!''))*+(?:'{3,5}|\Z)          # multi-line literal string
-            |"(?:[^"\\\n]|\\.)*+(?:"|\\?(?=\n)|\\?\Z)        # basic string
-            |'[^'\n]*+'?)                                  # literal string
+      (?P<str>"""(?:[^"\\]|\\.|"(?!""))*+(?:(?P<c1>"{3,5})|\\?\Z)   # multi-line basic
+            |'{3}(?:[^']|'(?!''))*+(?:(?P<c2>'{3,5})|\Z)          # multi-line literal
+            |"(?:[^"\\\n]|\\.)*+(?:(?P<c3>")|\\?(?=\n)|\\?\Z)        # basic string
+            |'[^'\n]*+(?P<c4>')?)                                  # literal string
     | (?P<space>[ \t\r]+)
     | (?P<comment>\#[^\n]*)
     | (?P<nl>\n)
@@ -71,7 +73,13 @@ def _scan(text: str, where: str) -> None:
         if kind in ("space", "comment", "other"):
             continue
         if kind == "str":
+            _check_string(m, line, where)
             line += tok.count("\n")
+            if mode == "value" and not stack:
+                mode = "after"          # a string value is whole: only a comment may follow
+                continue
+        if mode == "after":
+            return              # something after a value on its line: tomllib says where
         is_key = kind in ("str", "bare")
         if is_key and mode in ("header", "key", "ikey") and parts and last != ".":
             return          # two key parts without a dot: not TOML, tomllib says where
@@ -118,6 +126,21 @@ def _scan(text: str, where: str) -> None:
         return
     raise TooLarge(f"line {line}: keys, tables or arrays nested more than {MAX_DEPTH} levels "
                    "deep (a problem needs at most 6)", where=where)
+
+
+def _check_string(m: re.Match, line: int, where: str) -> None:
+    """Refuse a string that is never closed (no closing quote matched), or longer than any
+    a problem holds, before tomllib reads it character by character (1 MB of \\" took it
+    half a second)."""
+    tok = m[0]
+    if not (m["c1"] or m["c2"] or m["c3"] or m["c4"]):
+        quote = tok[:3] if tok[:3] in ('"""', "'''") else tok[:1]
+        end = "the file" if len(quote) == 3 else "the line"
+        raise BadFile(f"line {line}: a string that is never closed: expected {quote} before "
+                      f"the end of {end}", where=where)
+    if len(tok) > MAX_STRING:
+        raise TooLarge(f"line {line}: a string of {len(tok):,} characters: at most "
+                       f"{MAX_STRING:,} (a formula has at most 1,000)", where=where)
 
 
 def _close(stack: list, pending: int) -> tuple[str, int]:
