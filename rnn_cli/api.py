@@ -105,11 +105,15 @@ def load(problem: ProblemLike = None, *, name: str | None = None,
     >>> load("tanh_bias").activation
     'tanh'
     """
+    return _load(problem, name, overrides(dict(options)))
+
+
+def _load(problem: ProblemLike, name: str | None, flags: dict[str, Any]) -> Problem:
+    """load, its keyword arguments already read as flags ('params.w_h', 'symbols')."""
     from .model import files
     from .model.problem import build
     if name is not None:
         check_str(name, "name", "a problem's name")
-    flags = overrides(dict(options))
     if _is_arrays(problem) and not flags and name is None:
         return problem                  # a weights-file or minibatch problem, as loaded
     if isinstance(problem, Problem):
@@ -197,8 +201,9 @@ def forward(problem: ProblemLike = None, *, digits: int = 6, all_steps: bool = F
 
 
 def grad(problem: ProblemLike = None, *, wrt: str | Sequence[str], of: str = "L",
-         style: str | None = None, digits: int = 6, all_steps: bool = False,
-         notation: str = "canonical", name: str | None = None,
+         style: str | None = None, symbolic: bool = False,
+         symbols: str | Sequence[str] | None = None, digits: int = 6,
+         all_steps: bool = False, notation: str = "canonical", name: str | None = None,
          **options: Unpack[ProblemOptions]) -> GradResult:
     """d(of)/d(wrt) with every chain-rule step (`rnn-solve grad`).
 
@@ -208,14 +213,20 @@ def grad(problem: ProblemLike = None, *, wrt: str | Sequence[str], of: str = "L"
         of: the quantity differentiated: L (default), L_t, y_hat_t, o_t, h_t, a_t.
         style: "paths" (every chain-rule path, as by hand) or "delta" (the recursion);
             None: paths up to T = 4 in scalar problems.
+        symbolic: every parameter the problem gives and every x_t, y_t a symbol (--symbolic).
+        symbols: only these symbols: "w_h,x", ["w_h", "x"] or "all" (--symbols). A problem
+            whose file names symbols is derived in them without either, as on the command line.
         digits, all_steps, notation: how the tables show it.
     Returns:
-        A GradResult: `.value` (one gradient), `.gradients` (name -> value).
+        A GradResult: `.value` (one gradient), `.gradients` (name -> value); in symbols each
+        value is a SymPy expression (a Matrix for a vector or matrix), the closed form.
 
     >>> grad("assignment3", wrt="w_h").value
     Fraction(8, 1)
     >>> grad("assignment3", wrt=["w_h", "w_x"], style="delta").gradients
     {'w_h': Fraction(8, 1), 'w_x': Fraction(40, 1)}
+    >>> grad("assignment3", wrt="w_h", symbols="w_h").value
+    16*w_h**3 + 24*w_h**2 - 8*w_h - 24
     """
     if isinstance(wrt, str):
         names = [wrt]
@@ -228,10 +239,41 @@ def grad(problem: ProblemLike = None, *, wrt: str | Sequence[str], of: str = "L"
     if style is not None:
         check_choice(style, "style", STYLES)
     view = _view(digits, all_steps, notation)
-    p = load(problem, name=name, **options)
+    flags = overrides(dict(options))
+    asked = _symbols(symbolic, symbols)
+    argument = "symbols" if symbols is not None else "symbolic"
+    try:
+        p = _load(problem, name, {**flags, "symbols": asked} if asked else flags)
+    except InputError as e:     # the setting is the argument's: name the argument alone
+        if asked and e.where.endswith(": symbols"):
+            e.where = argument
+        raise
     if _is_arrays(p):           # float64 arrays: the numeric derivation itself
+        if asked:
+            raise InputError("a problem of float64 arrays (a weights file, a convention, a "
+                             "batch) has no closed forms; symbolic mode takes a problem "
+                             "written with its own numbers", where=argument)
         return derive_grad(p, names, of, style)  # type: ignore[no-any-return]
+    if p.symbols:               # closed forms in SymPy (derive/symbolic.py)
+        return GradResult(symbolic_grad(p, names, of, style), **view)
     return GradResult(derive_grad(p, names, of, style, all_steps=all_steps), **view)
+
+
+def _symbols(symbolic: bool, symbols: str | Sequence[str] | None) -> str | list[str] | None:
+    """The problem file's `symbols` setting that grad's symbolic and symbols ask for (as
+    --symbolic and --symbols: the names win), or None."""
+    from .model.symbols import parse
+    if not isinstance(symbolic, bool):
+        raise WrongType(f"expected True or False, found {type(symbolic).__name__}",
+                        where="symbolic")
+    if symbols is None:
+        return "all" if symbolic else None
+    if isinstance(symbols, str):
+        return list(parse(symbols, "symbols"))
+    if isinstance(symbols, Sequence) and all(isinstance(s, str) for s in symbols):
+        return list(parse(list(symbols), "symbols"))
+    raise WrongType('expected "all", names such as "w_h,x", or a list of names; found '
+                    f"{type(symbols).__name__}", where="symbols")
 
 
 def _is_arrays(problem: Any) -> bool:

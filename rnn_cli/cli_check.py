@@ -63,9 +63,8 @@ def check(files: Annotated[Optional[list[Path]], typer.Argument(
         from .render.gradout import render
         from .teach.arrays import check_answers
         report = check_answers(files, answers, convention, problem, weights)
-        out = render(report, fmt.value, digits, standalone, to_file=not is_stdout(output))
-        if out is not None:
-            _emit(out, output, [*files, answers, weights])
+        _emit(render(report, fmt.value, digits, standalone, to_file=not is_stdout(output)),
+              output, [*files, answers, weights])
     elif not files:
         raise InputError("expected one or more problem files with [answers] (or --answers "
                          "GRADS.npz)", where="check")

@@ -58,6 +58,9 @@ def _short(x: Value) -> str:
         return str(x)
     if isinstance(x, float):
         return f"{x:.6g}"
+    if type(x).__module__.startswith("sympy"):      # a closed form, on one line
+        text = str(x)
+        return text if len(text) <= 60 else text[:57] + "..."
     return "x".join(str(n) for n in x.shape) + " array"
 
 
@@ -184,11 +187,18 @@ class ForwardResult:
 
 @dataclass(frozen=True)
 class GradResult:
-    """Gradients d(of)/d(wrt), each with every chain-rule step."""
+    """Gradients d(of)/d(wrt), each with every chain-rule step; in symbols (`symbolic`),
+    each value is its closed form, a SymPy expression."""
     derivation: Any
     digits: int = 6
     all_steps: bool = False
     notation: str = "canonical"
+
+    @property
+    def symbolic(self) -> bool:
+        """Whether the derivation is in symbols (derive/symbolic.py) rather than numbers."""
+        from .derive.symbolic import SymbolicDerivation
+        return isinstance(self.derivation, SymbolicDerivation)
 
     @property
     def problem(self) -> Problem:
@@ -204,7 +214,10 @@ class GradResult:
 
     @property
     def gradients(self) -> dict[str, Value]:
-        """wrt name -> value (a weight's gradient has the weight's shape)."""
+        """wrt name -> value (a weight's gradient has the weight's shape; in symbols, the
+        SymPy closed form)."""
+        if self.symbolic:
+            return {g.wrt: g.closed for g in self.derivation.gradients}
         from .render.rows import is_matrix
         return {g.wrt: python_value(g.value, is_matrix(g.wrt))
                 for g in self.derivation.gradients}
@@ -220,12 +233,20 @@ class GradResult:
 
     def to_numpy(self) -> numpy.typing.NDArray[numpy.float64]:
         """The value as a float64 array (one gradient; shaped like the quantity)."""
+        if self.symbolic:
+            raise InputError("a gradient in symbols has no numbers: substitute them first, "
+                             ".value.subs({'w_h': 1, ...})", where="to_numpy")
         return _array(self.value)
 
     def to_dict(self) -> dict[str, Any]:
         """The object `rnn-solve grad --format json` prints."""
+        out: dict[str, Any]
+        if self.symbolic:
+            from .render.symbolic import grad_json as symbolic_json
+            out = symbolic_json(self.derivation)
+            return out
         from .render.jsonout import grad_json
-        out: dict[str, Any] = grad_json(self.derivation, self.all_steps)
+        out = grad_json(self.derivation, self.all_steps)
         return out
 
     def to_json(self) -> str:
@@ -237,6 +258,9 @@ class GradResult:
         return View(self.digits, self.all_steps, self.notation)
 
     def __rich__(self) -> Any:
+        if self.symbolic:
+            from .render.symbolic import grad_view as symbolic_view
+            return symbolic_view(self.derivation, self._view())
         from .render.table import grad_view
         return grad_view(self.derivation, self._view())
 
@@ -248,15 +272,26 @@ class GradResult:
         values = ", ".join(f"d{of}/d{k} = {_short(v)}" for k, v in self.gradients.items())
         return f"<GradResult {values}, {len(self.steps)} steps>"
 
-    def _repr_html_(self) -> str:
+    # in symbols there is no HTML page nor a MathJax-ready LaTeX: None, and Jupyter shows
+    # the Markdown (its formulas as $...$)
+    def _repr_html_(self) -> str | None:
+        if self.symbolic:
+            return None
         return _html("grad_html", self.derivation, self._view(), fallback=str(self))
 
     def _repr_markdown_(self) -> str:
+        out: str
+        if self.symbolic:
+            from .render.symbolic import grad_md as symbolic_md
+            out = symbolic_md(self.derivation, self._view())
+            return out
         from .render.markdown import grad_md
-        out: str = grad_md(self.derivation, self._view())
+        out = grad_md(self.derivation, self._view())
         return out
 
-    def _repr_latex_(self) -> str:
+    def _repr_latex_(self) -> str | None:
+        if self.symbolic:
+            return None
         from .render.latex import grad_tex
         out: str = grad_tex(self.derivation, self._view(), math=True)
         return out

@@ -175,3 +175,117 @@ def test_steps_are_a_tuple_of_steps_with_the_seed_values():
     names = [s.name for s in g.steps]
     assert names.index("dL/dh_2") < names.index("dL/dw_h")   # the recursion first
     assert all(hasattr(s, "expr") for s in g.steps)
+
+
+# -- grad in symbols: symbolic= and symbols= (docs/symbolic.md) ----------------------------------
+
+# a tanh RNN with both biases over three steps: every parameter given, so that symbolic=True
+# makes each of them a symbol
+TANH3 = {"activation": "tanh",
+         "params": {"w_x": "1/2", "w_h": "-3/4", "w_y": 2, "b_h": "1/10", "b_y": "-1/5",
+                    "h_0": "1/3"},
+         "data": {"x": [1, -2, "1/2"], "y": ["1/2", -1, 2]}}
+
+
+def _by_hand():
+    """L of TANH3 unrolled by hand in SymPy, every parameter, x_t and y_t a symbol (spec
+    section 1: a_t = w_h h_{t-1} + w_x x_t + b_h, h_t = tanh(a_t), y_hat_t = w_y h_t + b_y,
+    L = sum_t (y_hat_t - y_t)^2)."""
+    import sympy as sp
+    w_x, w_h, w_y, b_h, b_y, h_0 = sp.symbols("w_x w_h w_y b_h b_y h_0")
+    x_1, x_2, x_3, y_1, y_2, y_3 = sp.symbols("x_1 x_2 x_3 y_1 y_2 y_3")
+    h_1 = sp.tanh(w_h * h_0 + w_x * x_1 + b_h)
+    h_2 = sp.tanh(w_h * h_1 + w_x * x_2 + b_h)
+    h_3 = sp.tanh(w_h * h_2 + w_x * x_3 + b_h)
+    L = (w_y * h_1 + b_y - y_1) ** 2 + (w_y * h_2 + b_y - y_2) ** 2 + \
+        (w_y * h_3 + b_y - y_3) ** 2
+    numbers = {w_x: sp.Rational(1, 2), w_h: sp.Rational(-3, 4), w_y: 2,
+               b_h: sp.Rational(1, 10), b_y: sp.Rational(-1, 5), h_0: sp.Rational(1, 3),
+               x_1: 1, x_2: -2, x_3: sp.Rational(1, 2), y_1: sp.Rational(1, 2), y_2: -1,
+               y_3: 2}
+    return L, numbers
+
+
+def _same(a, b) -> None:
+    """a == b exactly: the difference expands to 0 (the tanh arguments are the same sums)."""
+    import sympy as sp
+    assert sp.expand(a - b) == 0, (a, b)
+
+
+def test_symbolic_grad_is_sympy_diff_of_the_unrolled_loss():
+    import sympy as sp
+    L, numbers = _by_hand()
+    g = rnn_cli.grad(TANH3, wrt="all", symbolic=True)
+    assert g.symbolic and list(g.gradients) == ["w_x", "w_h", "w_y", "b_h", "b_y", "h_0"]
+    for wrt, value in g.gradients.items():
+        assert isinstance(value, sp.Expr), wrt
+        assert value.free_symbols == set(numbers), wrt        # every one a symbol
+        _same(value, sp.diff(L, sp.Symbol(wrt)))
+    # and at the problem's own numbers, the numeric derivation's value
+    want = rnn_cli.grad(TANH3, wrt="w_h").value
+    assert abs(float(g.gradients["w_h"].subs(numbers)) - want) < 1e-12
+
+
+@pytest.mark.parametrize("symbols", ["w_h,x", ["w_h", "x"], ("W_hh", "x")])
+def test_only_the_symbols_named(symbols):
+    import sympy as sp
+    L, numbers = _by_hand()
+    kept = {s: v for s, v in numbers.items() if s.name not in ("w_h", "x_1", "x_2", "x_3")}
+    g = rnn_cli.grad(TANH3, wrt="w_h", symbols=symbols)
+    assert g.value.free_symbols == set(sp.symbols("w_h x_1 x_2 x_3"))
+    _same(g.value, sp.diff(L, sp.Symbol("w_h")).subs(kept))
+    # symbols wins over symbolic, as --symbols over --symbolic
+    assert rnn_cli.grad(TANH3, wrt="w_h", symbols=symbols, symbolic=True).value == g.value
+
+
+def test_symbolic_grad_is_the_cli_json():
+    g = rnn_cli.grad(rnn_cli.load(), wrt="all", symbolic=True)
+    assert g.to_json() + "\n" == cli_text("grad", "--wrt", "all", "--symbolic")
+    g = rnn_cli.grad("tanh_bias", wrt=["w_h", "b_h"], symbols="w_h,x")
+    assert as_json(g.to_dict()) == cli_json("grad", "-p", "tanh_bias", "--wrt", "w_h",
+                                            "--wrt", "b_h", "--symbols", "w_h,x")
+
+
+def test_a_symbolic_result_shows_itself():
+    import sympy as sp
+    g = rnn_cli.grad(rnn_cli.load(), wrt="w_h", symbols="w_h")
+    assert repr(g) == f"<GradResult dL/dw_h = 16*w_h**3 + 24*w_h**2 - 8*w_h - 24, " \
+        f"{len(g.steps)} steps>"
+    assert "closed form" in str(g) and "16*w_h**3" in str(g)
+    assert {s.name: s.value for s in g.steps}["dL_1/dw_h"] == 2 * (4 * sp.Symbol("w_h") - 6)
+    assert g._repr_html_() is None and g._repr_latex_() is None      # Jupyter: the Markdown
+    assert "| quantity | formula | in the symbols | closed form |" in g._repr_markdown_()
+    with pytest.raises(InputError, match=r"^to_numpy: a gradient in symbols has no numbers"):
+        g.to_numpy()
+    # a problem whose file names symbols is derived in them, as on the command line
+    assert rnn_cli.grad("assignment3_symbolic", wrt="w_h").symbolic
+
+
+@pytest.mark.parametrize("kwargs, kind, message", [
+    ({"symbolic": 1}, TypeError, "symbolic: expected True or False, found int"),
+    ({"symbols": 5}, TypeError, 'symbols: expected "all", names such as "w_h,x", or a list'),
+    ({"symbols": ["w_h", 3]}, TypeError, "symbols: expected"),
+    ({"symbols": ""}, ValueError, "symbols: expected \"all\" or names separated by commas"),
+    ({"symbols": "q_7"}, ValueError, "symbols: 'q_7' is not a symbol this problem can have"),
+    ({"symbolic": True, "x": [1] * 21, "y": [1] * 21}, ValueError,
+     "symbolic: T = 21: symbolic mode takes at most 20 steps"),
+    ({"symbols": "w_h", "x": [1] * 21, "y": [1] * 21}, ValueError,
+     "symbols: T = 21: symbolic mode takes at most 20 steps"),
+])
+def test_symbolic_arguments_say_which(kwargs, kind, message):
+    with pytest.raises(kind) as e:
+        rnn_cli.grad(wrt="w_h", **kwargs)
+    assert str(e.value).startswith(message) and "\n" not in str(e.value), str(e.value)
+
+
+def test_arrays_have_no_symbols():
+    with pytest.raises(ValueError, match="^symbolic: a problem of float64 arrays"):
+        rnn_cli.grad(ROOT / "docs" / "examples" / "cs231n-batch.toml", wrt="w_h", symbolic=True)
+
+
+def test_numeric_grad_imports_no_sympy():
+    loaded = _modules_after("import rnn_cli\n"
+                            "g = rnn_cli.grad(wrt='all', symbolic=False, symbols=None)\n"
+                            "repr(g), str(g), g.to_dict(), g.to_numpy, g.steps, g.symbolic")
+    assert "rnn_cli.api" in loaded and "rich" in loaded        # it did run and print
+    assert not {m for m in loaded if m.split(".")[0] == "sympy"}

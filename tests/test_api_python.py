@@ -268,7 +268,7 @@ CALLS = {
     "forward": (rnn_cli.forward, {"problem": None, "digits": 6, "all_steps": False,
                                   "notation": "canonical", "x": [1, 2]}),
     "grad": (rnn_cli.grad, {"problem": None, "wrt": "w_h", "of": "L", "style": None,
-                            "output": "identity"}),
+                            "symbolic": False, "symbols": None, "output": "identity"}),
     "graph": (rnn_cli.graph, {"problem": None, "grad": False, "digits": 4}),
     "explain": (rnn_cli.explain, {"topic": "vanishing", "steps": 4, "truncate": None,
                                   "text": None, "vocab": None, "batch_size": 2,

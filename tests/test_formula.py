@@ -110,6 +110,17 @@ def test_names_are_canonical_and_listed():
     ("2 +", "the formula ends too early"),
     ("q_3 + 1", "unknown name 'q_3' at column 1"),
     ("h_1 + zz", "unknown name 'zz' at column 7"),
+    ("w_h + w_q", "unknown name 'w_q' at column 7"),
+    # one word that names nothing is a word, not an unknown name
+    ("three", "expected a number or a formula, found a word 'three'"),
+    (" Drei ", "expected a number or a formula, found a word 'Drei'"),
+    ("zwölf", "expected a number or a formula, found a word 'zwölf'"),
+    ("lambda", "expected a number or a formula, found a word 'lambda'"),
+    # ... but a quantity written without its step is a name the key could mean
+    ("h", "unknown name 'h' at column 1"),
+    ("yhat", "unknown name 'yhat' at column 1"),
+    ("x", "unknown name 'x' at column 1"),
+    ("three w_h", "unknown name 'three' at column 1"),
     ("2 3", "write * before '3' at column 3"),
     ("h_1 2", "write * before '2' at column 5"),
     ("0,5", "unexpected ',' (a decimal is written with a point, 0.5) at column 2"),

@@ -230,6 +230,29 @@ def test_exit_code_of_an_unreadable_answer(tmp_path):
     assert not (tmp_path / "PWNED").exists()
 
 
+WORD = "could not be read: expected a number or a formula, found a word 'three'"
+NAME = "could not be read: unknown name 'w_q' at column 7"
+
+
+@pytest.mark.parametrize("symbols", ["", 'symbols = ["w_h"]\n'])
+def test_a_word_is_not_an_unknown_name(tmp_path, symbols):
+    """A word answer says so in the table and in JSON (numeric and symbolic problems); a
+    formula keeps the formula reader's reason."""
+    path = key(tmp_path, '"dL/dw_h" = "three"\nh_2 = "w_h + w_q"\n', symbols + SEED_TABLES)
+    env = {**os.environ, "COLUMNS": "250", "PYTHONIOENCODING": "utf-8"}
+    run = [sys.executable, "-m", "rnn_cli", "check", str(path)]
+    r = subprocess.run(run + ["--format", "json"], capture_output=True, text=True,
+                       cwd=tmp_path, encoding="utf-8")
+    assert r.returncode == 1 and r.stderr == "", r.stderr
+    why = {x["name"]: x["diagnosis"] for x in json.loads(r.stdout)["results"]}
+    assert why == {"dL/dw_h": [WORD], "h_2": [NAME]}
+    r = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path, env=env,
+                       encoding="utf-8")
+    assert r.returncode == 1 and r.stderr == "", r.stderr
+    rows = {line.split("│")[1].strip(): line for line in r.stdout.splitlines() if "│" in line}
+    assert WORD in rows["dL/dw_h"] and NAME in rows["h_2"]
+
+
 def test_read_answer_raises_bad_answer():
     with pytest.raises(BadAnswer, match=r"f.toml: answers.h_1: unexpected '\)' at column 2"):
         read_answer("h_1", "1)", {}, "f.toml", lambda n: 1)

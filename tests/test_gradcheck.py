@@ -275,6 +275,29 @@ def test_input_errors_are_one_line_exit_2(small, tmp_path):
     assert r.exit_code == 2 and "unknown convention 'nosuch'" in r.stderr
 
 
+@pytest.mark.parametrize("fmt", ["table", "json", "junit", "markdown", "latex"])
+def test_a_misnamed_array_among_right_ones_prints_nothing(small, fmt, tmp_path):
+    """An input error is one line on stderr and exit 2, with nothing on stdout: the right
+    arrays beside the misnamed one are not reported (nor written to -o)."""
+    g, _ = small.grads()
+    g["dWxx"] = g.pop("dWxh")
+    r = small.check(g, "--format", fmt)
+    assert (r.exit_code, r.stdout) == (2, ""), r.stdout
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(f"rnn-solve: error: {small.dir / 'grads.npz'}: unknown gradient "
+                           "name 'dWxx'; expected one of: w_x, w_h, w_y, b_h, b_y, h_0, "), line
+    out = tmp_path / "report.txt"
+    r = small.check(g, "--format", fmt, "-o", str(out))
+    assert (r.exit_code, r.stdout) == (2, "") and not out.exists()
+    # a wrong shape after right arrays: the same
+    g["dWxh"] = g.pop("dWxx").T
+    r = small.check(g, "--format", fmt)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.splitlines() == [
+        f"rnn-solve: error: {small.dir / 'grads.npz'}: dWxh: 5 x 6; expected 6 x 5: the "
+        "transpose of the right shape (a missing transpose?)"]
+
+
 def test_junit_for_a_course_ci(small):
     g, _ = small.grads("no_carry")
     path = small.save(g)

@@ -270,6 +270,41 @@ def test_bad_symbols_are_one_line_and_exit_2(args, words):
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+LIMIT = ("T = 21: symbolic mode takes at most 20 steps (the closed forms grow as T^3: a tanh "
+         "dL/dw_h took 9 s at T = 20, measured in benchmarks/symbolic.py); use at most 20 "
+         "steps, or numbers instead of symbols")
+STEPS21 = ",".join(["1"] * 21)
+TOML21 = f"[params]\nw_x = 1\nw_h = 1\nw_y = 1\n[data]\nx = [{STEPS21}]\ny = [{STEPS21}]\n"
+
+
+@pytest.mark.parametrize("file, args, where", [
+    # the flag that asks for symbols, not every flag given (--w-h, --x, --y, --activation)
+    (None, ["--symbolic", "--w-h", "0.5", "--activation", "tanh"], "--symbolic"),
+    (None, ["--symbols", "w_h,x", "--w-h", "0.5"], "--symbols"),
+    ("", ["--symbolic"], "--symbolic"),                     # a file without symbols
+    ('symbols = "all"\n', [], "p.toml: symbols"),            # the file's own
+    ('symbols = "all"\n', ["--symbols", "w_h"], "--symbols"),  # the flag replaces them
+])
+def test_beyond_the_symbolic_limit_names_what_asked_for_symbols(tmp_path, file, args, where):
+    if file is None:
+        args = [*args, "--x", STEPS21, "--y", STEPS21]
+    else:
+        (tmp_path / "p.toml").write_text(file + TOML21, encoding="utf-8")
+        args = ["-f", "p.toml", *args]
+    r = subprocess.run([sys.executable, "-m", "rnn_cli", "grad", "--wrt", "w_h", *args],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == f"rnn-solve: error: {where}: {LIMIT}\n"
+
+
+def test_a_row_layout_names_the_layout():
+    r = run("grad", "--wrt", "w_h", "--symbolic", "--layout", "row", "--w-h", "2")
+    assert r.exit_code == 2 and r.stderr == ('rnn-solve: error: --layout: symbolic mode '
+                                             'writes the column layout (w_h h + w_x x); drop '
+                                             'layout = "row"\n')
+
+
 def test_a_file_with_symbols(tmp_path):
     f = tmp_path / "p.toml"
     f.write_text('symbols = ["w_h", "x"]\n[params]\nw_x = 0.1\nw_h = 1\nw_y = 2\nh_0 = 1\n'

@@ -35,6 +35,16 @@ class SymStep:
     def name(self) -> str:
         return self.step.name
 
+    @property
+    def expr(self):
+        """The formula over named quantities, as the numeric step has it."""
+        return self.step.expr
+
+    @property
+    def value(self):
+        """The step's value in the symbols: an answer's closed form, else as expanded."""
+        return self.closed if self.closed is not None else self.expanded
+
 
 @dataclass(frozen=True)
 class SymbolicForward:

@@ -361,7 +361,7 @@ def load(path: str | None, name: str | None, flags: dict | None = None,
         else source
     if flags:
         table = overlay(table, flags, where)
-        given = ", ".join(_flag_name(k) for k in flags)
+        given = ", ".join(_flag_name(k, v) for k, v in flags.items())
         where = f"{where} with {given}"
         if any(k.startswith(("params.", "data.")) for k in flags) and table.get("title"):
             table["title"] = f"{table['title']}, changed by {given}"
@@ -375,23 +375,29 @@ def load(path: str | None, name: str | None, flags: dict | None = None,
     except InputError as e:
         if flags and path is None:
             e.where = _flag_where(e.where, where, flags)
+        elif flags and e.where == f"{where}: symbols" and "symbols" in flags:
+            e.where = _flag_name("symbols", flags["symbols"])   # the file's are replaced
         raise
 
 
 def _flag_where(at: str, where: str, flags: dict) -> str:
-    """Where an error in flags laid over a built-in problem is: the flag ('--x, value 2'),
-    not the built-in table the user never chose."""
+    """Where an error in flags laid over a built-in problem is: the flag ('--x, value 2',
+    '--symbolic'), not the built-in table the user never chose."""
     rest = at[len(where):].lstrip(": ") if at.startswith(where) else ""
-    m = re.match(r"([a-z]+\.[A-Za-z_0-9]+)(?:\[(\d+)\])?", rest)
+    m = re.match(r"([a-z]+(?:\.[A-Za-z_0-9]+)?)(?:\[(\d+)\])?", rest)
     if m and m[1] == "data.y" and not m[2] and "data.x" in flags:
         return "--x, --y"                 # as many targets as inputs: both flags count
     if m and m[1] in flags:
-        return _flag_name(m[1]) + (f" (value {m[2]})" if m[2] else "")
-    return ", ".join(_flag_name(k) for k in flags) if at.startswith(where) else at
+        return _flag_name(m[1], flags[m[1]]) + (f" (value {m[2]})" if m[2] else "")
+    return ", ".join(_flag_name(k, v) for k, v in flags.items()) if at.startswith(where) \
+        else at
 
 
-def _flag_name(key: str) -> str:
-    """The flag a problem-table key came from: 'params.h_0' -> '--h0', 'data.x' -> '--x'."""
+def _flag_name(key: str, value=None) -> str:
+    """The flag a problem-table key came from: 'params.h_0' -> '--h0', 'data.x' -> '--x';
+    symbols: "all" is --symbolic, a list of names --symbols."""
+    if key == "symbols":
+        return "--symbolic" if value == "all" else "--symbols"
     last = key.rpartition(".")[2]
     from .names import PARAMS
     if last in ("h_0", "c_0"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .errors import BadAnswer, InputError, quoted
-from .names import parse_name
+from .names import STEP_BASES, parse_name
 
 MAX_FORMULA = 1000      # characters in one formula
 MAX_DEPTH = 40          # brackets, signs, powers and calls nested in one another
@@ -465,6 +465,18 @@ def _name(w: str, col: int) -> Ref:
         raise bad(f"unknown name {quoted(w, 30)}", col) from None
 
 
+# a name written without its step (h, y_hat, x) is a quantity the key could mean: its reason
+# stays the formula reader's
+_STEPLESS = {s for spellings in STEP_BASES.values() for s in spellings} | {"x", "y"}
+
+
+def _is_word(text: str) -> bool:
+    """Whether `text` is one word that names nothing: letters only ('three', 'unknown'), not a
+    function (tanh) and not a quantity written without its step (h, yhat)."""
+    return text.isalpha() and text.lower() not in _STEPLESS and \
+        text.lower() not in FUNCTIONS and text not in FUNCTIONS
+
+
 def _bound_exponent(exp, col: int) -> None:
     """A number written as an exponent is at most MAX_POWER; others are bounded when valued."""
     e = exp.arg if isinstance(exp, Neg) else exp
@@ -485,4 +497,10 @@ def parse(text) -> Formula:
                   "allowed")
     if not text.strip():
         raise bad("the formula is empty")
-    return Formula(text.strip(), _Parser(tokens(text)).formula())
+    try:
+        return Formula(text.strip(), _Parser(tokens(text)).formula())
+    except BadAnswer:
+        if _is_word(text.strip()):      # "three": a word where a number belongs, not a name
+            raise bad("expected a number or a formula, found a word "
+                      f"{quoted(text.strip(), 30)}") from None
+        raise

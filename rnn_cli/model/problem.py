@@ -345,7 +345,7 @@ def build(table: dict, name: str, where: str) -> Problem:
         from .symbols import check, parse
         if layout == "row":
             raise InputError("symbolic mode writes the column layout (w_h h + w_x x); drop "
-                             "layout = \"row\"", where=f"{where}: symbols")
+                             "layout = \"row\"", where=f"{where}: layout")
         symbols, given = check(parse(table["symbols"], f"{where}: symbols"), params, given,
                                len(x), steps, cell, f"{where}: symbols")
     title = table.get("title", "")

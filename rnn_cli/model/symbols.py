@@ -60,7 +60,8 @@ def check(names: tuple[str, ...], params: dict, given: frozenset, T: int, target
         raise InputError(f"T = {T}: symbolic mode takes at most {limit} steps"
                          f"{' in a gated cell' if cell != 'rnn' else ''} (the closed forms "
                          "grow as T^3: a tanh dL/dw_h took 9 s at T = 20, measured in "
-                         "benchmarks/symbolic.py); use fewer steps or drop --symbolic",
+                         f"benchmarks/symbolic.py); use at most {limit} steps, or numbers "
+                         "instead of symbols",
                          where=where)
     if names == (ALL,):
         out = [p for p in params if p in given] + \

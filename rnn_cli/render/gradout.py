@@ -99,8 +99,8 @@ def gradcheck_json(report) -> dict:
 
 
 def gradcheck_junit(report, digits: int = 6) -> str:
-    """JUnit XML: one test suite per problem, one test case per array, one error per bad
-    input (a course's CI reads it)."""
+    """JUnit XML: one test suite per problem, one test case per array (a course's CI reads
+    it)."""
     root = ET.Element("testsuites", name="rnn-solve check --answers")
     for (file, problem), rs in _groups(report).items():
         bad = [r for r in rs if r.verdict != CORRECT]
@@ -112,12 +112,6 @@ def gradcheck_junit(report, digits: int = 6) -> str:
                 msg = f"wrong: {detail(r, digits)}"
                 fail = ET.SubElement(case, "failure", message=msg, type=r.verdict)
                 fail.text = "\n".join([msg, f"rule: {r.rule}", *r.diagnosis])
-    if report.errors:
-        suite = ET.SubElement(root, "testsuite", name="input", tests=str(len(report.errors)),
-                              failures="0", errors=str(len(report.errors)))
-        for i, e in enumerate(report.errors, 1):
-            case = ET.SubElement(suite, "testcase", classname="input", name=f"input error {i}")
-            ET.SubElement(case, "error", message=e, type="input").text = e
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode")
 
@@ -138,8 +132,6 @@ def gradcheck_md(report, digits: int = 6) -> str:
             out.append("| " + " | ".join(cells) + " |")
         out += ["", "Rule: correct when " +
                 "; ".join(cell(x) for x in dict.fromkeys(r.rule for r in rs)), ""]
-    for e in report.errors:
-        out.append(f"- **input error**: {cell(e)}")
     out += ["", f"**{summary(report)}**"]
     return "\n".join(out)
 
@@ -160,9 +152,6 @@ def gradcheck_tex(report, digits: int = 6, standalone: bool = False) -> str:
                          "diagnosis"], rows),
                  text("Rule: correct when " +
                       "; ".join(dict.fromkeys(r.rule for r in rs)))]
-    if report.errors:
-        body += [r"\begin{itemize}", *[rf"\item \textbf{{input error}}: {text(e)}"
-                                       for e in report.errors], r"\end{itemize}"]
     body.append(rf"\textbf{{{text(summary(report))}}}")
     return _document(body) if standalone else "\n".join(body)
 
@@ -170,10 +159,9 @@ def gradcheck_tex(report, digits: int = 6, standalone: bool = False) -> str:
 def render(report, fmt: str, digits: int = 6, standalone: bool = False,
            to_file: bool = False):
     """The report in a format of check's --format: text, or a Rich table for the terminal
-    (Markdown in its place when written to a file); None for nothing to show."""
-    if fmt == "table" and not to_file:      # nothing but errors: they alone, on stderr
-        return gradcheck_view(report, digits) if report.results or not report.errors \
-            else None
+    (Markdown in its place when written to a file)."""
+    if fmt == "table" and not to_file:
+        return gradcheck_view(report, digits)
     if fmt == "json":
         from .jsonout import dumps
         return dumps(gradcheck_json(report))

@@ -52,11 +52,15 @@ class ArrayResult:
 @dataclass(frozen=True)
 class ArrayReport:
     results: tuple[ArrayResult, ...]
-    errors: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """None: an array that cannot be read stops the run before there is a report."""
+        return ()
 
     @property
     def passed(self) -> bool:
-        return not self.errors and all(r.verdict == CORRECT for r in self.results)
+        return all(r.verdict == CORRECT for r in self.results)
 
     def count(self, verdict: str) -> int:
         return sum(r.verdict == verdict for r in self.results)
@@ -246,27 +250,26 @@ def rule_text(dtype, T: int) -> str:
 
 
 def check_arrays(problem, answers: dict, file: str,
-                 convention: str | None = None) -> tuple[list[ArrayResult], list[str]]:
-    """Every array of `answers` (name -> numpy array), judged and diagnosed; bad arrays
-    become error lines."""
+                 convention: str | None = None) -> list[ArrayResult]:
+    """Every array of `answers` (name -> numpy array), judged and diagnosed. An array that
+    cannot be read (an unknown name, a wrong dtype or shape) is an input error for the whole
+    file, raised before any array is judged."""
     np = _np()
     cell, layout = problem.cell, problem.layout
     conv = _convention(convention, answers, problem)
     right = right_gradients(problem)
-    case = case_of(problem)
-    diagnose = Diagnoser(case, conv, cell, right) if case is not None else None
-    results, errors = [], []
+    read = []
     for key, given in answers.items():
         where = f"{file}: {key}"
-        try:
-            a = resolve(key, conv, cell, layout, file, convention is not None)
-            if given.dtype.kind not in "fiu":
-                raise BadShape(f"dtype {given.dtype}; expected numbers", where=where)
-            want = stored(a, right)
-            given = _fit(given, want.shape, key, where)
-        except InputError as e:
-            errors.append(str(e))
-            continue
+        a = resolve(key, conv, cell, layout, file, convention is not None)
+        if given.dtype.kind not in "fiu":
+            raise BadShape(f"dtype {given.dtype}; expected numbers", where=where)
+        want = stored(a, right)
+        read.append((key, a, _fit(given, want.shape, key, where), want))
+    case = case_of(problem)
+    diagnose = Diagnoser(case, conv, cell, right) if case is not None else None
+    results = []
+    for key, a, given, want in read:
         tol = tolerance(want, given.dtype, problem.T)
         g = np.asarray(given, dtype=float)
         with np.errstate(invalid="ignore"):
@@ -287,7 +290,7 @@ def check_arrays(problem, answers: dict, file: str,
             tol, float(np.nanmax(np.where(np.isfinite(diff), diff, np.inf))),
             rel_error(g, want), tuple(int(j) + 1 for j in i), float(g[i]), float(want[i]),
             g, want, found))
-    return results, errors
+    return results
 
 
 def check_answers(paths, answers_path, convention: str | None = None,
@@ -308,8 +311,7 @@ def check_answers(paths, answers_path, convention: str | None = None,
     arrays = read_arrays(answers_path, str(answers_path), answers=True)
     if not arrays:
         raise InputError("holds no arrays", where=str(answers_path))
-    results, errors = check_arrays(problem, arrays, str(answers_path), convention)
-    return ArrayReport(tuple(results), tuple(errors))
+    return ArrayReport(tuple(check_arrays(problem, arrays, str(answers_path), convention)))
 
 
 # -- the diagnosis -------------------------------------------------------------------------
