@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from rnn_cli.model import files, safe
+from rnn_cli.model.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = ('[params]\nw_x = 1\nw_h = 1\nw_y = 2\n[data]\nx = [1, 1]\ny = [5, 5]\n'
@@ -112,6 +113,33 @@ def test_too_many_answers_is_that_files_error(tmp_path):
     assert {r.file for r in report.results} == {str(tmp_path / "k.toml")}
 
 
+def test_the_answer_limit_counts_every_problem_of_the_file(tmp_path):
+    """Two problems of 300 answers each: 600 in one file, over the limit of 500."""
+    from rnn_cli.teach.check import check_files
+    xs = ", ".join(["1"] * 300)
+    body = "".join(f"[p{i}.params]\nw_x = 1\nw_h = 1\nw_y = 1\n[p{i}.data]\nx = [{xs}]\n"
+                   f"y = [{xs}]\n[p{i}.answers]\n"
+                   + "\n".join(f"h_{t} = 1" for t in range(1, 301)) + "\n" for i in (1, 2))
+    (tmp_path / "two.toml").write_text(body)
+    report = check_files([tmp_path / "two.toml"])
+    assert report.results == ()
+    assert report.errors == (f"{tmp_path / 'two.toml'}: answers: 600 answers in the file: at "
+                             "most 500 are checked in one file (docs/limits.md)",)
+
+
+def test_answers_times_steps_is_bounded_before_any_work(tmp_path):
+    """21 answers at T = 10,000: 210,000 answer-steps, over 200,000; 20 would pass the count."""
+    from rnn_cli.teach.check import check_files
+    xs = ", ".join(["1"] * 10_000)
+    answers = "\n".join(f'"dL/dh_{t}" = 1' for t in range(1, 22))
+    (tmp_path / "long.toml").write_text(f"[params]\nw_x = 1\nw_h = 1\nw_y = 1\n[data]\n"
+                                        f"x = [{xs}]\ny = [{xs}]\n[answers]\n{answers}\n")
+    report = check_files([tmp_path / "long.toml"])
+    assert report.results == ()
+    assert len(report.errors) == 1
+    assert "answers x steps is 210,000 in the file: at most 200,000" in report.errors[0]
+
+
 # -- 3. linear scans --------------------------------------------------------------------------------
 
 SHAPES = {
@@ -136,6 +164,30 @@ def test_the_scan_is_linear(shape):
         assert sum(len(t) for _, t in toks) == len(SHAPES[shape](n))   # each character once
         counts.append(len(toks))
     assert counts[2] - counts[1] <= 2.2 * (counts[1] - counts[0]) + 2
+
+
+def test_the_scan_hands_a_top_level_run_of_brackets_to_tomllib_at_once(monkeypatch):
+    """`[[[...` is not TOML at its third character: the scan stops there (it read the whole
+    megabyte before), and tomllib refuses it at once."""
+    read = []
+
+    class Counting:
+        def finditer(self, text):
+            for m in TOKEN.finditer(text):
+                read.append(m)
+                yield m
+    TOKEN = files._TOKEN
+    monkeypatch.setattr(files, "_TOKEN", Counting())
+    with pytest.raises(InputError, match="not valid TOML"):
+        files.parse_toml("[" * 100_000, "p.toml")
+    assert len(read) <= 3
+
+
+def test_more_tables_than_any_key_needs_are_refused_before_parsing():
+    text = "".join(f"[t{i}]\n" for i in range(files.MAX_TABLES + 1))
+    with pytest.raises(InputError, match=f"line {files.MAX_TABLES + 1}: more than 10,000 tables"):
+        files.parse_toml(text, "p.toml")
+    files.parse_toml(text[:text.index(f"[t{files.MAX_TABLES}]")], "p.toml")   # 10,000 pass
 
 
 # -- 4. one sanitiser ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ DEFAULT = "assignment3"
 MAX_FILE_BYTES = 1_000_000   # a problem file; also the longest flag value
 MAX_DEPTH = 10               # tables and arrays nested in one another (a problem needs 6)
 MAX_STRING = 10_000          # characters in one string, its quotes included
+MAX_TABLES = 10_000          # table headers in one file
 EXAMPLES = "examples.toml"
 
 
@@ -62,7 +63,7 @@ def _scan(text: str, where: str) -> None:
     line = 1
     stack: list[tuple[str, int]] = []   # open [ and { of values, with their depth
     mode = "start"                      # start | header | key | value | ikey | rest
-    table, parts, pending, aot, last = 1, 0, 0, 0, ""
+    table, parts, pending, aot, last, tables = 1, 0, 0, 0, "", 0
     for m in _TOKEN.finditer(text):
         kind, tok = m.lastgroup, m[0]
         if kind == "nl":
@@ -87,12 +88,18 @@ def _scan(text: str, where: str) -> None:
         if mode == "start":
             if tok == "[":
                 mode, parts, aot = "header", 0, 0
+                tables += 1
+                if tables > MAX_TABLES:
+                    raise TooLarge(f"line {line}: more than {MAX_TABLES:,} tables (a key of "
+                                   "500 answers needs far fewer)", where=where)
             elif is_key:
                 mode, parts = "key", 1
         elif mode == "header":
             if is_key:
                 parts += 1
             elif tok == "[" and parts == 0:
+                if aot:
+                    return      # `[[[`: not TOML, and tomllib says so at once
                 aot = 1
             elif tok == "]":
                 table, mode = 1 + parts + aot, "rest"

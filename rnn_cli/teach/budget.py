@@ -18,6 +18,7 @@ from ..derive.expr import revalue
 
 DIAGNOSIS_BUDGET = 20_000    # step evaluations for every replay of one run of `check`
 MAX_ANSWERS = 500            # answers in one file: a file with more is that file's error
+MAX_ANSWER_STEPS = 200_000   # answers x steps T in one file: 20 answers at T = 10,000
 
 
 def not_diagnosed(limit: int) -> str:

@@ -482,6 +482,26 @@ def _carried(gs: list[Graph], ans: Answer, stated: dict, own: str):
     return None
 
 
+def _too_many_answers(tables) -> str:
+    """Why a file's keys ask for more work than a run gives one file, or "": counted on the
+    raw tables, before any of them is built or derived."""
+    from .budget import MAX_ANSWER_STEPS, MAX_ANSWERS
+    count = work = 0
+    for table in tables:
+        answers, data = table.get("answers"), table.get("data")
+        n = len(answers) if isinstance(answers, dict) else 0
+        xs = data.get("x") if isinstance(data, dict) else None
+        count += n
+        work += n * (len(xs) if isinstance(xs, list) else 1)
+    if count > MAX_ANSWERS:
+        return f"{count:,} answers in the file: at most {MAX_ANSWERS:,} are checked in one file"
+    if work > MAX_ANSWER_STEPS:
+        return (f"answers x steps is {work:,} in the file: at most {MAX_ANSWER_STEPS:,} (each "
+                "answer of a long sequence is a derivation of its own: at T = 10,000, 20 "
+                "answers)")
+    return ""
+
+
 def check_files(paths) -> Report:
     """Check the answer keys in the files; bad input is reported per file, never fatal."""
     results, errors, memo = [], [], {}
@@ -501,6 +521,10 @@ def check_files(paths) -> Report:
                 errors.append(f"{source}: no [answers] table: nothing to check")
             except InputError as e:
                 errors.append(str(e))
+            continue
+        too_many = _too_many_answers(keyed.values())
+        if too_many:
+            errors.append(f"{source}: answers: {too_many} (docs/limits.md)")
             continue
         for name, table in keyed.items():
             where = f"{source}: [{name}]" if len(found) > 1 else source
