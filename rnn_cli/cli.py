@@ -164,10 +164,11 @@ def with_problem(fn):
         values = {name: kw.pop(name) for name in SHARED}
         if "output" in kw:
             kw["output"] = _deprecated_g(kw["output"], values)
-        from .model.outputs import check_output
-        for name, value in kw.items():    # every file the command writes (-o, --plot, --out)
-            if value is not None and (isinstance(value, Path) or name == "output"):
-                check_output(value, [values["file"], values["weights"]], _flag_of(name))
+        from .model.outputs import check_output, distinct
+        outs = [(value, _flag_of(name)) for name, value in kw.items()   # -o, --plot, --out
+                if value is not None and (isinstance(value, Path) or name == "output")]
+        for value, flag in distinct(outs):
+            check_output(value, [values["file"], values["weights"]], flag)
         arrays = {"weights": values["weights"], "convention": values["convention"],
                   "batch": values["batch_reduction"], "head": values["head"]}
         kw["problem"] = load(values["file"], values["problem"], _flags(values), arrays)

@@ -83,6 +83,49 @@ def test_write_output_never_replaces_a_device(tmp_path):
     assert Path("/dev/null").is_char_device()
 
 
+@pytest.mark.parametrize("command", [["explain", "vanishing"], ["graph"],
+                                     ["graph", "--format", "dot"], ["forward"],
+                                     ["grad", "--wrt", "w_h"]])
+def test_a_weights_file_named_inside_the_problem_is_an_input_too(tmp_path, command):
+    import hashlib
+    import numpy as np
+    np.savez(tmp_path / "w.npz", W_xh=np.array([[0.5]]), W_hh=np.array([[0.9]]),
+             W_hy=np.array([[1.0]]), b_h=np.zeros((1, 1)), b_y=np.zeros((1, 1)))
+    (tmp_path / "pw.toml").write_text('weights = "w.npz"\n[data]\nx = [1, 2]\ny = [0, 1]\n')
+    before = hashlib.md5((tmp_path / "w.npz").read_bytes()).hexdigest()
+    r = cli(*command, "-f", "pw.toml", "-o", "w.npz", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.decode() == ("rnn-solve: error: --output w.npz: is the same file as the "
+                                 "input w.npz: an output is never written over an input\n")
+    assert hashlib.md5((tmp_path / "w.npz").read_bytes()).hexdigest() == before
+
+
+def test_variants_never_write_over_the_problem_they_read(tmp_path):
+    assert cli("variants", "assignment3", "--seed", "a", "--count", "2", "-o", "vv",
+               cwd=tmp_path).returncode == 0
+    source = tmp_path / "vv" / "problems" / "s001.toml"
+    before = source.read_bytes()
+    r = cli("variants", "vv/problems/s001.toml", "--seed", "b", "--count", "2", "-o", "vv",
+            cwd=tmp_path)
+    assert r.returncode == 2
+    assert "is the same file as the input vv/problems/s001.toml" in r.stderr.decode()
+    assert source.read_bytes() == before
+
+
+def test_two_outputs_of_one_command_need_two_files(tmp_path):
+    r = cli("explain", "vanishing", "--plot", "p.png", "-o", "p.png", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (2, b"")
+    assert r.stderr.decode() == ("rnn-solve: error: --output p.png: is also the path given to "
+                                 "--plot: each output needs a file of its own\n")
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_an_empty_output_name_is_bad_input(tmp_path):
+    r = cli("forward", "-o", "", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.decode() == "rnn-solve: error: --output: expected a file name, found an empty one\n"
+
+
 # -- 2. check bounded -----------------------------------------------------------------------------
 
 def test_the_budget_is_reported_per_answer_and_in_json(monkeypatch, tmp_path):

@@ -214,7 +214,9 @@ def _read_at_most(f, limit: int) -> bytes:
 def read_toml(path: str | Path) -> dict:
     """The parsed TOML document at `path`. At most MAX_FILE_BYTES are ever read: the size a
     file reports is not trusted (/dev/zero reports 0)."""
+    from .outputs import note_input
     where = str(path)
+    note_input(path)
     try:
         with open(path, "rb") as f:
             raw = _read_at_most(f, MAX_FILE_BYTES + 1)

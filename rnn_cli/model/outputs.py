@@ -49,16 +49,44 @@ def same_file(a, b) -> bool:
     return ia is not None and ia == _identity(b)
 
 
+READ: list = []   # every file this process has read as input (files named inside files too)
+
+
+def note_input(path) -> None:
+    """Remember a file read as input: no output of this run is ever written over it."""
+    READ.append(path)
+
+
+def not_an_input(path, inputs=(), where: str = "--output") -> None:
+    """Refuse `path` where it is an input of this run (given, or read so far) by any name."""
+    for i in (*inputs, *READ):
+        if i is not None and not is_stdout(i) and same_file(path, i):
+            raise BadFile(f"is the same file as the input {i}: an output is never written "
+                          "over an input", where=where)
+
+
+def distinct(outputs: list) -> list:
+    """The (path, flag) pairs of one command's outputs, refused where two name one path
+    (`--plot p.png -o p.png` would write the report over the chart)."""
+    seen: dict = {}
+    for path, flag in outputs:
+        if not is_stdout(path) and str(path):
+            other = seen.setdefault(os.path.abspath(path), flag)
+            if other != flag:
+                raise BadFile(f"is also the path given to {other}: each output needs a file "
+                              "of its own", where=f"{flag} {path}")
+    return outputs
+
+
 def check_output(path, inputs=(), flag: str = "--output") -> None:
     """Refuse, before any work, an output that cannot be one: an input under any name, a
     folder, a path in a folder that does not exist."""
     if is_stdout(path):
         return
     where = f"{flag} {path}"
-    for i in inputs:
-        if i is not None and not is_stdout(i) and same_file(path, i):
-            raise BadFile(f"is the same file as the input {i}: an output is never written "
-                          "over an input", where=where)
+    if str(path) == "":
+        raise BadFile("expected a file name, found an empty one", where=flag)
+    not_an_input(path, inputs, where)
     try:
         st = os.stat(path)
     except FileNotFoundError:

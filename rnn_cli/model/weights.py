@@ -112,8 +112,10 @@ def read_arrays(path, where: str | None = None, answers: bool = False) -> dict:
     is kept (it sets the precision they are judged at) and which may hold NaN (a wrong
     answer, not bad input)."""
     import numpy as np
+    from .outputs import note_input
     path = Path(path)
     where = where or str(path)
+    note_input(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise BadFile(f"expected a file ending in .npz, .pt or .pth, found {suffix or 'none'}",

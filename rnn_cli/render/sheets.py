@@ -163,7 +163,12 @@ def write_class(folder, variants, seed: str, source: str, fmt: str = "markdown")
     from pathlib import Path
     from ..model.errors import BadFile
     from ..model.files import write_atomic
+    from ..model.outputs import not_an_input
     root = Path(folder)
+    for v in variants:      # before anything is written: none of them is an input
+        for sub, ext in (("problems", "toml"), ("sheets", "tex" if fmt == "latex" else "md")):
+            not_an_input(root / sub / f"{v.student}.{ext}", where=f"--output {folder}")
+    not_an_input(root / "keys.toml", where=f"--output {folder}")
     written = []
     try:
         for sub in ("problems", "sheets"):

@@ -402,6 +402,8 @@ def class_ids(count: int | None, roster: str | None, column: str | None) -> list
     import csv
     where = str(roster)
     try:
+        from ..model.outputs import note_input
+        note_input(roster)
         with open(roster, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f.read(2_000_000).splitlines()))
     except (OSError, UnicodeDecodeError, ValueError) as e:
