@@ -93,3 +93,30 @@ def test_docs_tell_no_history():
         for phrase in ("a new user's run", "earlier commit", "this session", "issue #",
                        "last round"):
             assert phrase not in text, (page.name, phrase)
+
+
+def test_the_readme_problem_file_is_a_correct_key(where):
+    """The problem a new user copies from the README checks correct: its answers were
+    computed by hand (h_1 = tanh(0.6) = 0.53705; dL/dw_h = 0.110781 by central differences
+    of the loss written out in plain Python)."""
+    import math
+    import os
+    import subprocess
+    import sys
+    block = re.search(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"),
+                      re.S).group(1)
+    assert "h_1 = 0.5370" in block and round(math.tanh(0.6), 4) == 0.537
+
+    def loss(w_h):
+        h, total = 0.0, 0.0
+        for x in (1, 2, 3):
+            h = math.tanh(0.5 * x + w_h * h + 0.1)
+            total += (h - 0.5) ** 2
+        return total
+    slope = (loss(0.8 + 1e-6) - loss(0.8 - 1e-6)) / 2e-6
+    assert f'"dL/dw_h" = {slope:.4f}' in block
+    (where / "readme-problem.toml").write_text(block, encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "rnn_cli", "check", "readme-problem.toml"],
+                       cwd=where, capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 0, r.stdout + r.stderr
