@@ -338,3 +338,19 @@ def test_symbolic_command_does_import_sympy():
                        timeout=120)
     assert r.returncode == 0
     assert any(line.rsplit("|", 1)[-1].strip() == "sympy" for line in r.stderr.splitlines())
+
+
+@pytest.mark.parametrize("problem", ["gru_2unit"])
+def test_a_gated_cell_with_vectors_is_refused_in_symbolic_mode(problem, tmp_path):
+    """A 2-unit GRU's closed forms ran for more than 15 minutes: refused at once, naming
+    --symbolic and the one-unit rule."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-m", "rnn_cli", "grad", "-p", problem, "--wrt", "all",
+                        "--symbolic"], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                       env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr.startswith("rnn-solve: error: --symbolic: ")
+    assert "symbolic mode takes an LSTM or GRU with one unit and scalars" in r.stderr

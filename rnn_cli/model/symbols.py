@@ -55,6 +55,13 @@ def check(names: tuple[str, ...], params: dict, given: frozenset, T: int, target
             raise InputError(f"{n} has {s} rows or columns: symbolic mode takes vectors and "
                              f"matrices of at most {MAX_SYMBOLIC_SIZE} (beyond that the closed "
                              "forms outgrow what SymPy simplifies in seconds)", where=where)
+        wide = {n: s for n, s in sizes.items() if s > 1}
+        if cell != "rnn" and wide:
+            n, s = next(iter(wide.items()))
+            raise InputError(f"{n} has {s} rows or columns: symbolic mode takes an LSTM or GRU "
+                             "with one unit and scalars (H = D = K = 1); with vectors its "
+                             "closed forms outgrow SymPy (a 2-unit GRU ran for more than 15 "
+                             "minutes); use numbers instead of symbols", where=where)
     limit = MAX_SYMBOLIC_T if cell == "rnn" else MAX_SYMBOLIC_GATED_T
     if T > limit:
         raise InputError(f"T = {T}: symbolic mode takes at most {limit} steps"
