@@ -370,3 +370,23 @@ def test_help_examples_on_their_own_lines(tmp_path):
     r = cli("explain", "--help", cwd=tmp_path, env={"COLUMNS": "200"})
     lines = [l for l in r.stdout.decode().splitlines() if "Example:" in l]
     assert len(lines) == 3 and all(l.count("Example:") == 1 for l in lines)
+
+
+# -- strings from outside in the CSV gradebook and in explain's text topics ---------------------
+
+def _no_controls(data: bytes):
+    bad = [b for b in data if (b < 0x20 and b not in b"\n\r\t") or 0x7f <= b <= 0x9f]
+    assert not bad, bad
+    # the UTF-8 encodings of C1 controls (U+0080-U+009F) are C2 80-C2 9F
+    text = data.decode("utf-8")
+    assert not any("\x80" <= c <= "\x9f" or c == "\x7f" for c in text)
+
+
+def test_csv_gradebook_shows_a_file_name_escaped(tmp_path):
+    name = "k\x1b]0;owned\x07&e;<img src=x onerror=alert(1)>.toml"
+    (tmp_path / name).write_text((ROOT / "keys" / "assignment3-handwritten.toml").read_text())
+    r = cli("check", name, "--format", "csv", cwd=tmp_path)
+    assert r.returncode in (0, 1) and b"Traceback" not in r.stderr, r.stderr
+    _no_controls(r.stdout)
+    assert safe.visible(name).encode() in r.stdout
+    assert b"\\x1b]0;owned\\x07" in r.stdout
