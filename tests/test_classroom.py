@@ -163,7 +163,7 @@ def test_csv_gradebook(klass):
 def test_csv_cells_never_run_as_formulas(tmp_path, monkeypatch):
     from rnn_cli.render.csv import cell
     assert [cell(s) for s in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "s001")] == \
-        ["'=1+1", "'+1", "'-2", "'@SUM(A1)", "'\tx", "s001"]
+        ["'=1+1", "'+1", "'-2", "'@SUM(A1)", "'\\tx", "s001"]
     bad = tmp_path / "=HYPERLINK(1).toml"
     bad.write_text("[params]\nw_x = 1\nw_h = 1\nw_y = 1\n[data]\nx = [1]\ny = [1]\n"
                    "[answers]\nh_1 = 1\n")

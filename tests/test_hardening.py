@@ -465,3 +465,38 @@ def test_help_examples_on_their_own_lines(tmp_path):
     r = cli("explain", "--help", cwd=tmp_path, env={"COLUMNS": "200"})
     lines = [l for l in r.stdout.decode().splitlines() if "Example:" in l]
     assert len(lines) == 3 and all(l.count("Example:") == 1 for l in lines)
+
+
+# -- strings from outside in the CSV gradebook and in explain's text topics ---------------------
+
+def _no_controls(data: bytes):
+    """No C0 control but newline, carriage return and tab, no DEL and no C1 control, as
+    characters of the decoded output (UTF-8 continuation bytes of box drawing and the like
+    lie in 0x80-0xbf, so bytes alone cannot be checked for C1)."""
+    text = data.decode("utf-8")
+    bad = [c for c in text if (c < " " and c not in "\n\r\t") or "\x7f" <= c <= "\x9f"]
+    assert not bad, bad
+
+
+def test_csv_gradebook_shows_a_file_name_escaped(tmp_path):
+    name = "k\x1b]0;owned\x07&e;<img src=x onerror=alert(1)>.toml"
+    (tmp_path / name).write_text((ROOT / "keys" / "assignment3-handwritten.toml").read_text())
+    r = cli("check", name, "--format", "csv", cwd=tmp_path)
+    assert r.returncode in (0, 1) and b"Traceback" not in r.stderr, r.stderr
+    _no_controls(r.stdout)
+    assert safe.visible(name).encode() in r.stdout
+    assert b"\\x1b]0;owned\\x07" in r.stdout
+
+
+@pytest.mark.parametrize("topic", ["onehot", "seq2seq", "padding"])
+def test_explain_text_topics_show_a_text_escaped(tmp_path, topic):
+    from markdown_it import MarkdownIt
+    text = "a\x1bb\x07<img src=x onerror=alert(1)>"
+    for fmt in ("table", "markdown"):
+        r = cli("explain", topic, "--text", text, "--text", "ab", "--format", fmt,
+                cwd=tmp_path, env={"COLUMNS": "200"})
+        assert r.returncode == 0 and b"Traceback" not in r.stderr, r.stderr
+        _no_controls(r.stdout)
+        assert b"\\x1b" in r.stdout
+        if fmt == "markdown":
+            assert "<img" not in MarkdownIt().render(r.stdout.decode())

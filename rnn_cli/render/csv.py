@@ -1,20 +1,23 @@
 """`check --format csv`: a gradebook that course platforms import. One row per submission:
 student, score (answers correct), score_ecf (correct or consistent), out_of, then one column
-per answer holding its verdict. A cell that a spreadsheet would run as a formula (it starts
+per answer holding its verdict. Every cell's text is made visible (control characters written
+as escapes, safe.visible), and a cell that a spreadsheet would run as a formula (it starts
 with = + - @, a tab or a carriage return) is prefixed with ' so that it stays text."""
 
 import csv
 import io
 
+from ..model.safe import visible
 from ..teach.check import CONSISTENT, CORRECT
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value) -> str:
-    """A cell's text, defused: never read as a formula by a spreadsheet."""
+    """A cell's text, defused: no control character (shown as an escape such as \\x1b) and
+    never read as a formula by a spreadsheet."""
     s = str(value)
-    return "'" + s if s.startswith(_FORMULA) else s
+    return ("'" if s.startswith(_FORMULA) else "") + visible(s)
 
 
 def gradebook(report) -> str:
@@ -36,5 +39,5 @@ def gradebook(report) -> str:
         correct = sum(x == CORRECT for x in v.values())
         ecf = correct + sum(x == CONSISTENT for x in v.values())
         w.writerow([cell(row["student"]), correct, ecf, len(v),
-                    *(v.get(n, "") for n in names)])
+                    *(cell(v.get(n, "")) for n in names)])
     return buf.getvalue()

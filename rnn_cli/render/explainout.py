@@ -4,6 +4,7 @@ PNG chart (matplotlib, imported only for --plot)."""
 import math
 
 from ..model.errors import InputError
+from ..model.safe import markdown, visible
 from ..model.numbers import ctx, inexact
 
 BAR = 24
@@ -39,9 +40,10 @@ def topic_view(topic):
     from rich.table import Table
     from rich.text import Text
     parts = [Text(f"{topic.name}: {topic.title}", style="bold")]
-    parts += [Text(p) for p in topic.prose]
+    parts += [Text(visible(p, lines=True)) for p in topic.prose]
     for t in topic.tables:
-        table = Table(title=Text(t.title), title_justify="left")
+        # the text topics quote the user's texts: every cell and title shown through visible
+        table = Table(title=Text(visible(t.title)), title_justify="left")
         shown = [c for i, c in enumerate(t.columns) if i != t.bars]
         for c in shown:
             table.add_column(c, justify="right")
@@ -49,7 +51,7 @@ def topic_view(topic):
             table.add_column(f"{t.columns[t.bars]} (log scale)")
         bars = _bars([r[t.bars] for r in t.rows]) if t.bars is not None else []
         for i, r in enumerate(t.rows):
-            cells = [Text(str(v)) for j, v in enumerate(r) if j != t.bars]
+            cells = [Text(visible(v)) for j, v in enumerate(r) if j != t.bars]
             table.add_row(*cells, *([Text(bars[i])] if bars else []))
         parts.append(table)
     parts.append(Text("Answer: " + topic.answer))
@@ -137,12 +139,18 @@ def topic_figure(topic, topics_with_charts=(), where: str = "--plot"):
 
 
 def topic_md(topic) -> str:
-    out = [f"## {topic.name}: {topic.title}", "", *[p + "\n" for p in topic.prose]]
+    # the text topics (notation False) quote the user's texts in prose, titles and cells:
+    # those are Markdown-escaped (safe.markdown); the other topics' text is the program's own
+    # notation, only made visible
+    esc = visible if topic.notation else markdown
+    out = [f"## {topic.name}: {topic.title}", "",
+           *[(visible(p, lines=True) if topic.notation else markdown(p)) + "\n"
+             for p in topic.prose]]
     for t in topic.tables:
         cols = [c for j, c in enumerate(t.columns) if j != t.bars]
-        out += [f"### {t.title}", "", "| " + " | ".join(cols) + " |",
+        out += [f"### {esc(t.title)}", "", "| " + " | ".join(cols) + " |",
                 "|" + "---|" * len(cols)]
-        out += ["| " + " | ".join(str(v) for j, v in enumerate(r) if j != t.bars) + " |"
+        out += ["| " + " | ".join(esc(v) for j, v in enumerate(r) if j != t.bars) + " |"
                 for r in t.rows]
         out.append("")
     return "\n".join(out + [f"**Answer.** {topic.answer}"])
