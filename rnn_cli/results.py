@@ -23,7 +23,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from .model.errors import InputError
 
@@ -93,15 +93,73 @@ def _dumps(obj: dict[str, Any]) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class ForwardResult:
-    """The forward pass: each step's formula and value, and the loss.
+class _Result:
+    """What every result does alike: the JSON text is its `to_dict()` dumped, the plain
+    text its Rich view printed without colour."""
 
-    `.value` is the loss L; `result["h_2"]` any quantity of the problem."""
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __rich__(self) -> Any:
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        """The text of `--format json`."""
+        return _dumps(self.to_dict())
+
+    def __str__(self) -> str:
+        return _plain_text(self.__rich__())
+
+
+@dataclass(frozen=True)
+class _DerivationResult(_Result):
+    """What a forward pass and a gradient have in common: one derivation, printed by the
+    render functions named after the command (`forward_json`, `forward_view`, ... or
+    `grad_json`, `grad_view`, ...), so that the Python value and the command line can never
+    show two different things."""
     derivation: Any
     digits: int = 6
     all_steps: bool = False
     notation: str = "canonical"
+
+    command: ClassVar[str]     # "forward" or "grad": the command and its render functions
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object `rnn-solve forward --format json` (or `grad`) prints."""
+        from .render import jsonout
+        out: dict[str, Any] = getattr(jsonout, f"{self.command}_json")(self.derivation,
+                                                                       self.all_steps)
+        return out
+
+    def _view(self) -> Any:
+        from .render.rows import View
+        return View(self.digits, self.all_steps, self.notation)
+
+    def __rich__(self) -> Any:
+        from .render import table
+        return getattr(table, f"{self.command}_view")(self.derivation, self._view())
+
+    def _repr_html_(self) -> str:
+        return _html(f"{self.command}_html", self.derivation, self._view(), fallback=str(self))
+
+    def _repr_markdown_(self) -> str:
+        from .render import markdown
+        out: str = getattr(markdown, f"{self.command}_md")(self.derivation, self._view())
+        return out
+
+    def _repr_latex_(self) -> str:
+        from .render import latex
+        out: str = getattr(latex, f"{self.command}_tex")(self.derivation, self._view(),
+                                                          math=True)
+        return out
+
+
+@dataclass(frozen=True)
+class ForwardResult(_DerivationResult):
+    """The forward pass: each step's formula and value, and the loss.
+
+    `.value` is the loss L; `result["h_2"]` any quantity of the problem."""
+    command: ClassVar[str] = "forward"
 
     @property
     def problem(self) -> Problem:
@@ -146,53 +204,16 @@ class ForwardResult:
         out["L"] = np.asarray(d["loss"], dtype=np.float64)
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        """The object `rnn-solve forward --format json` prints."""
-        from .render.jsonout import forward_json
-        out: dict[str, Any] = forward_json(self.derivation, self.all_steps)
-        return out
-
-    def to_json(self) -> str:
-        """The text `rnn-solve forward --format json` prints."""
-        return _dumps(self.to_dict())
-
-    def _view(self) -> Any:
-        from .render.rows import View
-        return View(self.digits, self.all_steps, self.notation)
-
-    def __rich__(self) -> Any:
-        from .render.table import forward_view
-        return forward_view(self.derivation, self._view())
-
-    def __str__(self) -> str:
-        return _plain_text(self.__rich__())
-
     def __repr__(self) -> str:
         return f"<ForwardResult {self.problem.name}: L = {_short(self.loss)}, " \
                f"{len(self.steps)} steps>"
 
-    def _repr_html_(self) -> str:
-        return _html("forward_html", self.derivation, self._view(), fallback=str(self))
-
-    def _repr_markdown_(self) -> str:
-        from .render.markdown import forward_md
-        out: str = forward_md(self.derivation, self._view())
-        return out
-
-    def _repr_latex_(self) -> str:
-        from .render.latex import forward_tex
-        out: str = forward_tex(self.derivation, self._view(), math=True)
-        return out
-
 
 @dataclass(frozen=True)
-class GradResult:
+class GradResult(_DerivationResult):
     """Gradients d(of)/d(wrt), each with every chain-rule step; in symbols (`symbolic`),
     each value is its closed form, a SymPy expression."""
-    derivation: Any
-    digits: int = 6
-    all_steps: bool = False
-    notation: str = "canonical"
+    command: ClassVar[str] = "grad"
 
     @property
     def symbolic(self) -> bool:
@@ -238,34 +259,20 @@ class GradResult:
                              ".value.subs({'w_h': 1, ...})", where="to_numpy")
         return _array(self.value)
 
+    # in symbols the tables, JSON and Markdown come from render/symbolic.py
     def to_dict(self) -> dict[str, Any]:
         """The object `rnn-solve grad --format json` prints."""
-        out: dict[str, Any]
         if self.symbolic:
             from .render.symbolic import grad_json as symbolic_json
-            out = symbolic_json(self.derivation)
+            out: dict[str, Any] = symbolic_json(self.derivation)
             return out
-        from .render.jsonout import grad_json
-        out = grad_json(self.derivation, self.all_steps)
-        return out
-
-    def to_json(self) -> str:
-        """The text `rnn-solve grad --format json` prints."""
-        return _dumps(self.to_dict())
-
-    def _view(self) -> Any:
-        from .render.rows import View
-        return View(self.digits, self.all_steps, self.notation)
+        return super().to_dict()
 
     def __rich__(self) -> Any:
         if self.symbolic:
             from .render.symbolic import grad_view as symbolic_view
             return symbolic_view(self.derivation, self._view())
-        from .render.table import grad_view
-        return grad_view(self.derivation, self._view())
-
-    def __str__(self) -> str:
-        return _plain_text(self.__rich__())
+        return super().__rich__()
 
     def __repr__(self) -> str:
         of = self.derivation.of
@@ -274,27 +281,18 @@ class GradResult:
 
     # in symbols there is no HTML page nor a MathJax-ready LaTeX: None, and Jupyter shows
     # the Markdown (its formulas as $...$)
-    def _repr_html_(self) -> str | None:
-        if self.symbolic:
-            return None
-        return _html("grad_html", self.derivation, self._view(), fallback=str(self))
+    def _repr_html_(self) -> str | None:  # type: ignore[override]
+        return None if self.symbolic else super()._repr_html_()
 
     def _repr_markdown_(self) -> str:
-        out: str
         if self.symbolic:
             from .render.symbolic import grad_md as symbolic_md
-            out = symbolic_md(self.derivation, self._view())
+            out: str = symbolic_md(self.derivation, self._view())
             return out
-        from .render.markdown import grad_md
-        out = grad_md(self.derivation, self._view())
-        return out
+        return super()._repr_markdown_()
 
-    def _repr_latex_(self) -> str | None:
-        if self.symbolic:
-            return None
-        from .render.latex import grad_tex
-        out: str = grad_tex(self.derivation, self._view(), math=True)
-        return out
+    def _repr_latex_(self) -> str | None:  # type: ignore[override]
+        return None if self.symbolic else super()._repr_latex_()
 
 
 class Chart:
@@ -325,7 +323,7 @@ class Chart:
 
 
 @dataclass(frozen=True)
-class ExplainResult:
+class ExplainResult(_Result):
     """A topic worked with the problem's numbers: prose, tables, an answer, maybe a chart."""
     topic: Any
 
@@ -356,15 +354,9 @@ class ExplainResult:
         out: dict[str, Any] = topic_json(self.topic)
         return out
 
-    def to_json(self) -> str:
-        return _dumps(self.to_dict())
-
     def __rich__(self) -> Any:
         from .render.explainout import topic_view
         return topic_view(self.topic)
-
-    def __str__(self) -> str:
-        return _plain_text(self.__rich__())
 
     def __repr__(self) -> str:
         return f"<ExplainResult {self.topic.name}: {self.topic.title}>"
@@ -384,7 +376,7 @@ class ExplainResult:
 
 
 @dataclass(frozen=True)
-class GraphResult:
+class GraphResult(_Result):
     """The unrolled network: nodes (quantities and weights, with values and gradients) and
     the edges between them."""
     graph: Any
@@ -437,9 +429,6 @@ class GraphResult:
         return {"problem": self.graph.problem.name, "nodes": nodes,
                 "edges": [list(e) for e in self.graph.edges]}
 
-    def to_json(self) -> str:
-        return _dumps(self.to_dict())
-
     def __rich__(self) -> Any:
         from .render.graph import graph_view
         return graph_view(self.graph, self.digits)
@@ -462,7 +451,7 @@ class GraphResult:
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(_Result):
     """Checked answer keys: a verdict per answer, and the files that could not be read."""
     report: Any
     digits: int = 6
@@ -497,15 +486,9 @@ class CheckResult:
         out: dict[str, Any] = check_json(self.report)
         return out
 
-    def to_json(self) -> str:
-        return _dumps(self.to_dict())
-
     def __rich__(self) -> Any:
         from .render.checkout import check_view
         return check_view(self.report, self.digits)
-
-    def __str__(self) -> str:
-        return _plain_text(self.__rich__())
 
     def __repr__(self) -> str:
         from .render.checkout import summary

@@ -12,12 +12,14 @@ rnn_backward); `replay` runs the loop with a set of them. numpy is imported when
 
 from dataclasses import dataclass
 
+from ..model.arrays import Minibatch
+
 WEIGHTS = ("w_x", "w_h", "w_y")
 GRADS = ("w_x", "w_h", "w_y", "b_h", "b_y", "h_0")
 
 
 @dataclass(frozen=True)
-class Case:
+class Case(Minibatch):
     """A plain-RNN problem as float64 arrays (see the module's docstring for the shapes)."""
     params: dict
     x: object
@@ -28,14 +30,6 @@ class Case:
     loss: str = "cross_entropy"
     reduction: str = "sum"         # over the steps of a sequence
     batch: str = "sum"             # over the sequences
-
-    @property
-    def N(self) -> int:
-        return self.x.shape[0]
-
-    @property
-    def T(self) -> int:
-        return self.x.shape[1]
 
     @property
     def targets(self) -> int:

@@ -7,8 +7,9 @@ formula printed in symbols, printed with numbers, and its value can never disagr
 ('w_y h_1', '2 × 2', 4)
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import reduce
 
 from ..model import matrix as mx
 from ..model import numbers as num
@@ -121,13 +122,20 @@ def const(value) -> Const:
     return Const(Fraction(value) if isinstance(value, int) else value)
 
 
+def _combined(op, exprs) -> object:
+    """The values of the formulas combined left to right: ((a op b) op c) ..."""
+    return reduce(op, (e.value for e in exprs))
+
+
+def _kept(factors) -> tuple:
+    """The factors a product writes: a None factor, or the ONE of an empty product, is left out."""
+    return tuple(f for f in factors if f is not None and f is not ONE)
+
+
 def add(*terms: Expr, bracket: bool = False) -> Expr:
     if len(terms) == 1:
         return terms[0]
-    total = terms[0].value
-    for t in terms[1:]:
-        total = total + t.value
-    return Sum(total, tuple(terms), bracket)
+    return Sum(_combined(lambda a, b: a + b, terms), tuple(terms), bracket)
 
 
 def sub(a: Expr, b: Expr) -> Diff:
@@ -136,27 +144,18 @@ def sub(a: Expr, b: Expr) -> Diff:
 
 def mul(*factors: Expr | None, chain: bool = False) -> Expr:
     """The product of the factors; a None factor, or the ONE of an empty product, is left out."""
-    fs = tuple(f for f in factors if f is not None and f is not ONE)
-    if not fs:
-        return ONE
-    if len(fs) == 1:
-        return fs[0]
-    value = fs[0].value
-    for f in fs[1:]:
-        value = mx.times(value, f.value)
-    return Prod(value, fs, chain)
+    fs = _kept(factors)
+    if len(fs) < 2:
+        return fs[0] if fs else ONE
+    return Prod(_combined(mx.times, fs), fs, chain)
 
 
 def had(*factors: Expr | None) -> Expr:
     """The entry-by-entry product (for numbers, the product); None factors are left out."""
-    fs = tuple(f for f in factors if f is not None and f is not ONE)
-    if not fs:
-        return ONE
-    if len(fs) == 1:
-        return fs[0]
-    value = fs[0].value
-    for f in fs[1:]:
-        value = mx.hadamard(value, f.value)
+    fs = _kept(factors)
+    if len(fs) < 2:
+        return fs[0] if fs else ONE
+    value = _combined(mx.hadamard, fs)
     if not any(isinstance(f.value, mx.Mat) for f in fs):
         return Prod(value, fs, True)
     return Had(value, fs)
@@ -298,22 +297,19 @@ def text(e: Expr, numeric: bool = False, digits: int = 6, all_terms: bool = Fals
 
 # -- walking and re-evaluating ----------------------------------------------------------------
 
+# the fields of each kind of node that hold its sub-formulas (a tuple field holds several);
+# a Sym, Const or More is a leaf
+_CHILDREN = {Sum: ("terms",), Prod: ("factors",), Had: ("factors",), Diff: ("left", "right"),
+             Quot: ("top", "bottom"), Power: ("base",), Neg: ("arg",), Call: ("arg",),
+             Trans: ("arg",), Diag: ("arg",), Index: ("arg",)}
+
+
 def children(e: Expr) -> tuple:
-    if isinstance(e, Sum):
-        return e.terms
-    if isinstance(e, Prod):
-        return e.factors
-    if isinstance(e, (Diff,)):
-        return (e.left, e.right)
-    if isinstance(e, Quot):
-        return (e.top, e.bottom)
-    if isinstance(e, Power):
-        return (e.base,)
-    if isinstance(e, Had):
-        return e.factors
-    if isinstance(e, (Neg, Call, Trans, Diag, Index)):
-        return (e.arg,)
-    return ()
+    out: tuple = ()
+    for field in _CHILDREN.get(type(e), ()):
+        c = getattr(e, field)
+        out += c if isinstance(c, tuple) else (c,)
+    return out
 
 
 def walk(e: Expr):
@@ -334,27 +330,15 @@ def transform(e: Expr, fn) -> Expr:
     new = fn(e)
     if new is not None:
         return new
-    if isinstance(e, Sum):
-        return Sum(e.value, tuple(transform(t, fn) for t in e.terms), e.bracket)
-    if isinstance(e, Prod):
-        return Prod(e.value, tuple(transform(f, fn) for f in e.factors), e.chain)
-    if isinstance(e, Diff):
-        return Diff(e.value, transform(e.left, fn), transform(e.right, fn))
-    if isinstance(e, Quot):
-        return Quot(e.value, transform(e.top, fn), transform(e.bottom, fn))
-    if isinstance(e, Power):
-        return Power(e.value, transform(e.base, fn), e.exp)
-    if isinstance(e, Neg):
-        return Neg(e.value, transform(e.arg, fn))
-    if isinstance(e, Call):
-        return Call(e.value, e.fn, transform(e.arg, fn))
-    if isinstance(e, Had):
-        return Had(e.value, tuple(transform(f, fn) for f in e.factors))
-    if isinstance(e, (Trans, Diag)):
-        return type(e)(e.value, transform(e.arg, fn))
-    if isinstance(e, Index):
-        return Index(e.value, transform(e.arg, fn), e.index)
-    return e
+    fields = _CHILDREN.get(type(e))
+    if not fields:
+        return e
+    changed = {}
+    for field in fields:
+        c = getattr(e, field)
+        changed[field] = tuple(transform(x, fn) for x in c) if isinstance(c, tuple) \
+            else transform(c, fn)
+    return replace(e, **changed)
 
 
 def revalue(e: Expr, env: dict) -> Expr:
@@ -366,12 +350,9 @@ def revalue(e: Expr, env: dict) -> Expr:
         return e
     if isinstance(e, Sum):
         return add(*(revalue(t, env) for t in e.terms), bracket=e.bracket)
-    if isinstance(e, Prod):
-        fs = [revalue(f, env) for f in e.factors]
-        value = fs[0].value
-        for f in fs[1:]:
-            value = mx.times(value, f.value)
-        return Prod(value, tuple(fs), e.chain)
+    if isinstance(e, Prod):      # every factor kept, even a 1, so the formula reads the same
+        fs = tuple(revalue(f, env) for f in e.factors)
+        return Prod(_combined(mx.times, fs), fs, e.chain)
     if isinstance(e, Had):
         return had(*(revalue(f, env) for f in e.factors))
     if isinstance(e, Trans):

@@ -28,8 +28,21 @@ BATCHES = ("mean", "sum")
 KEYS = ("weights", "convention", "batch", "head")
 
 
+class Minibatch:
+    """The sizes of a minibatch, read off its inputs x (N x T x D): N sequences of T steps."""
+    x: object
+
+    @property
+    def N(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def T(self) -> int:
+        return self.x.shape[1]
+
+
 @dataclass(frozen=True)
-class ArrayProblem:
+class ArrayProblem(Minibatch):
     """One problem in float64 arrays (see the module's docstring for the shapes)."""
     name: str
     cell: str
@@ -50,14 +63,6 @@ class ArrayProblem:
     layout: str = "column"
     answers: dict = field(default_factory=dict, compare=False)
     weights: str | None = None       # the weights file read, if any (never written over)
-
-    @property
-    def N(self) -> int:
-        return self.x.shape[0]
-
-    @property
-    def T(self) -> int:
-        return self.x.shape[1]
 
     @property
     def D(self) -> int:

@@ -3,7 +3,8 @@ charts inline SVG; no script, no style sheet or font from elsewhere, so a page o
 and prints as it shows. Every string from outside (names, titles, ids, file names, answers)
 is escaped here, once.
 
-The MathML printer walks the same formula trees as expr.text and latex.latex.
+Formulas are walked by typeset.typeset (as the LaTeX of latex.py is), written in the words
+of MATHML here.
 """
 
 import html
@@ -11,9 +12,9 @@ import math
 
 from ..model import numbers as num
 from ..model.errors import one_line
-from ..derive.expr import (MAX_TERMS, Call, Const, Diag, Diff, Had, Index, More, Neg, Power, Prod,
-                           Quot, Sum, Sym, Trans, _prec)
-from .rows import MAX_SHOWN, STAGES, Gap, View, describe, row, stage_title, visible
+from .rows import (MAX_SHOWN, STAGES, Gap, View, describe, row, stage_title, typeset_cells,
+                   visible)
+from .typeset import Dialect, typeset
 
 FUNCTIONS = {"sigmoid": "σ", "sum": "∑"}
 STYLE = """
@@ -106,71 +107,68 @@ def number(v, digits: int) -> str:
     return f"<mrow>{sign}<mn>{esc(s)}</mn></mrow>" if sign else f"<mn>{esc(s)}</mn>"
 
 
+class _MathML(Dialect):
+    """MathML's words for each kind of node."""
+    opens = "<mrow><mo>(</mo>"
+    number = staticmethod(number)
+    name = staticmethod(name)
+
+    def fence(self, s: str) -> str:
+        return _fenced(s)
+
+    def more(self, e) -> str:
+        return f"<mrow><munderover><mo>∑</mo><mrow><mi>t</mi><mo>=</mo><mn>{e.first}</mn>" \
+               f"</mrow><mn>{e.last}</mn></munderover><mo>⋯</mo></mrow>"
+
+    def gap(self, n: int) -> str:
+        return f"<mtext>… ({n} more terms)</mtext>"
+
+    def sum(self, parts: list[str], bracket: bool) -> str:
+        body = "<mo>+</mo>".join(parts)
+        return _fenced(body, "[", "]") if bracket else f"<mrow>{body}</mrow>"
+
+    def diff(self, left: str, right: str) -> str:
+        return f"<mrow>{left}<mo>−</mo>{right}</mrow>"
+
+    def neg(self, arg: str) -> str:
+        return f"<mrow><mo>−</mo>{arg}</mrow>"
+
+    def joint(self, chain: bool, numeric: bool) -> str:
+        # U+2062 is the invisible times between factors written side by side
+        return "<mo>⋅</mo>" if chain else ("<mo>×</mo>" if numeric else "<mo>&#x2062;</mo>")
+
+    def prod(self, body: str) -> str:
+        return f"<mrow>{body}</mrow>"
+
+    def quot(self, top: str, bottom: str) -> str:
+        return f"<mfrac>{top}{bottom}</mfrac>"
+
+    def power(self, base: str, exp: int) -> str:
+        return f"<msup>{base}<mn>{exp}</mn></msup>"
+
+    def call(self, fn: str, arg: str) -> str:
+        return f"<mrow>{_mi(FUNCTIONS.get(fn, fn))}{_fenced(arg)}</mrow>"
+
+    def had(self, parts: list[str]) -> str:
+        return "<mrow>" + "<mo>⊙</mo>".join(parts) + "</mrow>"
+
+    def trans(self, arg: str) -> str:
+        return f"<msup>{arg}<mi mathvariant=\"normal\">T</mi></msup>"
+
+    def diag(self, arg: str) -> str:
+        return f"<mrow>{_mi('diag')}{_fenced(arg)}</mrow>"
+
+    def index(self, arg: str, index: tuple) -> str:
+        return f"<mrow>{arg}<mo>[</mo><mn>{','.join(map(str, index))}</mn><mo>]</mo></mrow>"
+
+
+MATHML = _MathML()
+
+
 def mathml(e, numeric: bool = False, digits: int = 6, rename=lambda n: n,
            all_terms: bool = False) -> str:
     """A formula as the inside of a <math> element, in symbols or with the numbers."""
-
-    def show(e, lead=True) -> str:
-        if isinstance(e, Const) or (numeric and isinstance(e, (Sym, Index))):
-            return number(e.value, digits)
-        if isinstance(e, Sym):
-            return name(rename(e.name))
-        if isinstance(e, More):
-            return number(e.value, digits) if numeric else \
-                f"<mrow><munderover><mo>∑</mo><mrow><mi>t</mi><mo>=</mo><mn>{e.first}</mn>" \
-                f"</mrow><mn>{e.last}</mn></munderover><mo>⋯</mo></mrow>"
-        if isinstance(e, Sum):
-            parts = [wrap(t, 1, lead and i == 0) for i, t in enumerate(e.terms)]
-            if len(parts) > MAX_TERMS and not all_terms:
-                parts = parts[:2] + [f"<mtext>… ({len(parts) - 4} more terms)</mtext>"] + \
-                    parts[-2:]
-            body = "<mo>+</mo>".join(parts)
-            return _fenced(body, "[", "]") if e.bracket else f"<mrow>{body}</mrow>"
-        if isinstance(e, Diff):
-            return f"<mrow>{wrap(e.left, 1, lead)}<mo>−</mo>{wrap(e.right, 2)}</mrow>"
-        if isinstance(e, Neg):
-            return f"<mrow><mo>−</mo>{wrap(e.arg, 3)}</mrow>"
-        if isinstance(e, Prod):
-            out = wrap(e.factors[0], 3, lead)
-            for prev, f in zip(e.factors, e.factors[1:]):
-                piece = wrap(f, 3)
-                joint = "<mo>⋅</mo>" if e.chain else ("<mo>×</mo>" if numeric else
-                                                       "<mo>&#x2062;</mo>")
-                tight = isinstance(prev, Const) and piece.startswith("<mrow><mo>(") \
-                    and not e.chain
-                out += ("" if tight else joint) + piece
-            return f"<mrow>{out}</mrow>"
-        if isinstance(e, Quot):
-            return f"<mfrac>{show(e.top)}{show(e.bottom)}</mfrac>"
-        if isinstance(e, Power):
-            return f"<msup>{wrap(e.base, 6)}<mn>{e.exp}</mn></msup>"
-        if isinstance(e, Call):
-            fn = FUNCTIONS.get(e.fn, e.fn)
-            return f"<mrow>{_mi(fn)}{_fenced(show(e.arg))}</mrow>"
-        if isinstance(e, Had):
-            return "<mrow>" + "<mo>⊙</mo>".join(wrap(f, 3, lead and i == 0)
-                                                for i, f in enumerate(e.factors)) + "</mrow>"
-        if isinstance(e, Trans):
-            return f"<msup>{wrap(e.arg, 6)}<mi mathvariant=\"normal\">T</mi></msup>"
-        if isinstance(e, Diag):
-            return f"<mrow>{_mi('diag')}{_fenced(show(e.arg))}</mrow>"
-        if isinstance(e, Index):
-            return (f"<mrow>{wrap(e.arg, 6)}<mo>[</mo><mn>{','.join(map(str, e.index))}</mn>"
-                    f"<mo>]</mo></mrow>")
-        raise TypeError(e)  # pragma: no cover
-
-    def wrap(e, need: int, first: bool = False) -> str:
-        s = show(e, first)
-        p = _prec(e, numeric)
-        if p == 2:
-            return s if first and need <= 3 else _fenced(s)
-        if isinstance(e, Sum) and e.bracket or isinstance(e, Quot):
-            return s
-        if isinstance(e, Sym) and "/" in e.name and need >= 6:
-            return _fenced(s)
-        return _fenced(s) if p < need else s
-
-    return show(e)
+    return typeset(e, MATHML, numeric, digits, rename, all_terms)
 
 
 def inline(inner: str) -> str:
@@ -205,13 +203,7 @@ def _table(title: str, steps, T: int, view: View) -> list[str]:
             continue
         r = row(item, view)
         label = " = ".join(inline(name(view.names(n))) for n in (item.name, *item.same))
-        formula = inline(mathml(item.expr, digits=view.digits, rename=view.names,
-                              all_terms=view.all_steps)) if r.formula else ""
-        if r.chain:
-            formula = inline(mathml(item.chain, rename=view.names, all_terms=view.all_steps)) \
-                + " = " + formula
-        numbers = inline(mathml(item.expr, numeric=True, digits=view.digits,
-                              all_terms=view.all_steps)) if r.numbers else ""
+        formula, numbers = typeset_cells(item, r, view, lambda e, **o: inline(mathml(e, **o)))
         value = inline(number(item.value, view.digits))
         out.append(f"<tr><td>{label}</td><td>{formula}</td><td>{numbers}</td>"
                    f'<td class="value">{value}</td></tr>')

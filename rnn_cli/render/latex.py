@@ -1,19 +1,18 @@
 """LaTeX: each step as an align* line, symbols = numbers = value, as the handwritten page.
 
-The printer walks the same formula trees as expr.text, in LaTeX's own words. A line too long
-for the page is broken at its equals signs and, where one side is still too long, between the
-terms of a sum or the factors of a chain, so a standalone document compiles with pdflatex and
-stays inside its margins. Text that comes from a file (titles, names, answers, diagnoses) is
-escaped: TeX never runs anything it was given.
+Formulas are walked by typeset.typeset (as the MathML of html.py is), written in the words of
+LATEX here. A line too long for the page is broken at its equals signs and, where one side is
+still too long, between the terms of a sum or the factors of a chain, so a standalone document
+compiles with pdflatex and stays inside its margins. Text that comes from a file (titles,
+names, answers, diagnoses) is escaped: TeX never runs anything it was given.
 """
 
 import re
 import unicodedata
 
 from ..model import numbers as num
-from ..derive.expr import (MAX_TERMS, Call, Const, Diag, Diff, Had, Index, More, Neg, Power, Prod, Quot,
-                    Sum, Sym, Trans, _prec)
 from .rows import MAX_SHOWN, View, describe, visible
+from .typeset import Dialect, typeset
 
 FUNCTIONS = {"tanh": r"\tanh", "log": r"\log", "exp": r"\exp", "sigmoid": r"\sigma",
              "softmax": r"\operatorname{softmax}", "relu": r"\operatorname{relu}",
@@ -109,69 +108,70 @@ def number(v, digits: int) -> str:
     return s
 
 
+class _LaTeX(Dialect):
+    """LaTeX's words for each kind of node; BR marks where a long line may break: before a
+    sum's plus, a difference's minus, a chain's dot."""
+    opens = r"\left("
+    number = staticmethod(number)
+    name = staticmethod(name)
+
+    def fence(self, s: str) -> str:
+        return rf"\left({s}\right)"
+
+    def more(self, e) -> str:
+        return rf"\sum_{{t={e.first}}}^{{{e.last}}} \cdots"
+
+    def gap(self, n: int) -> str:
+        return rf"\dots\ \text{{({n} more terms)}}"
+
+    def sum(self, parts: list[str], bracket: bool) -> str:
+        body = f" {BR}+ ".join(parts)
+        return rf"\left[{body}\right]" if bracket else body
+
+    def diff(self, left: str, right: str) -> str:
+        return f"{left} {BR}- {right}"
+
+    def neg(self, arg: str) -> str:
+        return f"-{arg}"
+
+    def joint(self, chain: bool, numeric: bool) -> str:
+        return f" {BR}\\cdot " if chain else (f" {BR}\\times " if numeric else " ")
+
+    def prod(self, body: str) -> str:
+        return body
+
+    def quot(self, top: str, bottom: str) -> str:
+        return rf"\frac{{{top}}}{{{bottom}}}"
+
+    def power(self, base: str, exp: int) -> str:
+        return f"{base}^{{{exp}}}"
+
+    def call(self, fn: str, arg: str) -> str:
+        return FUNCTIONS.get(fn, fn) + self.fence(arg)
+
+    def had(self, parts: list[str]) -> str:
+        return f" {BR}\\odot ".join(parts)
+
+    def trans(self, arg: str) -> str:
+        return rf"{arg}^{{\top}}"
+
+    def diag(self, arg: str) -> str:
+        return r"\operatorname{diag}" + self.fence(arg)
+
+    def index(self, arg: str, index: tuple) -> str:
+        # an entry as [i,j] after its vector: h_{1}[2], never the double subscript h_{1}_{2}
+        return f"{arg}[{','.join(map(str, index))}]"
+
+
+LATEX = _LaTeX()
+
+
 def latex(e, numeric: bool = False, digits: int = 6, rename=lambda n: n,
           all_terms: bool = True) -> str:
     """A formula in LaTeX, in symbols or with the numbers substituted; `rename` maps the
     canonical names to a notation's. Sums and chains carry BR marks where a line may break;
     `all_terms=False` shortens a long sum to its first and last two terms, as the tables do."""
-
-    def show(e, lead=True) -> str:
-        if isinstance(e, Const) or (numeric and isinstance(e, (Sym, Index))):
-            return number(e.value, digits)
-        if isinstance(e, Sym):
-            return name(rename(e.name))
-        if isinstance(e, More):
-            return number(e.value, digits) if numeric else \
-                rf"\sum_{{t={e.first}}}^{{{e.last}}} \cdots"
-        if isinstance(e, Sum):
-            parts = [wrap(t, 1, lead and i == 0) for i, t in enumerate(e.terms)]
-            if len(parts) > MAX_TERMS and not all_terms:
-                parts = parts[:2] + [rf"\dots\ \text{{({len(parts) - 4} more terms)}}"] + \
-                    parts[-2:]
-            body = f" {BR}+ ".join(parts)
-            return rf"\left[{body}\right]" if e.bracket else body
-        if isinstance(e, Diff):
-            return f"{wrap(e.left, 1, lead)} {BR}- {wrap(e.right, 2)}"
-        if isinstance(e, Neg):
-            return f"-{wrap(e.arg, 3)}"
-        if isinstance(e, Prod):
-            out = wrap(e.factors[0], 3, lead)
-            for prev, f in zip(e.factors, e.factors[1:]):
-                piece = wrap(f, 3)
-                joint = f" {BR}\\cdot " if e.chain else (f" {BR}\\times " if numeric else " ")
-                out += ("" if isinstance(prev, Const) and piece.startswith(r"\left(") and
-                        not e.chain else joint) + piece
-            return out
-        if isinstance(e, Quot):
-            return rf"\frac{{{show(e.top)}}}{{{show(e.bottom)}}}"
-        if isinstance(e, Power):
-            return f"{wrap(e.base, 6)}^{{{e.exp}}}"
-        if isinstance(e, Call):
-            return rf"{FUNCTIONS.get(e.fn, e.fn)}\left({show(e.arg)}\right)"
-        if isinstance(e, Had):
-            return f" {BR}\\odot ".join(wrap(f, 3, lead and i == 0)
-                                        for i, f in enumerate(e.factors))
-        if isinstance(e, Trans):
-            return rf"{wrap(e.arg, 6)}^{{\top}}"
-        if isinstance(e, Diag):
-            return rf"\operatorname{{diag}}\left({show(e.arg)}\right)"
-        if isinstance(e, Index):
-            # an entry as [i,j] after its vector: h_{1}[2], never the double subscript h_{1}_{2}
-            return f"{wrap(e.arg, 6)}[{','.join(map(str, e.index))}]"
-        raise TypeError(e)  # pragma: no cover
-
-    def wrap(e, need: int, first: bool = False) -> str:
-        s = show(e, first)
-        p = _prec(e, numeric)
-        if p == 2:
-            return s if first and need <= 3 else rf"\left({s}\right)"
-        if isinstance(e, Sum) and e.bracket or isinstance(e, Quot):
-            return s
-        if isinstance(e, Sym) and "/" in e.name and need >= 6:
-            return rf"\left({s}\right)"
-        return rf"\left({s}\right)" if p < need else s
-
-    return show(e)
+    return typeset(e, LATEX, numeric, digits, rename, all_terms)
 
 
 # -- fitting lines to the page ----------------------------------------------------------------
@@ -308,18 +308,26 @@ def forward_tex(fwd, view: View = View(), standalone: bool = False,
     return _document(_head(p) + body) if standalone else "\n".join(body)
 
 
+def _grad_paragraphs(d, view: View, lines) -> list[str]:
+    """Each gradient of `d` as a heading and an align* environment, the shared recursion of
+    the delta style first; `lines(steps, T, view)` writes the steps as align* lines (with
+    numbers here, in symbols for --symbolic)."""
+    T = d.forward.problem.T
+    body = []
+    if d.shared:
+        body += [r"\paragraph{Backpropagation through time}", _align(lines(d.shared, T, view))]
+    for g in d.gradients:
+        # the heading in a slashed form: a \frac in running text is too small to read
+        title = rf"\partial {name(view.names(g.of))}/\partial {name(view.names(g.wrt))}"
+        body += [rf"\paragraph{{${title}$}}", _align(lines(g.steps, T, view))]
+    return body
+
+
 def grad_tex(d, view: View = View(), standalone: bool = False, math: bool = False) -> str:
     """The gradients, an align* environment each (the recursion first in the delta style);
     `math` leaves out the headings, `standalone` makes a whole document."""
     p = d.forward.problem
-    body = []
-    if d.shared:
-        body += [r"\paragraph{Backpropagation through time}",
-                 _align(_lines(d.shared, p.T, view))]
-    for g in d.gradients:
-        # the heading in a slashed form: a \frac in running text is too small to read
-        title = rf"\partial {name(view.names(g.of))}/\partial {name(view.names(g.wrt))}"
-        body += [rf"\paragraph{{${title}$}}", _align(_lines(g.steps, p.T, view))]
+    body = _grad_paragraphs(d, view, _lines)
     if math:
         return "\n".join(b for b in body if not b.startswith(r"\paragraph"))
     if standalone:   # a whole solution, as the handwritten page: the forward pass first

@@ -3,7 +3,7 @@ render/latex.py), which GitHub and Jupyter typeset."""
 
 from ..model.safe import markdown as md
 from .latex import BR, latex
-from .rows import STAGES, Gap, View, describe, row, stage_title, visible
+from .rows import STAGES, Gap, View, describe, row, stage_title, typeset_cells, visible
 
 
 def _esc(s: str) -> str:
@@ -23,13 +23,7 @@ def _table(title: str, steps, T: int, view: View) -> list[str]:
             out.append(f"| *{item}* | | | |")
             continue
         r = row(item, view)     # which cells the tables show, and the value as text
-        formula = _math(latex(item.expr, digits=view.digits, rename=view.names,
-                              all_terms=view.all_steps)) if r.formula else ""
-        if r.chain:
-            formula = _math(latex(item.chain, rename=view.names, all_terms=view.all_steps)) \
-                + " = " + formula
-        numbers = _math(latex(item.expr, numeric=True, digits=view.digits,
-                              all_terms=view.all_steps)) if r.numbers else ""
+        formula, numbers = typeset_cells(item, r, view, lambda e, **o: _math(latex(e, **o)))
         out.append(f"| `{r.name}` | {formula} | {numbers} | {_esc(r.inline or r.value)} |")
     return out + [""]
 

@@ -119,6 +119,21 @@ def row(step: Step, view: View) -> Row:
                                                                                      digits))
 
 
+def typeset_cells(step: Step, r: Row, view: View, typeset) -> tuple[str, str]:
+    """A step's formula and numbers cells for a page of typeset maths (HTML, Markdown), each
+    formula written by `typeset(expr, **options)` (the options of latex.latex and
+    html.mathml). The formula follows its chain-rule term where there is one
+    (dL/dh_2 dh_2/dw_h = ...); a cell the text table `r` leaves empty stays empty."""
+    formula = typeset(step.expr, digits=view.digits, rename=view.names,
+                      all_terms=view.all_steps) if r.formula else ""
+    if r.chain:
+        formula = typeset(step.chain, rename=view.names, all_terms=view.all_steps) \
+            + " = " + formula
+    numbers = typeset(step.expr, numeric=True, digits=view.digits,
+                      all_terms=view.all_steps) if r.numbers else ""
+    return formula, numbers
+
+
 def visible(steps, T: int, all_steps: bool):
     """The steps to show, with a Gap where the middle of a long sequence is left out (whether
     its steps are in `steps` or were never written out, as in a large problem)."""

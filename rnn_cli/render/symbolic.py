@@ -248,15 +248,9 @@ def forward_tex(sf, view: View = View(), standalone: bool = False) -> str:
 
 
 def grad_tex(sd, view: View = View(), standalone: bool = False) -> str:
-    from .latex import _align, _document, _head, name
+    from .latex import _document, _grad_paragraphs, _head
     p = sd.forward.problem
-    body = []
-    if sd.shared:
-        body += [r"\paragraph{Backpropagation through time}",
-                 _align(_tex_lines(sd.shared, p.T, view))]
-    for g in sd.gradients:
-        title = rf"\partial {name(view.names(g.of))}/\partial {name(view.names(g.wrt))}"
-        body += [rf"\paragraph{{${title}$}}", _align(_tex_lines(g.steps, p.T, view))]
+    body = _grad_paragraphs(sd, view, _tex_lines)
     if standalone:
         return _document(_head(p) + [forward_tex(sd.forward, view)] + body)
     return "\n".join(body)

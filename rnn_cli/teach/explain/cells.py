@@ -51,8 +51,11 @@ def _cells(p) -> tuple[int, int, int]:
 
 
 def _compared(problem, steps, cell: str, bias, flag: str):
-    """(the problem over `steps`, the gated cell, the plain RNN it is compared with, whether
-    the cell is the problem's own) for explain lstm and gru (gates.py)."""
+    """What explain lstm and gru both work out: (the problem over `steps`, whether the gated
+    cell is the problem's own, then the sizes of the plain RNN's products, of the gate path,
+    of the cell's whole dh_T/dh_{t-1}, and the table's rows). The cell is the problem's own
+    with its candidate as the plain RNN, or one built from a plain RNN problem's weights with
+    the gate bias `bias` (gates.py)."""
     from ...derive.gates import candidate_rnn, stand_in
     if problem.cell not in ("rnn", cell):
         raise InputError(f"this problem is {A_CELL[problem.cell]}: explain {problem.cell} "
@@ -65,14 +68,16 @@ def _compared(problem, steps, cell: str, bias, flag: str):
                          f"change it with --param {b}=VALUE", where=flag)
     p = extend(problem, steps)
     if own:
-        return p, p, candidate_rnn(p), True
-    return p, stand_in(p, cell, Fraction(1) if bias is None else bias), p, False
-
+        cell_p, rnn_p = p, candidate_rnn(p)
+    else:
+        cell_p, rnn_p = stand_in(p, cell, Fraction(1) if bias is None else bias), p
+    _check_svd_work(p, steps, f"explain {cell}", 4)
+    return (p, own, *_beside(rnn_p, cell_p, p.is_vector))
 
 
 def _beside(rnn_p, cell_p, vector: bool):
-    """The RNN and the gated cell side by side, a row per step: (the cell's paths, the
-    sizes of the RNN's products, of the gate path, of the cell's dh_T/dh_{t-1}, the rows)."""
+    """The RNN and the gated cell side by side, a row per step: (the sizes of the RNN's
+    products, of the gate path, of the cell's dh_T/dh_{t-1}, the rows)."""
     from ...derive.gated import forward_gated
     from ...derive.gates import paths
     rnn, r_prods = _rnn_side(rnn_p)
@@ -84,24 +89,30 @@ def _beside(rnn_p, cell_p, vector: bool):
                   approx_text(size(cp.step[t]) if vector else cp.step[t]),
                   approx_text(h_size[t - 1] if vector else cp.back[t - 1]))
                  for t in range(1, rnn_p.T + 1))
-    return cp, r_size, gate_size, h_size, rows
+    return r_size, gate_size, h_size, rows
+
+
+def _table(T: int, sz, candidate: str | None, cell_columns: tuple, rows) -> Table:
+    """The table of explain lstm and gru, a row per step t: the plain RNN's factor
+    dh_t/dh_{t-1} (`candidate` tanh'(a_t) where the RNN is a gated cell's candidate, else
+    w_h f'(a_t)) and its product back from step T, then the gated cell's columns."""
+    factor = f"{candidate} tanh'(a_t)" if candidate else "w_h f'(a_t)"
+    return Table(f"The gradient reaching step t - 1 from step {T}",
+                 ("t", "RNN: " + sz("dh_t/dh_{t-1}", factor), "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"),
+                  *cell_columns), rows)
 
 
 def lstm(problem, steps: int | None = None, forget_bias=None) -> Topic:
     """The cell state's gradient path (a product of forget gates) and the LSTM's whole
     dh_T/dh_k beside the plain RNN's: the problem's own LSTM, or one built from a plain RNN
     problem's weights with the forget-gate bias `forget_bias` (default 1)."""
-    p, cell_p, rnn_p, own = _compared(problem, steps, "lstm", forget_bias, "--forget-bias")
-    _check_svd_work(p, steps, "explain lstm", 4)
+    p, own, r_size, c_size, h_size, rows = _compared(problem, steps, "lstm", forget_bias,
+                                                     "--forget-bias")
     T, vector = p.T, p.is_vector
-    cp, r_size, c_size, h_size, rows = _beside(rnn_p, cell_p, vector)
     sz = _sized(vector)
-    table = Table(f"The gradient reaching step t - 1 from step {T}",
-                  ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_hg tanh'(a_t)" if own
-                                      else "w_h f'(a_t)"),
-                   "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "LSTM: f_t",
-                   "LSTM cell: " + sz(f"dc_{T}/dc_{{t-1}}"), "LSTM: " + sz("∂h_t/∂h_{t-1}"),
-                   "LSTM: " + sz(f"dh_{T}/dh_{{t-1}}")), rows)
+    table = _table(T, sz, "w_hg" if own else None,
+                   ("LSTM: f_t", "LSTM cell: " + sz(f"dc_{T}/dc_{{t-1}}"),
+                    "LSTM: " + sz("∂h_t/∂h_{t-1}"), "LSTM: " + sz(f"dh_{T}/dh_{{t-1}}")), rows)
     r0, c0, h0 = r_size[0], c_size[0], h_size[0]
     sizes_text = (f"after {T} steps the RNN's product is {approx_text(r0, 4)}, the LSTM "
                   f"cell's {approx_text(c0, 4)} and the LSTM's whole dh_{T}/dh_0 "
@@ -170,17 +181,13 @@ def gru(problem, steps: int | None = None, update_bias=None) -> Topic:
     """The GRU's gradient path (through its update gate) and its whole dh_T/dh_k beside the
     plain RNN's: the problem's own GRU, or one built from a plain RNN problem's weights with
     the update-gate bias `update_bias` (default 1)."""
-    p, cell_p, rnn_p, own = _compared(problem, steps, "gru", update_bias, "--update-bias")
-    _check_svd_work(p, steps, "explain gru", 4)
+    p, own, r_size, z_size, g_size, rows = _compared(problem, steps, "gru", update_bias,
+                                                     "--update-bias")
     T, vector = p.T, p.is_vector
-    cp, r_size, z_size, g_size, rows = _beside(rnn_p, cell_p, vector)
     sz = _sized(vector)
-    table = Table(f"The gradient reaching step t - 1 from step {T}",
-                  ("t", "RNN: " + sz("dh_t/dh_{t-1}", "w_hn tanh'(a_t)" if own
-                                      else "w_h f'(a_t)"),
-                   "RNN: " + sz(f"dh_{T}/dh_{{t-1}}"), "GRU: z_t",
-                   "GRU: copy path " + sz(f"z_t...z_{T}"), "GRU: " + sz("dh_t/dh_{t-1}"),
-                   "GRU: " + sz(f"dh_{T}/dh_{{t-1}}")), rows)
+    table = _table(T, sz, "w_hn" if own else None,
+                   ("GRU: z_t", "GRU: copy path " + sz(f"z_t...z_{T}"),
+                    "GRU: " + sz("dh_t/dh_{t-1}"), "GRU: " + sz(f"dh_{T}/dh_{{t-1}}")), rows)
     r0, z0, g0 = r_size[0], z_size[0], g_size[0]
     rnn_n, gru_n, lstm_n = _cells(p)
     sizes_text = (f"after {T} steps the RNN's product is {approx_text(r0, 4)}, the GRU's copy "
