@@ -185,3 +185,39 @@ def _stdout_failed(e: OSError) -> bool:
     """Whether an OSError came from writing standard output (a full disk, a closed stream)."""
     import errno
     return e.errno in (errno.ENOSPC, errno.EIO, errno.EBADF, errno.EDQUOT, errno.EFBIG)
+
+
+# -- writes outside the commands' guard (--version, --help, the last flush) ---------------------
+
+def stdout_error(e: OSError) -> int | None:
+    """The exit status for an error of writing standard output outside a command's guard:
+    a closed pipe ends the run silently (0); a full disk, an I/O error or a closed stream is
+    one line and exit 3. None when the error is not one of writing standard output."""
+    if isinstance(e, BrokenPipeError):
+        pipe_closed()
+        return Exit.OK
+    if e.errno is None or not _stdout_failed(e):
+        return None
+    print(f"rnn-solve: error: cannot write to standard output: {e.strerror or e}",
+          file=sys.stderr)
+    pipe_closed()               # what is left in the buffer is not flushed again at the exit
+    return Exit.NOT_FINISHED
+
+
+def finish(code: int) -> int:
+    """Flush standard output and standard error before the exit; output that cannot be
+    written (printed outside a command's guard) makes an exit status of 0 a 3."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as e:        # a command's own output failed in `guarded`, which said so
+        if code == Exit.OK and (failed := stdout_error(e)) is not None:
+            code = failed
+    except (ValueError, AttributeError):
+        pass
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    return code

@@ -370,3 +370,13 @@ def test_help_examples_on_their_own_lines(tmp_path):
     r = cli("explain", "--help", cwd=tmp_path, env={"COLUMNS": "200"})
     lines = [l for l in r.stdout.decode().splitlines() if "Example:" in l]
     assert len(lines) == 3 and all(l.count("Example:") == 1 for l in lines)
+
+
+# -- output that cannot be written outside a command's guard, closed streams ---------------------------
+
+@pytest.mark.parametrize("args", [["--version"], ["forward", "--help"], ["--help"]])
+def test_version_and_help_to_a_full_disk_exit_3_with_one_line(tmp_path, args):
+    with open("/dev/full", "wb") as full:
+        r = cli(*args, cwd=tmp_path, stdout=full)
+    assert one_line(r, 3) == ("rnn-solve: error: cannot write to standard output: No space "
+                              "left on device\n")
