@@ -76,6 +76,18 @@ class AsciiStream(io.TextIOBase):
         return self.stream.buffer
 
 
+class ClosedStdout(io.TextIOBase):
+    """Standard output closed before the process started (`>&-`, sys.stdout is None): a
+    write fails as a write to a closed descriptor does, so the command ends with one line
+    and exit 3; a command that writes only to its -o file runs as before."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        import errno
+        raise OSError(errno.EBADF, "it is closed")
+
+
 def _encodes(stream, text: str) -> bool:
     try:
         text.encode(getattr(stream, "encoding", None) or "ascii")
@@ -91,6 +103,8 @@ def setup(force_ascii: bool = False) -> None:
     columns = os.environ.get("COLUMNS")
     if columns is not None and not (columns.strip().isdigit() and int(columns) > 0):
         del os.environ["COLUMNS"]
+    if sys.stdout is None:
+        sys.stdout = ClosedStdout()
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is None or isinstance(stream, AsciiStream):

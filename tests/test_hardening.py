@@ -380,3 +380,12 @@ def test_version_and_help_to_a_full_disk_exit_3_with_one_line(tmp_path, args):
         r = cli(*args, cwd=tmp_path, stdout=full)
     assert one_line(r, 3) == ("rnn-solve: error: cannot write to standard output: No space "
                               "left on device\n")
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_closed_stdout_exits_3_with_one_line(tmp_path, fmt):
+    e = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    r = subprocess.run([sys.executable, "-m", "rnn_cli", "forward", "--format", fmt],
+                       cwd=tmp_path, env=e, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       timeout=120, preexec_fn=lambda: os.close(1))
+    assert one_line(r, 3) == "rnn-solve: error: cannot write to standard output: it is closed\n"
