@@ -13,7 +13,7 @@ import typer
 
 from . import interrupted
 from .model.errors import InputError
-from .streams import ASCII, Exit, finish, guarded, stdout_error
+from .streams import ASCII, Exit, QuietStderr, finish, guarded, stdout_error
 
 
 class Format(str, enum.Enum):
@@ -547,6 +547,7 @@ def main() -> None:
     the process silently, after Python has put back the default handler)."""
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")   # small matrices: BLAS threads cost more than they give
+    sys.stderr = QuietStderr(sys.stderr) if sys.stderr is not None else None
     try:
         code = finish(_run())    # a --version or --help that cannot be written: exit 3
     except KeyboardInterrupt:

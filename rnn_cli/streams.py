@@ -235,3 +235,26 @@ def finish(code: int) -> int:
     except (OSError, ValueError, AttributeError):
         pass
     return code
+
+
+class QuietStderr:
+    """Standard error that cannot be written (2>/dev/full) is not a new error: the message is
+    lost, and the exit status and the rest of the run are what they would have been."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError:
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)

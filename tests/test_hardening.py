@@ -389,3 +389,15 @@ def test_a_closed_stdout_exits_3_with_one_line(tmp_path, fmt):
                        cwd=tmp_path, env=e, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
                        timeout=120, preexec_fn=lambda: os.close(1))
     assert one_line(r, 3) == "rnn-solve: error: cannot write to standard output: it is closed\n"
+
+
+@pytest.mark.parametrize("args, code", [(["forward", "--w-h", "abc"], 2),
+                                        (["forward", "-p", "no_such_problem"], 2),
+                                        (["forward", "--no-such-flag"], 2), (["forward"], 0)])
+def test_an_unwritable_stderr_keeps_the_exit_status(tmp_path, args, code):
+    e = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([sys.executable, "-m", "rnn_cli", *args], cwd=tmp_path, env=e,
+                           stdout=subprocess.PIPE, stderr=full, timeout=120)
+    assert r.returncode == code
+
