@@ -401,3 +401,12 @@ def test_an_unwritable_stderr_keeps_the_exit_status(tmp_path, args, code):
                            stdout=subprocess.PIPE, stderr=full, timeout=120)
     assert r.returncode == code
 
+
+# -- graph and gated cells ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("problem", ["lstm_1unit", "gru_2unit"])
+@pytest.mark.parametrize("fmt", ["table", "svg"])
+def test_graph_of_a_gated_cell_is_refused_in_one_line(tmp_path, problem, fmt):
+    fmt = "text" if fmt == "table" else fmt     # graph's terminal drawing is --format text
+    err = one_line(cli("graph", "-p", problem, "--grad", "--format", fmt, cwd=tmp_path), 2)
+    assert problem in err and "RNN cell" in err and "internal error" not in err
