@@ -13,7 +13,7 @@ import typer
 
 from . import interrupted
 from .model.errors import InputError
-from .streams import ASCII, Exit, guarded
+from .streams import ASCII, Exit, QuietStderr, finish, guarded, stdout_error
 
 
 class Format(str, enum.Enum):
@@ -548,13 +548,9 @@ def main() -> None:
     the process silently, after Python has put back the default handler)."""
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")   # small matrices: BLAS threads cost more than they give
+    sys.stderr = QuietStderr(sys.stderr) if sys.stderr is not None else None
     try:
-        code = _run()
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError, AttributeError):
-                pass
+        code = finish(_run())    # a --version or --help that cannot be written: exit 3
     except KeyboardInterrupt:
         interrupted()
     if code == Exit.INTERRUPTED:   # typer's answer to a Ctrl-C while it parses the options
@@ -592,4 +588,8 @@ def _run() -> int:
         return e.exit_code
     except typer.Abort:
         return Exit.INTERRUPTED
+    except OSError as e:                  # --version, --help: printed outside `guarded`
+        if (failed := stdout_error(e)) is None:
+            raise
+        return failed
     return code if isinstance(code, int) else 0

@@ -76,6 +76,18 @@ class AsciiStream(io.TextIOBase):
         return self.stream.buffer
 
 
+class ClosedStdout(io.TextIOBase):
+    """Standard output closed before the process started (`>&-`, sys.stdout is None): a
+    write fails as a write to a closed descriptor does, so the command ends with one line
+    and exit 3; a command that writes only to its -o file runs as before."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        import errno
+        raise OSError(errno.EBADF, "it is closed")
+
+
 def _encodes(stream, text: str) -> bool:
     try:
         text.encode(getattr(stream, "encoding", None) or "ascii")
@@ -91,6 +103,8 @@ def setup(force_ascii: bool = False) -> None:
     columns = os.environ.get("COLUMNS")
     if columns is not None and not (columns.strip().isdigit() and int(columns) > 0):
         del os.environ["COLUMNS"]
+    if sys.stdout is None:
+        sys.stdout = ClosedStdout()
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is None or isinstance(stream, AsciiStream):
@@ -185,3 +199,62 @@ def _stdout_failed(e: OSError) -> bool:
     """Whether an OSError came from writing standard output (a full disk, a closed stream)."""
     import errno
     return e.errno in (errno.ENOSPC, errno.EIO, errno.EBADF, errno.EDQUOT, errno.EFBIG)
+
+
+# -- writes outside the commands' guard (--version, --help, the last flush) ---------------------
+
+def stdout_error(e: OSError) -> int | None:
+    """The exit status for an error of writing standard output outside a command's guard:
+    a closed pipe ends the run silently (0); a full disk, an I/O error or a closed stream is
+    one line and exit 3. None when the error is not one of writing standard output."""
+    if isinstance(e, BrokenPipeError):
+        pipe_closed()
+        return Exit.OK
+    if e.errno is None or not _stdout_failed(e):
+        return None
+    print(f"rnn-solve: error: cannot write to standard output: {e.strerror or e}",
+          file=sys.stderr)
+    pipe_closed()               # what is left in the buffer is not flushed again at the exit
+    return Exit.NOT_FINISHED
+
+
+def finish(code: int) -> int:
+    """Flush standard output and standard error before the exit; output that cannot be
+    written (printed outside a command's guard) makes an exit status of 0 a 3."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as e:        # a command's own output failed in `guarded`, which said so
+        if code == Exit.OK and (failed := stdout_error(e)) is not None:
+            code = failed
+    except (ValueError, AttributeError):
+        pass
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    return code
+
+
+class QuietStderr:
+    """Standard error that cannot be written (2>/dev/full) is not a new error: the message is
+    lost, and the exit status and the rest of the run are what they would have been."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError:
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)

@@ -500,3 +500,43 @@ def test_explain_text_topics_show_a_text_escaped(tmp_path, topic):
         assert b"\\x1b" in r.stdout
         if fmt == "markdown":
             assert "<img" not in MarkdownIt().render(r.stdout.decode())
+
+
+# -- output that cannot be written outside a command's guard, closed streams ---------------------------
+
+@pytest.mark.parametrize("args", [["--version"], ["forward", "--help"], ["--help"]])
+def test_version_and_help_to_a_full_disk_exit_3_with_one_line(tmp_path, args):
+    with open("/dev/full", "wb") as full:
+        r = cli(*args, cwd=tmp_path, stdout=full)
+    assert one_line(r, 3) == ("rnn-solve: error: cannot write to standard output: No space "
+                              "left on device\n")
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_closed_stdout_exits_3_with_one_line(tmp_path, fmt):
+    e = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    r = subprocess.run([sys.executable, "-m", "rnn_cli", "forward", "--format", fmt],
+                       cwd=tmp_path, env=e, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       timeout=120, preexec_fn=lambda: os.close(1))
+    assert one_line(r, 3) == "rnn-solve: error: cannot write to standard output: it is closed\n"
+
+
+@pytest.mark.parametrize("args, code", [(["forward", "--w-h", "abc"], 2),
+                                        (["forward", "-p", "no_such_problem"], 2),
+                                        (["forward", "--no-such-flag"], 2), (["forward"], 0)])
+def test_an_unwritable_stderr_keeps_the_exit_status(tmp_path, args, code):
+    e = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([sys.executable, "-m", "rnn_cli", *args], cwd=tmp_path, env=e,
+                           stdout=subprocess.PIPE, stderr=full, timeout=120)
+    assert r.returncode == code
+
+
+# -- graph and gated cells ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("problem", ["lstm_1unit", "gru_2unit"])
+@pytest.mark.parametrize("fmt", ["table", "svg"])
+def test_graph_of_a_gated_cell_is_refused_in_one_line(tmp_path, problem, fmt):
+    fmt = "text" if fmt == "table" else fmt     # graph's terminal drawing is --format text
+    err = one_line(cli("graph", "-p", problem, "--grad", "--format", fmt, cwd=tmp_path), 2)
+    assert problem in err and "RNN cell" in err and "internal error" not in err

@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from ..derive.bptt import grad as derive
 from ..derive.forward import forward
+from ..model.errors import InputError
 from ..model.matrix import unit
 from ..model.names import PARAMS, Quantity
 from ..model.problem import Problem
@@ -70,6 +71,10 @@ def unroll(problem: Problem, grads: bool = False,
     (Fraction(3, 1), Fraction(4, 1), Fraction(8, 1))
     """
     p = problem
+    if p.cell != "rnn":
+        raise InputError(f"graph draws only the plain RNN cell (cell = \"rnn\"); {p.name} is "
+                         f"{'an LSTM' if p.cell == 'lstm' else 'a GRU'}: use forward, grad or "
+                         "explain for it")
     fwd = forward(p)
     value = fwd.syms
     adjoint: dict[str, object] = {}
