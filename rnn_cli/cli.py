@@ -13,7 +13,8 @@ import typer
 
 from . import interrupted
 from .model.errors import InputError
-from .streams import ASCII, Exit, QuietStderr, finish, guarded, stdout_error
+from .streams import (ASCII, Exit, QuietStderr, closed_pipe_status, finish, guarded,
+                      stdout_error)
 
 
 class Format(str, enum.Enum):
@@ -588,6 +589,8 @@ def _run() -> int:
         return e.exit_code
     except typer.Abort:
         return Exit.INTERRUPTED
+    except SystemExit as e:               # typer's exit 1 for a reader that closed the pipe
+        return closed_pipe_status(e)
     except OSError as e:                  # --version, --help: printed outside `guarded`
         if (failed := stdout_error(e)) is None:
             raise

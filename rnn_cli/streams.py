@@ -141,6 +141,16 @@ def pipe_closed() -> None:
         pass
 
 
+def closed_pipe_status(e: SystemExit) -> int:
+    """typer answers a reader that closed the pipe (`rnn-solve forward | true`) with exit 1,
+    after wrapping standard output in click's PacifyFlushWrapper: that is a closed pipe,
+    which ends the run silently, with status 0. Any other exit is passed on."""
+    if e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+        pipe_closed()
+        return Exit.OK
+    raise e
+
+
 # -- the commands' guard ----------------------------------------------------------------------
 
 ASCII = inspect.Parameter("ascii_", inspect.Parameter.KEYWORD_ONLY, default=False,

@@ -540,3 +540,17 @@ def test_graph_of_a_gated_cell_is_refused_in_one_line(tmp_path, problem, fmt):
     fmt = "text" if fmt == "table" else fmt     # graph's terminal drawing is --format text
     err = one_line(cli("graph", "-p", problem, "--grad", "--format", fmt, cwd=tmp_path), 2)
     assert problem in err and "RNN cell" in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("args", [["forward"], ["explain", "vanishing"], ["--version"],
+                                  ["grad", "--help"]])
+def test_a_reader_that_closes_the_pipe_first_ends_the_run_silently(tmp_path, args):
+    """`rnn-solve forward | true`: the reader is gone before the first line is written (the
+    interpreter takes a tenth of a second to start). Exit 0 and nothing on stderr: exit 1
+    means wrong answers only (Rich and typer each answered with 1)."""
+    e = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "rnn_cli", *args], cwd=tmp_path, env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert (proc.wait(timeout=120), err) == (0, b"")

@@ -74,12 +74,19 @@ def rows_value(g, digits: int) -> str:
     return fmt(g.value, digits) if hasattr(g.value, "rows") else fmt_with_decimal(g.value, digits)
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """A reader that closed the pipe: Rich's own answer is exit 1; the command's guard
+        ends the run silently instead (streams.guarded)."""
+        raise BrokenPipeError
+
+
 def console(file=None, width: int | None = None) -> Console:
     """A console that writes plain text when not on a terminal (and honours NO_COLOR).
 
     Piped output is 120 columns wide unless COLUMNS says otherwise: formulas are long.
     """
-    c = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    c = _Console(file=file, width=width, highlight=False, soft_wrap=False)
     if width is None and not c.is_terminal and "COLUMNS" not in os.environ:
         c.width = 120
     return c
