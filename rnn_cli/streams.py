@@ -193,10 +193,7 @@ def guarded(fn):
                   "1?); make the weights or inputs smaller", file=sys.stderr)
             raise typer.Exit(Exit.BAD_INPUT) from None
         except Exception as e:     # a bug: one line, exit 3, never exit 1
-            if isinstance(e, OSError) and e.errno is not None and _stdout_failed(e):
-                print(f"rnn-solve: error: cannot write to standard output: "
-                      f"{e.strerror or e}", file=sys.stderr)
-            else:
+            if not (isinstance(e, OSError) and stdout_error(e) is not None):
                 print(internal_error(e), file=sys.stderr)
             raise typer.Exit(Exit.NOT_FINISHED) from None
     sig = inspect.signature(fn)
