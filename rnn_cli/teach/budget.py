@@ -14,7 +14,7 @@ bound that:
   wrong answers are reported wrong with NOT_DIAGNOSED, and `"diagnosed": false` in JSON.
 """
 
-from ..derive.expr import revalue
+from ..derive.expr import value_in
 
 DIAGNOSIS_BUDGET = 20_000    # step evaluations for every replay of one run of `check`
 MAX_ANSWERS = 500            # answers in one file: a file with more is that file's error
@@ -72,7 +72,7 @@ def carried_values(graph, stated: dict):
                 value, d = env[name], set()
             else:
                 graph.charge()
-                value = revalue(formula, env).value
+                value = value_in(formula, env)
                 d = set().union(*(deps.get(n, set()) for n in reads))
             if hit is not None:
                 for n in names_:

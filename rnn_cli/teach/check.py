@@ -18,7 +18,7 @@ from .answers import Answer, at_depth, wrong_entries
 from .formulas import data_value, read_answer
 from ..derive.bptt import PATHS_MAX_T
 from ..model.errors import InputError
-from ..derive.expr import names, revalue, text
+from ..derive.expr import names, revalue, text, value_in
 from ..model.files import read_toml, tables
 from ..model.matrix import entry
 from ..derive.forward import Forward
@@ -150,7 +150,7 @@ class Graph:
                 env[step.name], deps[step.name] = base[i], set()
             else:
                 self.charge()
-                env[step.name] = revalue(e, env).value
+                env[step.name] = value_in(e, env)
                 deps[step.name] = set().union(*(deps.get(n, set()) for n in reads))
                 if base is not None:
                     changed.add(step.name)
@@ -188,7 +188,7 @@ class Graph:
             if e is not formula:
                 reads = self._reads(e)
             self.charge()
-            env[name] = value = revalue(e, env).value
+            env[name] = value = value_in(e, env)
             deps[name] = d = set().union(*(deps.get(n, set()) for n in reads))
             for n in names_:
                 env[n], deps[n] = value, d
