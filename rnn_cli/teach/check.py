@@ -264,7 +264,6 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
     derive it once, and replay each mistake once (mistakes.py keeps those in the Graph).
     `known`: right values the caller already has (a class's keys), by quantity name; an answer
     that matches its known value is correct without deriving it."""
-    from .mistakes import diagnose
     from .budget import MAX_ANSWERS, Budget, BudgetSpent, not_diagnosed
     memo = memo if memo is not None else {}
     budget = memo.setdefault("budget", Budget())
@@ -358,8 +357,10 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
         right = {k for k, v in ok.items() if v}
         key = {str(k): a for k, a in parsed if ok[str(k)]}    # diagnoses must agree with it
         try:
-            found = list(diagnose(gs[n], ans, expected[n], problem, others, right, key)) \
-                if problem.T <= MAX_DIAGNOSED_T else []
+            found = []
+            if problem.T <= MAX_DIAGNOSED_T:    # (the mistakes engine is imported only here)
+                from .mistakes import diagnose
+                found = list(diagnose(gs[n], ans, expected[n], problem, others, right, key))
             diagnosed = True
         except BudgetSpent:
             found, diagnosed = [not_diagnosed(budget.limit)], False
