@@ -73,8 +73,8 @@ def check(files: Annotated[Optional[list[Path]], typer.Argument(
             from .teach.classroom import check_submissions
             report = check_submissions(files, keys)
         else:
-            from .api import check_paths
-            report = check_paths(files)
+            from .teach.check import check_files      # api.check_paths without api's
+            report = check_files(files)               # imports (every command's results)
         if fmt is CheckFormat.table and is_stdout(output):
             from .render.checkout import check_view
             _print(check_view(report, digits))

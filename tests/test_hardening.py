@@ -549,3 +549,49 @@ def test_a_reader_that_closes_the_pipe_first_ends_the_run_silently(tmp_path, arg
     proc.stdout.close()
     err = proc.stderr.read()
     assert (proc.wait(timeout=120), err) == (0, b"")
+
+
+def _long_key(T: int) -> str:
+    """Forward and gradient answers, each wrong, on a tanh problem of T steps."""
+    answers = [f'"{k}_{t}" = {t + 2}' for t in range(1, 6) for k in ("h", "y_hat", "dL/dh")]
+    return ('activation = "tanh"\n[params]\nw_x = 0.5\nw_h = 0.9\nw_y = 2\n[data]\n'
+            f"x = {[0.5] * T}\ny = {[0.25] * T}\n[answers]\n" + "\n".join(answers)
+            + '\n"dL/dw_h" = 1\n"dL/dw_x" = 2\n')
+
+
+def test_the_gradients_replay_from_the_forward_one_as_if_replayed_again(monkeypatch, tmp_path):
+    """The gradient answers' replay starts where the forward answers' ended (Graph.head):
+    the same verdicts and diagnoses, the budget charged as much and spent at the same answer
+    as when it computes the forward steps again, wherever the budget runs out."""
+    from rnn_cli.render.checkout import check_json
+    from rnn_cli.teach import budget
+    from rnn_cli.teach.check import Graph, Report, check_problem
+    from rnn_cli.model.files import read_toml
+    from rnn_cli.model.problem import build
+    (tmp_path / "k.toml").write_text(_long_key(201))     # T > 200: only these replays charge
+    problem = build(read_toml(tmp_path / "k.toml"), "k", "k.toml")
+    value_in, evaluated = budget.value_in, [0]
+
+    def counted(e, env):
+        evaluated[0] += 1
+        return value_in(e, env)
+
+    def run(limit: int, shared: bool):
+        monkeypatch.setattr(budget, "DIAGNOSIS_BUDGET", limit)
+        with monkeypatch.context() as m:
+            m.setattr(budget, "value_in", counted)
+            if not shared:
+                m.setattr(Graph, "head", lambda self: None)
+            memo, evaluated[0] = {}, 0
+            results, _ = check_problem(problem, problem.answers, "k.toml", memo)
+        b = memo["budget"]
+        # past the limit one charge of the forward steps' number overshoots where charges
+        # one at a time stop: how far is never shown, whether it is spent is
+        return check_json(Report(tuple(results))), b.spent, min(b.used, limit + 1), evaluated[0]
+
+    _, _, total, alone = run(10 ** 6, shared=False)
+    _, _, used, computed = run(10 ** 6, shared=True)
+    forward = alone - computed          # the forward steps, replayed once instead of twice
+    assert used == total == alone and forward > 0
+    for limit in (total - 1, total - forward // 2, 2 * forward - 1, forward // 2):
+        assert run(limit, shared=True)[:3] == run(limit, shared=False)[:3], limit

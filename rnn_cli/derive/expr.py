@@ -122,9 +122,30 @@ def const(value) -> Const:
     return Const(Fraction(value) if isinstance(value, int) else value)
 
 
-def _combined(op, exprs) -> object:
-    """The values of the formulas combined left to right: ((a op b) op c) ..."""
-    return reduce(op, (e.value for e in exprs))
+# -- the arithmetic of each node, shared by the builders below and by `value_in` --------------
+
+def _total(values: list):
+    return reduce(lambda a, b: a + b, values)
+
+
+def _product(values: list):
+    return reduce(mx.times, values)
+
+
+def _hadamard(values: list):
+    return reduce(mx.hadamard, values)
+
+
+def _difference(a, b):
+    return num.lift(a, b) - b
+
+
+def _quotient(a, b):
+    return num.lift(a, b) / b
+
+
+def _entry(v, i: tuple):
+    return mx.entry(v, i) if isinstance(v, mx.Mat) else v
 
 
 def _kept(factors) -> tuple:
@@ -135,11 +156,11 @@ def _kept(factors) -> tuple:
 def add(*terms: Expr, bracket: bool = False) -> Expr:
     if len(terms) == 1:
         return terms[0]
-    return Sum(_combined(lambda a, b: a + b, terms), tuple(terms), bracket)
+    return Sum(_total([t.value for t in terms]), tuple(terms), bracket)
 
 
 def sub(a: Expr, b: Expr) -> Diff:
-    return Diff(num.lift(a.value, b.value) - b.value, a, b)
+    return Diff(_difference(a.value, b.value), a, b)
 
 
 def mul(*factors: Expr | None, chain: bool = False) -> Expr:
@@ -147,7 +168,7 @@ def mul(*factors: Expr | None, chain: bool = False) -> Expr:
     fs = _kept(factors)
     if len(fs) < 2:
         return fs[0] if fs else ONE
-    return Prod(_combined(mx.times, fs), fs, chain)
+    return Prod(_product([f.value for f in fs]), fs, chain)
 
 
 def had(*factors: Expr | None) -> Expr:
@@ -155,7 +176,7 @@ def had(*factors: Expr | None) -> Expr:
     fs = _kept(factors)
     if len(fs) < 2:
         return fs[0] if fs else ONE
-    value = _combined(mx.hadamard, fs)
+    value = _hadamard([f.value for f in fs])
     if not any(isinstance(f.value, mx.Mat) for f in fs):
         return Prod(value, fs, True)
     return Had(value, fs)
@@ -170,11 +191,11 @@ def diag(a: Expr) -> Diag:
 
 
 def index(a: Expr, i: tuple) -> Expr:
-    return Index(mx.entry(a.value, i), a, i) if isinstance(a.value, mx.Mat) else a
+    return Index(_entry(a.value, i), a, i) if isinstance(a.value, mx.Mat) else a
 
 
 def div(a: Expr, b: Expr) -> Quot:
-    return Quot(num.lift(a.value, b.value) / b.value, a, b)
+    return Quot(_quotient(a.value, b.value), a, b)
 
 
 def power(base: Expr, n: int) -> Power:
@@ -320,8 +341,16 @@ def walk(e: Expr):
 
 
 def names(e: Expr) -> set[str]:
-    """The names of the quantities a formula reads."""
-    return {n.name for n in walk(e) if isinstance(n, Sym)}
+    """The names of the quantities a formula reads (a stack, not `walk`'s generators: the
+    replays of `check` ask it of every step)."""
+    found, todo = set(), [e]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, Sym):
+            found.add(n.name)
+        else:
+            todo += children(n)
+    return found
 
 
 def transform(e: Expr, fn) -> Expr:
@@ -352,7 +381,7 @@ def revalue(e: Expr, env: dict) -> Expr:
         return add(*(revalue(t, env) for t in e.terms), bracket=e.bracket)
     if isinstance(e, Prod):      # every factor kept, even a 1, so the formula reads the same
         fs = tuple(revalue(f, env) for f in e.factors)
-        return Prod(_combined(mx.times, fs), fs, e.chain)
+        return Prod(_product([f.value for f in fs]), fs, e.chain)
     if isinstance(e, Had):
         return had(*(revalue(f, env) for f in e.factors))
     if isinstance(e, Trans):
@@ -372,3 +401,51 @@ def revalue(e: Expr, env: dict) -> Expr:
     if isinstance(e, Call):
         return call(e.fn, revalue(e.arg, env))
     raise TypeError(e)  # pragma: no cover
+
+
+def _is_one(e: Expr) -> bool:
+    """Whether revalue(e, env) is ONE itself, which `had` leaves out of a product (so does
+    value_in): ONE, or a ⊙ product, a one-term sum, a transpose or an entry of nothing else."""
+    if e is ONE:
+        return True
+    if isinstance(e, Had):
+        return all(_is_one(f) for f in e.factors)
+    if isinstance(e, Sum):
+        return len(e.terms) == 1 and _is_one(e.terms[0])
+    return isinstance(e, (Trans, Index)) and _is_one(e.arg)
+
+
+def value_in(e: Expr, env: dict):
+    """revalue(e, env).value, without building the tree again: the same arithmetic node by
+    node (each value settled as a node settles it), only the values kept."""
+    kind = type(e)
+    if kind is Sym:
+        return num.settle(env.get(e.name, e.value))
+    if kind is Const or kind is More:
+        return e.value
+    if kind is Sum:
+        v = _total([value_in(t, env) for t in e.terms])
+    elif kind is Prod:
+        v = _product([value_in(f, env) for f in e.factors])
+    elif kind is Had:
+        vs = [value_in(f, env) for f in e.factors if not _is_one(f)]
+        v = _hadamard(vs) if vs else ONE.value
+    elif kind is Trans:
+        v = mx.transpose(value_in(e.arg, env))
+    elif kind is Diag:
+        v = mx.diag(value_in(e.arg, env))
+    elif kind is Index:
+        v = _entry(value_in(e.arg, env), e.index)
+    elif kind is Diff:
+        v = _difference(value_in(e.left, env), value_in(e.right, env))
+    elif kind is Quot:
+        v = _quotient(value_in(e.top, env), value_in(e.bottom, env))
+    elif kind is Power:
+        v = value_in(e.base, env) ** e.exp
+    elif kind is Neg:
+        v = -value_in(e.arg, env)
+    elif kind is Call:
+        v = _apply(e.fn, value_in(e.arg, env))
+    else:
+        raise TypeError(e)  # pragma: no cover
+    return num.settle(v)

@@ -99,6 +99,7 @@ def _shorten(text: str, n: int = 40) -> str:
 # -- the working precision: a private mpmath context, so no global state is touched ----------
 
 _ctx = None
+_CONVERSIONS_KEPT = 1024    # exact -> inexact conversions remembered (ctx's `convert`)
 
 
 def ctx():
@@ -115,11 +116,22 @@ def ctx():
             """mpmath's own conversion, but a Fraction (an exact value meeting an inexact one,
             as in 2 * tanh(a)) is read here: mpmath reads it inside a bare `except: pass`,
             which swallows a Ctrl-C that lands there (the run goes on, or fails with a
-            TypeError). Rounded the same way: p/q to the working precision."""
+            TypeError). Rounded the same way: p/q to the working precision. The same few
+            exact numbers (the weights, the targets) meet inexact ones at every step: their
+            conversions are kept (a bounded number of them)."""
             if isinstance(x, Fraction):
                 prec, rounding = c._prec_rounding
-                return c.make_mpf(from_rational(x.numerator, x.denominator, prec, rounding))
+                key = (x.numerator, x.denominator, prec, rounding)
+                got = converted.get(key)
+                if got is None:
+                    got = c.make_mpf(from_rational(x.numerator, x.denominator, prec, rounding))
+                    if len(converted) >= _CONVERSIONS_KEPT:
+                        converted.clear()
+                    converted[key] = got
+                return got
             return general(x, strings)
+
+        converted: dict = {}
 
         c.convert = convert   # the arithmetic of this context's numbers looks it up here
         _ctx = c
@@ -140,7 +152,8 @@ def inexact(x):
 def lift(x, other=None):
     """x, made inexact where it is a Fraction and `other` is an mpmath number (Fraction - mpf
     fails), or where no `other` is named."""
-    if isinstance(x, Fraction) and (other is None or hasattr(other, "_mpf_")):
+    if not hasattr(x, "_mpf_") and isinstance(x, Fraction) and \
+            (other is None or hasattr(other, "_mpf_")):
         return inexact(x)
     return x
 
@@ -149,6 +162,8 @@ def settle(x):
     """x itself; or, where an exact value has outgrown MAX_EXACT_DIGITS digits (numerator or
     denominator), the same value at the working precision. Applied to every computed value
     it keeps a long exact problem (w_h = 0.9: denominators 10^t) linear in T."""
+    if hasattr(x, "_mpf_"):     # inexact already (asked first: isinstance(x, Fraction) of
+        return x                # anything else goes through the ABCs, many times slower)
     if isinstance(x, Fraction):
         if max(x.numerator.bit_length(), x.denominator.bit_length()) > _EXACT_BITS:
             return inexact(x)

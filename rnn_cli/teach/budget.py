@@ -14,7 +14,7 @@ bound that:
   wrong answers are reported wrong with NOT_DIAGNOSED, and `"diagnosed": false` in JSON.
 """
 
-from ..derive.expr import revalue
+from ..derive.expr import value_in
 
 DIAGNOSIS_BUDGET = 20_000    # step evaluations for every replay of one run of `check`
 MAX_ANSWERS = 500            # answers in one file: a file with more is that file's error
@@ -52,29 +52,41 @@ def carried_values(graph, stated: dict):
     place. Returns (env, before): env after the replay, and for each stated step the
     (value, deps) its own formula gives from the steps before it, that is the value it would
     have had with only the *other* wrong answers in place. Kept in the graph's `common`:
-    every answer on the same steps reuses it."""
+    every answer on the same steps reuses it. A derivation that begins with the forward
+    pass's steps (a gradient's) starts after them where the forward answers' replay with the
+    same answers is kept (`Graph.head`), charged for them as if it had replayed them."""
     key = ("carried", tuple(sorted((k, repr(v)) for k, v in stated.items())))
     if key in graph.common:
         return graph.common[key]
-    from .check import formula_of
     graph.evaluate({})                       # the values as they stand, in common
-    if "plan" not in graph.common:
-        graph.common["plan"] = [(s.name, (s.name, *s.same), formula_of(s),
-                                 graph._reads(formula_of(s))) for s in graph.steps]
-    env, deps, before = dict(graph.common["base_env"]), {}, {}
+    plan = graph.plan()
+    env, deps, before = dict(graph.base_env()), {}, {}
     changed: set[str] = set()
-    for n in stated.keys() & graph.given.keys():
-        env[n], deps[n] = stated[n], {n}
-        changed.add(n)
-    for name, names_, formula, reads in graph.common["plan"]:
-        hit = next((n for n in names_ if n in stated), None)
+    head = graph.head()
+    if head is not None and ("carried deps", key) in head:
+        head_env, head_before = head[key]
+        head_deps, head_changed, charged = head[("carried deps", key)]
+        graph.charge(charged)
+        env.update(head_env)
+        deps.update(head_deps)
+        before.update(head_before)
+        changed.update(head_changed)
+        plan = plan[len(head["steps"]):]
+    else:
+        charged = 0
+        for n in stated.keys() & graph.given.keys():
+            env[n], deps[n] = stated[n], {n}
+            changed.add(n)
+    for name, names_, formula, reads in plan:
+        hit = stated_as(names_, stated)
         if not changed.isdisjoint(reads) or hit is not None:
             if changed.isdisjoint(reads):
                 value, d = env[name], set()
             else:
                 graph.charge()
-                value = revalue(formula, env).value
-                d = set().union(*(deps.get(n, set()) for n in reads))
+                charged += 1
+                value = value_in(formula, env)
+                d = depends(reads, deps)
             if hit is not None:
                 for n in names_:
                     before[n] = (value, d)
@@ -83,4 +95,23 @@ def carried_values(graph, stated: dict):
                 env[n], deps[n] = value, d
             changed.update(names_)
     graph.common[key] = (env, before)
+    graph.common[("carried deps", key)] = (deps, changed, charged)
     return env, before
+
+
+def stated_as(names_: tuple, stated: dict):
+    """The first of a step's names that the key states (or None)."""
+    for n in names_:
+        if n in stated:
+            return n
+    return None
+
+
+def depends(reads, deps: dict) -> set:
+    """The stated answers a step depends on: those of every name it reads."""
+    d: set = set()
+    for n in reads:
+        got = deps.get(n)
+        if got:
+            d |= got
+    return d

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answers import Answer, at_depth, wrong_entries
+from .budget import depends, stated_as
 from .formulas import data_value, read_answer
 from ..derive.bptt import PATHS_MAX_T
 from ..model.errors import InputError
-from ..derive.expr import names, revalue, text
+from ..derive.expr import names, revalue, text, value_in
 from ..model.files import read_toml, tables
 from ..model.matrix import entry
 from ..derive.forward import Forward
@@ -76,6 +77,8 @@ class Graph:
     # the steps of every gradient of the key derived together (one backward recursion):
     # the answers' shared replay with the key's wrong answers in place runs on it, once
     family: object = field(default=None, repr=False, compare=False)
+    # (n, common): the first n steps are the forward pass's, whose derivations share `common`
+    prefix: tuple | None = field(default=None, repr=False, compare=False)
 
     def charge(self, n: int = 1) -> None:
         if self.budget is not None:
@@ -87,6 +90,13 @@ class Graph:
         if got is None or got[0] is not e:
             got = self.common[("reads", id(e))] = (e, names(e))
         return got[1]
+
+    def last_step(self):
+        """The last step named as the target (None if there is none)."""
+        if "last" not in self.memo:
+            self.memo["last"] = next((s for s in reversed(self.steps) if s.name == self.target),
+                                     None)
+        return self.memo["last"]
 
     def reads(self, names_) -> bool:
         """Whether the target's value depends on any of these names (a step or an input on
@@ -114,69 +124,65 @@ class Graph:
         deps[name] being the overridden names that name's value depends on.
 
         Only the steps downstream of a replacement are computed again; every other step
-        keeps its value from the derivation as it stands (computed once, kept in memo)."""
-        base = self.common.get("base")
-        if base is None and not overrides and not swap:
-            # the derivation as it stands: every step's value is already in the step
-            env = dict(self.given)
-            for step in self.steps:
+        keeps its value from the derivation as it stands (computed once, kept in common)."""
+        env = self.base_env()
+        if overrides or swap:
+            return self._replay(overrides, swap or {})
+        env = dict(env)                    # nothing replaced: nothing to compute
+        value = env[self.target]
+        return (entry(value, self.index) if self.index else value), env, {}
+
+    def head(self):
+        """The `common` of the forward quantities' derivations where this derivation begins
+        with the same steps (`prefix`): their values and replays are this one's too."""
+        if "head" not in self.memo:
+            n, head = self.prefix or (0, {})
+            steps = head.get("steps")
+            same = steps is not None and len(steps) == n <= len(self.steps) and \
+                all(a is b for a, b in zip(steps, self.steps))
+            if not same:
+                return None                # asked again later: the head may have its steps
+            self.memo["head"] = head
+        return self.memo["head"]
+
+    def base_env(self) -> dict:
+        """Every quantity's value as the derivation stands (each step's value is in the
+        step), kept in common; begun from the head's where this derivation has one."""
+        env = self.common.get("base_env")
+        if env is None:
+            head, start = self.head(), 0
+            if head is not None and "base_env" in head:
+                env, start = dict(head["base_env"]), len(head["steps"])
+            else:
+                env = dict(self.given)
+            for step in self.steps[start:]:
                 for n in (step.name, *step.same):
                     env[n] = step.value
-            self.common["base"], self.common["base_env"] = [s.value for s in self.steps], env
-            value = env[self.target]
-            return (entry(value, self.index) if self.index else value), dict(env), {}
-        if base is None and (overrides or swap):
-            self.evaluate({})
-            base = self.common["base"]
-        if base is not None:
-            return self._replay(overrides, swap or {})
-        values = []                        # each step's value, in order, for the memo
-        env, deps = dict(self.given), {}
-        changed: set[str] = set()
-        for n in overrides.keys() & self.given.keys():   # a key may restate a parameter
-            env[n], deps[n] = overrides[n], {n}
-            changed.add(n)
-        for i, step in enumerate(self.steps):
-            hit = next((n for n in (step.name, *step.same) if n in overrides), None)
-            if hit is not None:          # the key states this value: use the key's
-                for n in (step.name, *step.same):
-                    env[n], deps[n] = overrides[hit], {hit}
-                    changed.add(n)
-                values.append(env[step.name])
-                continue
-            e = (swap or {}).get(step.name, formula_of(step))
-            reads = self._reads(e)
-            if base is not None and step.name not in (swap or {}) and changed.isdisjoint(reads):
-                env[step.name], deps[step.name] = base[i], set()
-            else:
-                self.charge()
-                env[step.name] = revalue(e, env).value
-                deps[step.name] = set().union(*(deps.get(n, set()) for n in reads))
-                if base is not None:
-                    changed.add(step.name)
-                    changed.update(step.same)
-            values.append(env[step.name])
-            for n in step.same:
-                env[n], deps[n] = env[step.name], deps[step.name]
-        if base is None:
-            self.common["base"], self.common["base_env"] = values, dict(env)
-        value = env[self.target]
-        return (entry(value, self.index) if self.index else value), env, deps
+            self.common["base_env"] = env
+        return env
+
+    def plan(self) -> list:
+        """(name, its names, formula, the names it reads) of each step, kept in common."""
+        if "plan" not in self.common:
+            head = self.head()
+            done = head["plan"] if head is not None and "plan" in head else []
+            self.common["plan"] = done + [(s.name, (s.name, *s.same), formula_of(s),
+                                           self._reads(formula_of(s)))
+                                          for s in self.steps[len(done):]]
+        return self.common["plan"]
 
     def _replay(self, overrides: dict, swap: dict):
-        """evaluate() after the first: start from the derivation's own values and compute
+        """evaluate() with replacements: start from the derivation's own values and compute
         again only the steps that a replaced value or formula reaches."""
-        if "plan" not in self.common:
-            self.common["plan"] = [(s.name, (s.name, *s.same), formula_of(s),
-                                  self._reads(formula_of(s))) for s in self.steps]
+        plan = self.plan()
         env, deps = dict(self.common["base_env"]), {}
         changed: set[str] = set()
         for n in overrides.keys() & self.given.keys():   # a key may restate a parameter
             env[n], deps[n] = overrides[n], {n}
             changed.add(n)
-        for name, names_, formula, reads in self.common["plan"]:
+        for name, names_, formula, reads in plan:
             if overrides:
-                hit = next((n for n in names_ if n in overrides), None)
+                hit = stated_as(names_, overrides)
                 if hit is not None:      # the key states this value: use the key's
                     for n in names_:
                         env[n], deps[n] = overrides[hit], {hit}
@@ -188,8 +194,8 @@ class Graph:
             if e is not formula:
                 reads = self._reads(e)
             self.charge()
-            env[name] = value = revalue(e, env).value
-            deps[name] = d = set().union(*(deps.get(n, set()) for n in reads))
+            env[name] = value = value_in(e, env)
+            deps[name] = d = depends(reads, deps)
             for n in names_:
                 env[n], deps[n] = value, d
             changed.update(names_)
@@ -214,14 +220,13 @@ def graphs(fwd: Forward, name, common: dict | None = None,
     if name.of is None:
         base = common.setdefault("steps", base)
     target = str(name)
-    computed = {n for s in base for n in (s.name, *s.same)}
-    given = {n: s.value for n, s in fwd.syms.items() if n not in computed}
+    first, given = _inputs(fwd, common)
     if name.of is None:
         q = name.wrt
         plain = str(type(q)(q.base, q.t))          # h_2 of h_2[1]
         if q.is_param:
             return [Graph(base, plain, given, q.index, common=common)]
-        step = next(s for s in fwd.steps if plain in (s.name, *s.same))
+        step = first.get(plain) or next(s for s in fwd.steps if plain in (s.name, *s.same))
         return [Graph(base, step.name, given, q.index, common=common)]
     styles = ("paths", "delta") if fwd.problem.T <= 2 * PATHS_MAX_T and \
         not fwd.problem.is_vector and fwd.problem.cell == "rnn" else ("delta",)
@@ -237,13 +242,25 @@ def graphs(fwd: Forward, name, common: dict | None = None,
         steps = base + list(d.shared) + list(g.steps)
         if g.steps and g.steps[-1].name.endswith(ROW_LAYOUT):   # the notebook's matrix
             target = g.steps[-1].name
-        if not any(s.name == target for s in steps):
+        if not any(s.name == target for s in reversed(steps)):   # the target is near the end
             from ..derive.expr import const
             from ..derive.forward import Step
             steps.append(Step(target, const(g.value), None, "total"))
-        out.append(Graph(steps, target, given,
+        out.append(Graph(steps, target, given, prefix=(len(base), common),
                          family=(derived or {}).get(("family", name.of, style))))
     return out
+
+
+def _inputs(fwd: Forward, common: dict) -> tuple[dict, dict]:
+    """(the first step of each name the forward pass computes, the values it is given:
+    parameters and data), kept in `common` (the same for every answer to this problem)."""
+    if "inputs" not in common:
+        first: dict = {}
+        for s in fwd.steps:
+            for n in (s.name, *s.same):
+                first.setdefault(n, s)
+        common["inputs"] = (first, {n: s.value for n, s in fwd.syms.items() if n not in first})
+    return common["inputs"]
 
 
 # -- checking one problem ---------------------------------------------------------------------
@@ -264,7 +281,6 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
     derive it once, and replay each mistake once (mistakes.py keeps those in the Graph).
     `known`: right values the caller already has (a class's keys), by quantity name; an answer
     that matches its known value is correct without deriving it."""
-    from .mistakes import diagnose
     from .budget import MAX_ANSWERS, Budget, BudgetSpent, not_diagnosed
     memo = memo if memo is not None else {}
     budget = memo.setdefault("budget", Budget())
@@ -358,8 +374,10 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
         right = {k for k, v in ok.items() if v}
         key = {str(k): a for k, a in parsed if ok[str(k)]}    # diagnoses must agree with it
         try:
-            found = list(diagnose(gs[n], ans, expected[n], problem, others, right, key)) \
-                if problem.T <= MAX_DIAGNOSED_T else []
+            found = []
+            if problem.T <= MAX_DIAGNOSED_T:    # (the mistakes engine is imported only here)
+                from .mistakes import diagnose
+                found = list(diagnose(gs[n], ans, expected[n], problem, others, right, key))
             diagnosed = True
         except BudgetSpent:
             found, diagnosed = [not_diagnosed(budget.limit)], False
@@ -425,9 +443,9 @@ def _derive_together(fwd, names_, shared: dict) -> dict:
                 continue
             steps = list(fwd.steps) + list(d.shared) + [s for g in d.gradients
                                                         for s in g.steps]
-            computed = {n for s in fwd.steps for n in (s.name, *s.same)}
-            given = {n: s.value for n, s in fwd.syms.items() if n not in computed}
-            out[("family", of, style)] = Graph(steps, steps[-1].name, given)
+            head = shared.setdefault("forward_common", {})
+            out[("family", of, style)] = Graph(steps, steps[-1].name, _inputs(fwd, head)[1],
+                                               prefix=(len(fwd.steps), head))
     return out
 
 
@@ -470,7 +488,7 @@ def _carried(gs: list[Graph], ans: Answer, stated: dict, own: str):
                 continue
             d = deps.get(g.target, set())
         froms = tuple(sorted(d))
-        step = next((s for s in reversed(g.steps) if s.name == g.target), None)
+        step = g.last_step()
         if froms and step is not None and ans.matches(value):
             e = revalue(formula_of(step), env)
             plain = revalue(step.expr, env)     # the same in quantities, where it agrees

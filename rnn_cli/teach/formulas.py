@@ -7,8 +7,6 @@ Text that cannot be read raises BadAnswer, with the reason.
 """
 
 from ..model.errors import BadAnswer, InputError
-from ..model.formula import parse
-from ..model.formula_values import value
 from ..model.numbers import parse_number
 from .answers import Answer, _tolerance, parse_answer
 
@@ -41,6 +39,8 @@ def read_answer(key: str, raw, tolerance: dict, where: str, lookup, answers: str
         if a is not None or r is not None:
             tol_abs, tol_rel = a, r
         text = raw["value"]
+    from ..model.formula import parse             # only a formula answer needs the reader
+    from ..model.formula_values import value
     try:
         f = parse(text)
         if answers and answers in f.names:
