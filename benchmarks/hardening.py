@@ -40,13 +40,16 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, float, int, str]:
             lines[-1] if lines else "")
 
 
-def long_key(path: Path, T: int, wrong: int) -> Path:
+def long_key(path: Path, T: int, wrong: int, mixed: bool = False) -> Path:
     """A tanh key of T steps with `wrong` wrong answers: hidden states, outputs and
-    gradients with respect to hidden states, every one off by 1."""
+    gradients with respect to hidden states, every one off by 1. Mixed, it also has losses,
+    gradients with respect to pre-activations, every weight and bias, and one step's loss."""
     xs = ", ".join(["0.5"] * T)
     ys = ", ".join(["0.25"] * T)
-    names = []
-    kinds = ("h", "y_hat", "o", "a", "dL/dh")
+    names = [f'"{n}"' for n in ("dL/dw_y", "dL/db_h", "dL/db_y", f"dL_{T}/dw_h",
+                                 f"dL_{T - 7}/dw_x")] if mixed else []
+    kinds = ("h", "y_hat", "L", "a", "dL/dh", "dL/da") if mixed else ("h", "y_hat", "o", "a",
+                                                                       "dL/dh")
     t = 1
     while len(names) < wrong:
         for k in kinds:
@@ -79,6 +82,8 @@ def main(selected: str = "") -> int:
         cases = [
             ("check T=1,000, 50 wrong answers", 3, 400,
              ["check", str(long_key(d / "k1000.toml", 1000, 50))], (1,)),
+            ("check T=1,000, 50 wrong answers, mixed", 3, 400,
+             ["check", str(long_key(d / "m1000.toml", 1000, 50, mixed=True))], (1,)),
             ("check T=10,000, 1,000 wrong answers", 30, 1024,
              ["check", str(long_key(d / "k10000.toml", 10_000, 1000))], (1, 2)),
             ("grad --all-steps H=64 T=1,000", 10, 1024,
