@@ -7,6 +7,7 @@ or an internal error), 130 when interrupted; a reader that closes the pipe early
 silently.
 """
 
+import contextlib
 import enum
 import functools
 import inspect
@@ -149,6 +150,18 @@ def closed_pipe_status(e: SystemExit) -> int:
         pipe_closed()
         return Exit.OK
     raise e
+
+
+@contextlib.contextmanager
+def verdict_kept():
+    """A reader that leaves early (`rnn-solve check key.toml | head -3`) ends the output
+    silently, and the command goes on to its exit status: a wrong answer is still exit 1 for
+    `set -o pipefail`."""
+    try:
+        yield
+        sys.stdout.flush()      # the last of the output is written here, not at the exit
+    except BrokenPipeError:
+        pipe_closed()
 
 
 # -- the commands' guard ----------------------------------------------------------------------

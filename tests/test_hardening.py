@@ -595,3 +595,21 @@ def test_the_gradients_replay_from_the_forward_one_as_if_replayed_again(monkeypa
     assert used == total == alone and forward > 0
     for limit in (total - 1, total - forward // 2, 2 * forward - 1, forward // 2):
         assert run(limit, shared=True)[:3] == run(limit, shared=False)[:3], limit
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "junit"])
+@pytest.mark.parametrize("h_2, code", [("2.5", 0), ("3.5", 1)])
+def test_a_reader_that_leaves_does_not_change_checks_verdict(tmp_path, fmt, h_2, code):
+    """`set -o pipefail; rnn-solve check key.toml | head`: the output ends silently and the
+    exit status is still the verdict's (h_1 = relu(1 * 1) = 1, h_2 = relu(1 * 2 + 0.5 * 1)
+    = 2.5, y_hat_2 = 2 * 2.5 = 5, worked by hand)."""
+    (tmp_path / "k.toml").write_text('activation = "relu"\n[params]\nw_x = 1\nw_h = 0.5\n'
+                                     'w_y = 2\n[data]\nx = [1, 2]\ny = [0, 0]\n[answers]\n'
+                                     f'h_1 = 1\nh_2 = {h_2}\ny_hat_2 = 5\n')
+    e = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "rnn_cli", "check", "k.toml", "--format",
+                             fmt], cwd=tmp_path, env=e, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert (proc.wait(timeout=120), err) == (code, b"")
