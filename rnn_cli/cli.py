@@ -284,6 +284,25 @@ def _progress(label: str, total_hint: int):
 
 # -- the commands -----------------------------------------------------------------------------
 
+def _rendered(d, command: str, fmt: Format, view, standalone: bool):
+    """A forward pass or a gradient (`command`) in the format asked for: the function
+    `{command}_json`, `_md`, `_tex`, `_html` or `_view` of that format's render module."""
+    if fmt is Format.json:
+        from .render import jsonout
+        return jsonout.dumps(getattr(jsonout, f"{command}_json")(d, view.all_steps))
+    if fmt is Format.markdown:
+        from .render import markdown
+        return getattr(markdown, f"{command}_md")(d, view)
+    if fmt is Format.latex:
+        from .render import latex
+        return getattr(latex, f"{command}_tex")(d, view, standalone)
+    if fmt is Format.html:
+        from .render import html
+        return getattr(html, f"{command}_html")(d, view)
+    from .render import table
+    return getattr(table, f"{command}_view")(d, view)
+
+
 @app.command()
 @with_problem
 def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: DigitsOpt = 6,
@@ -308,22 +327,7 @@ def forward(problem, problem_file, fmt: FormatOpt = Format.table, digits: Digits
         return _emit(render(symbolic_forward(problem), "forward", fmt.value, view,
                             standalone), output, [problem_file])
     fwd = derive_forward(problem, all_steps)
-    if fmt is Format.json:
-        from .render.jsonout import dumps, forward_json
-        out = dumps(forward_json(fwd, all_steps))
-    elif fmt is Format.markdown:
-        from .render.markdown import forward_md
-        out = forward_md(fwd, view)
-    elif fmt is Format.latex:
-        from .render.latex import forward_tex
-        out = forward_tex(fwd, view, standalone)
-    elif fmt is Format.html:
-        from .render.html import forward_html
-        out = forward_html(fwd, view)
-    else:
-        from .render.table import forward_view
-        out = forward_view(fwd, view)
-    _emit(out, output, [problem_file])
+    _emit(_rendered(fwd, "forward", fmt, view, standalone), output, [problem_file])
 
 
 @app.command()
@@ -376,22 +380,7 @@ def grad(problem,
     finally:
         if bar is not None:
             bar.stop()
-    if fmt is Format.json:
-        from .render.jsonout import dumps, grad_json
-        out = dumps(grad_json(d, all_steps))
-    elif fmt is Format.markdown:
-        from .render.markdown import grad_md
-        out = grad_md(d, view)
-    elif fmt is Format.latex:
-        from .render.latex import grad_tex
-        out = grad_tex(d, view, standalone)
-    elif fmt is Format.html:
-        from .render.html import grad_html
-        out = grad_html(d, view)
-    else:
-        from .render.table import grad_view
-        out = grad_view(d, view)
-    _emit(out, output, [problem_file])
+    _emit(_rendered(d, "grad", fmt, view, standalone), output, [problem_file])
 
 
 @app.command()

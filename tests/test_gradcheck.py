@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from conftest import cs231n_arrays
 from minchar import lossFun, weights
 from rnn_cli.cli import app
 
@@ -375,12 +376,7 @@ def cs231n_grads(a, x, y, bug=None):
 @pytest.fixture(scope="module")
 def cs231n(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cs231n")
-    rng = np.random.default_rng(231)
-    N, T, D, H, V = 3, 4, 5, 6, 7
-    a = {"Wx": rng.standard_normal((D, H)) * 0.5, "Wh": rng.standard_normal((H, H)) * 0.5,
-         "b": rng.standard_normal(H) * 0.1, "h0": rng.standard_normal((N, H)),
-         "W_vocab": rng.standard_normal((H, V)) * 0.5, "b_vocab": rng.standard_normal(V) * 0.1}
-    x, y = rng.standard_normal((N, T, D)), rng.integers(0, V, (N, T))
+    a, x, y = cs231n_arrays()
     np.savez(tmp / "rnn.npz", **a, x=x, y=y)
 
     def check(grads):

@@ -4,6 +4,7 @@ labelled wrong answers of tests/mistake_cases.py."""
 from rnn_cli.teach.check import check_files
 from rnn_cli.teach.ranking import agrees, order, prior
 
+from conftest import SOFTMAX
 from mistake_cases import BCE, Case, cases, forward, hand_grad, r, toml
 
 TARGET = 0.9
@@ -71,20 +72,6 @@ def test_agreement_and_order_units():
     ranked = order([(1, "w_y was used where w_h belongs"), (2, "dL_1/dw_x was left out"),
                     (2, "dL_1/dw_x was left out")])
     assert [s for _, s in ranked] == ["dL_1/dw_x was left out", "w_y was used where w_h belongs"]
-
-
-SOFTMAX = """
-activation = "tanh"
-output = "softmax"
-loss = "cross_entropy"
-[params]
-w_x = [[0.5], [-0.3]]
-w_h = [[0.1, -0.4], [0.7, 0.2]]
-w_y = [[1, -1], [0.5, 0.3], [-0.2, 0.8]]
-[data]
-x = [1, -2]
-y = [2, 3]
-"""
 
 
 def _softmax_by_hand(fill, sign=1):

@@ -3,6 +3,7 @@
 import pytest
 
 import rnn_cli
+from conftest import SOFTMAX
 from rnn_cli.derive.expr import Diff, text
 
 torch = pytest.importorskip("torch")
@@ -21,20 +22,6 @@ h_0 = 0.5
 x = [1.2, -0.7, 0.4]
 y = [1, 0, 1]
 """
-
-SOFTMAX = """
-activation = "tanh"
-output = "softmax"
-loss = "cross_entropy"
-[params]
-w_x = [[0.5], [-0.3]]
-w_h = [[0.1, -0.4], [0.7, 0.2]]
-w_y = [[1, -1], [0.5, 0.3], [-0.2, 0.8]]
-[data]
-x = [1, -2]
-y = [2, 3]
-"""
-
 
 def _torch_do(source: str):
     """dL/do_t for each t, and dL/dw_h, by autograd in float64."""

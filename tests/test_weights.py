@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from conftest import cs231n_arrays
 from rnn_cli.cli import app
 
 runner = CliRunner()
@@ -116,12 +117,8 @@ def test_wrt_picks_by_gradient_array_or_canonical_name(min_char_rnn):
 
 def test_cs231n_minibatch_against_autograd(tmp_path):
     torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install '.[torch]'")
-    rng = np.random.default_rng(231)
-    N, T, D, H, V = 3, 4, 5, 6, 7
-    a = {"Wx": rng.standard_normal((D, H)) * 0.5, "Wh": rng.standard_normal((H, H)) * 0.5,
-         "b": rng.standard_normal(H) * 0.1, "h0": rng.standard_normal((N, H)),
-         "W_vocab": rng.standard_normal((H, V)) * 0.5, "b_vocab": rng.standard_normal(V) * 0.1}
-    x, y = rng.standard_normal((N, T, D)), rng.integers(0, V, (N, T))
+    a, x, y = cs231n_arrays()
+    (N, T, D), (H, V) = x.shape, a["W_vocab"].shape
     np.savez(tmp_path / "rnn.npz", **a, x=x, y=y)
     # the oracle: rnn_forward + temporal_softmax_loss as CS231n writes them, in torch
     t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in a.items()}

@@ -280,18 +280,24 @@ def _split(arr, a: Array, where: str) -> dict:
     return dict(zip(a.parts, np.split(arr, n, axis=0)))
 
 
-def to_canonical(conv: Convention, cell: str, arrays: dict, where: str = "") -> dict:
-    """The canonical parameters held in a convention's arrays (float64). A parameter found in
-    several arrays is their sum (PyTorch's two biases). Unknown names are an error."""
+def _canonical(known: dict, arrays: dict, kind: str, where: str, again) -> dict:
+    """The canonical parts (float64) of arrays named as `known` names them (an unknown name,
+    a `kind`, is an error); `again(first, part)` is what a parameter found in a second array
+    becomes."""
     np = _np()
-    known = conv.names(cell)
     out: dict = {}
     for key, arr in arrays.items():
         if key not in known:
-            raise unknown("array", key, known, where=where)
+            raise unknown(kind, key, known, where=where)
         for p, part in _split(np.asarray(arr, dtype=float), known[key], where).items():
-            out[p] = out[p] + part if p in out else part
+            out[p] = again(out[p], part) if p in out else part
     return out
+
+
+def to_canonical(conv: Convention, cell: str, arrays: dict, where: str = "") -> dict:
+    """The canonical parameters held in a convention's arrays (float64). A parameter found in
+    several arrays is their sum (PyTorch's two biases). Unknown names are an error."""
+    return _canonical(conv.names(cell), arrays, "array", where, lambda first, part: first + part)
 
 
 def from_canonical(conv: Convention, cell: str, grads: dict, only=None) -> dict:
@@ -330,12 +336,4 @@ def grads_to_canonical(conv: Convention, cell: str, arrays: dict, where: str = "
     PyTorch's weight_hh_l0, ...): the inverse of from_canonical. Unlike to_canonical, a
     parameter held by two arrays (PyTorch's two biases) is not summed: each array holds the
     whole dL/db_h, and the first one read gives it. Unknown names are an error."""
-    np = _np()
-    known = conv.gradients(cell)
-    out: dict = {}
-    for key, arr in arrays.items():
-        if key not in known:
-            raise unknown("gradient", key, known, where=where)
-        for p, part in _split(np.asarray(arr, dtype=float), known[key], where).items():
-            out.setdefault(p, part)
-    return out
+    return _canonical(conv.gradients(cell), arrays, "gradient", where, lambda first, part: first)
