@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import interrupted
-from .model.errors import InputError
+from .model.errors import InputError, Overflow
 from .streams import (ASCII, Exit, QuietStderr, closed_pipe_status, finish, guarded,
                       stdout_error)
 
@@ -178,7 +178,11 @@ def with_problem(fn):
                              "and grad", where=str(values["file"] or "--symbolic/--symbols"))
         if "problem_file" in sig.parameters:    # a command that writes files protects it
             kw["problem_file"] = values["file"]
-        return fn(**kw)
+        try:
+            return fn(**kw)
+        except Overflow as e:       # found while computing: say which problem it came from
+            e.where = e.where or kw["problem"].source or f"problem {kw['problem'].name}"
+            raise
 
     command.__signature__ = sig.replace(parameters=own + shared + [ASCII])
     command.__annotations__ = {**{p.name: p.annotation for p in own}, **SHARED,

@@ -613,3 +613,19 @@ def test_a_reader_that_leaves_does_not_change_checks_verdict(tmp_path, fmt, h_2,
     proc.stdout.close()
     err = proc.stderr.read()
     assert (proc.wait(timeout=120), err) == (code, b"")
+
+
+# -- an overflow names the file it came from ---------------------------------------------------
+
+SATURATED = ('title = "saturated"\noutput = "sigmoid"\nloss = "cross_entropy"\n[params]\n'
+             'w_x = 1e300\nw_h = 0.5\nw_y = 1e300\n[data]\nx = [1, 2]\ny = [1, 0]\n')
+
+
+@pytest.mark.parametrize("args", [["forward"], ["grad", "--wrt", "w_h"],
+                                  ["explain", "vanishing"], ["check"]])
+def test_an_overflow_names_its_file(tmp_path, args):
+    """sigmoid(1e300 * tanh(1e300)) is 1 at any working precision: log(1 - 1) for y_2 = 0."""
+    (tmp_path / "sat.toml").write_text(SATURATED + "[answers]\nh_1 = 1\n")
+    files = ["sat.toml"] if args == ["check"] else ["-f", "sat.toml"]
+    err = one_line(cli(*args, *files, cwd=tmp_path), 2)
+    assert err.startswith("rnn-solve: error: sat.toml: overflow: "), err

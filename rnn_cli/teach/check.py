@@ -553,6 +553,7 @@ def check_files(paths) -> Report:
                                      where=f"{where}: answers")
                 rs, es = check_problem(problem, problem.answers, source, memo)
             except InputError as e:
+                e.where = e.where or where      # an overflow found while checking
                 errors.append(str(e))
                 continue
             except (ZeroDivisionError, OverflowError) as e:

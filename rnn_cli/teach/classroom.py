@@ -274,6 +274,7 @@ def check_submissions(paths, keys_path) -> ClassReport:
         try:
             rs, es, sub = _judge(path, read_toml(path), keys, memo)
         except InputError as e:
+            e.where = e.where or str(path)      # an overflow found while judging
             errors.append(str(e))
             continue
         except (ZeroDivisionError, OverflowError) as e:
