@@ -305,3 +305,20 @@ def test_huge_values_against_written_decimals(tmp_path):
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr
     assert "5e+999" in r.stdout
+
+
+@pytest.mark.parametrize("given, shown", [
+    ("[1, 3]", None),                      # written exactly: no rounded form
+    ("[0.8, 3]", "[0.8; {t}]"),            # the first entry to 1 decimal, the second exact
+])
+def test_a_vector_answers_rounded_form_shows_every_entry(tmp_path, given, shown):
+    """h_1 = tanh([1; 1] * 1) = [tanh 1; tanh 1], an inexact value: an entry written as an
+    integer shows the value itself beside the rounded ones (it showed '[; ]')."""
+    from rnn_cli.teach.check import expected_text
+    (tmp_path / "k.toml").write_text('activation = "tanh"\n[params]\nw_x = [[1], [1]]\n'
+                                     'w_h = [[0, 0], [0, 0]]\nw_y = [[1, 1]]\n[data]\nx = [1]\n'
+                                     f'y = [0]\n[answers]\nh_1 = {given}\n')
+    (r,) = check_files([tmp_path / "k.toml"]).results
+    t = f"{math.tanh(1):.6f}"
+    exact = f"[{t}; {t}]"
+    assert expected_text(r) == (exact if shown is None else f"{exact} → {shown.format(t=t)}")

@@ -80,9 +80,12 @@ class Answer:
         """`value` written the way this answer is written (its decimals), for the report."""
         value = scalar_of(value, self)
         if self.parts and isinstance(value, Mat):
-            cols = value.shape[1]
-            texts = [p.rounded(v) or exact_text(v) if is_exact(v) else p.rounded(v)
-                     for p, v in zip(self.parts, value.entries())]
+            cols, entries = value.shape[1], list(value.entries())
+            rounded = [p.rounded(v) for p, v in zip(self.parts, entries)]
+            if not any(rounded):        # every entry written exactly: nothing to round to
+                return ""
+            texts = [r or (exact_text(v) if is_exact(v) else approx_text(v, 6))
+                     for r, v in zip(rounded, entries)]
             return "[" + "; ".join(" ".join(texts[i:i + cols])
                                    for i in range(0, len(texts), cols)) + "]"
         if self.decimals is None or isinstance(value, Mat):
