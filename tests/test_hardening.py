@@ -629,3 +629,17 @@ def test_an_overflow_names_its_file(tmp_path, args):
     files = ["sat.toml"] if args == ["check"] else ["-f", "sat.toml"]
     err = one_line(cli(*args, *files, cwd=tmp_path), 2)
     assert err.startswith("rnn-solve: error: sat.toml: overflow: "), err
+
+
+@pytest.mark.parametrize("columns", ["20", "40", "79"])
+def test_a_narrow_terminal_loses_no_column(tmp_path, columns):
+    """Below 80 columns Rich dropped the given and correct values of check's table whole;
+    the output is 80 wide there and the terminal wraps it (values worked by hand: h_2 =
+    relu(1 * 2 + 0.5 * 1) = 2.5, given 3.5)."""
+    (tmp_path / "k.toml").write_text('activation = "relu"\n[params]\nw_x = 1\nw_h = 0.5\n'
+                                     'w_y = 2\n[data]\nx = [1, 2]\ny = [0, 0]\n[answers]\n'
+                                     'h_2 = 3.5\n')
+    r = cli("check", "k.toml", cwd=tmp_path, env={"COLUMNS": columns})
+    assert r.returncode == 1, r.stderr
+    row = next(line for line in r.stdout.decode().splitlines() if "h_2" in line)
+    assert all(word in row for word in ("3.5", "2.5", "wrong")) and "…" not in row, row

@@ -81,14 +81,21 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+MIN_WIDTH = 80      # narrower, Rich drops whole columns of a table (a check's values)
+
+
 def console(file=None, width: int | None = None) -> Console:
     """A console that writes plain text when not on a terminal (and honours NO_COLOR).
 
     Piped output is 120 columns wide unless COLUMNS says otherwise: formulas are long.
+    A narrower terminal or COLUMNS than MIN_WIDTH gets MIN_WIDTH columns, which the terminal
+    wraps: nothing of a table is left out.
     """
     c = _Console(file=file, width=width, highlight=False, soft_wrap=False)
     if width is None and not c.is_terminal and "COLUMNS" not in os.environ:
         c.width = 120
+    elif width is None and c.width < MIN_WIDTH:
+        c.width = MIN_WIDTH
     return c
 
 
