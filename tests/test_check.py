@@ -322,3 +322,21 @@ def test_a_vector_answers_rounded_form_shows_every_entry(tmp_path, given, shown)
     t = f"{math.tanh(1):.6f}"
     exact = f"[{t}; {t}]"
     assert expected_text(r) == (exact if shown is None else f"{exact} → {shown.format(t=t)}")
+
+
+@pytest.mark.parametrize("given, verdict, note", [
+    ("[6, 12]", "correct", ""),              # a flat list answers the 1 x 2 row
+    ("[[6, 12]]", "correct", ""),            # the row written as one
+    ("[6, 13]", "wrong", "dL/dw_y[1,2]"),    # the entry that differs, named as a matrix's
+    ("[[6], [12]]", "invalid", "expected a 1 x 2 matrix, found 2 numbers"),   # a column
+])
+def test_a_one_row_matrix_answered_as_a_flat_list(tmp_path, given, verdict, note):
+    """relu, w_x = [1; 2], x_1 = 1, w_h = 0: h_1 = [1; 2], y_hat_1 = [1 1] h_1 = 3 (K = 1),
+    L = 3^2, dL/dy_hat_1 = 6, dL/dw_y = 6 h_1^T = [6 12] (by hand)."""
+    (tmp_path / "k.toml").write_text('activation = "relu"\n[params]\nw_x = [[1], [2]]\n'
+                                     'w_h = [[0, 0], [0, 0]]\nw_y = [[1, 1]]\n[data]\nx = [1]\n'
+                                     f'y = [0]\n[answers]\n"dL/dw_y" = {given}\n')
+    report = check_files([tmp_path / "k.toml"])
+    (r,) = report.results
+    assert (r.verdict, report.errors) == (verdict, ())
+    assert note in " ".join(r.diagnosis)

@@ -5,7 +5,7 @@ at the decimals it is written with (0.462: |v - 0.462| <= 0.0005); `abs`/`rel` t
 the problem or for one answer, replace that rule.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
@@ -30,6 +30,7 @@ class Answer:
     parts: tuple = ()         # a vector or matrix answer: one Answer per entry, by rows
     produced: Produced | None = None   # printed by code in float32/float64 (precision.py)
     formula: bool = False     # `text` is a formula and `given` its value (teach/formulas.py)
+    flat: bool = False        # written as a flat list [a, b]: a column, or a row (as_row)
 
     @property
     def rule(self) -> str:  # noqa: D401 - the rule, in words
@@ -158,7 +159,6 @@ def parse_answer(name: str, raw, tolerance: dict, where: str) -> Answer:
 
 def at_depth(ans: Answer, depth: int, scale) -> Answer:
     """The answer with the error bound of a derivation `depth` steps deep (precision.py)."""
-    from dataclasses import replace
     if ans.parts:
         return replace(ans, parts=tuple(at_depth(p, depth, scale) for p in ans.parts))
     if ans.produced is None:
@@ -177,13 +177,23 @@ def _array_answer(name: str, raw: list, tol_abs, tol_rel, where: str) -> Answer:
     parts = tuple(parse_answer(f"{name}[{i + 1}{f',{j + 1}' if nested else ''}]", v,
                                {}, where) for i, r in enumerate(rows) for j, v in enumerate(r))
     if tol_abs is not None or tol_rel is not None:
-        from dataclasses import replace
         parts = tuple(replace(p, abs=tol_abs, rel=tol_rel) for p in parts)
     n = len(rows[0])
     given = Mat([p.given for p in parts[i * n:(i + 1) * n]] for i in range(len(rows)))
     text = "[" + "; ".join(" ".join(p.text for p in parts[i * n:(i + 1) * n])
                            for i in range(len(rows))) + "]"
-    return Answer(name, given, text, None, tol_abs, tol_rel, parts)
+    return Answer(name, given, text, None, tol_abs, tol_rel, parts, flat=not nested)
+
+
+def as_row(ans: Answer, value) -> Answer:
+    """A flat list [a, b] answers a 1 x n matrix too (dL/dw_y with K = 1 is 1 x H): it says
+    nothing of which way it stands. Any other answer is returned as it is."""
+    if not (ans.flat and isinstance(value, Mat) and value.shape[0] == 1 < value.shape[1]
+            and ans.given.shape == (value.shape[1], 1)):
+        return ans
+    parts = tuple(replace(p, name=f"{ans.name}[1,{j + 1}]") for j, p in enumerate(ans.parts))
+    return replace(ans, given=ans.given.T, parts=parts, flat=False,
+                   text="[" + " ".join(p.text for p in parts) + "]")
 
 
 def wrong_entries(ans: Answer, value) -> list[str]:
