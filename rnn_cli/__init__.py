@@ -35,28 +35,52 @@ def interrupted() -> None:
         try:
             _sys.stderr.write("rnn-solve: interrupted\n")
             _sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
+        except Exception:     # closed, full, or in use by the code the signal stopped
+            try:
+                _os.write(2, b"rnn-solve: interrupted\n")
+            except OSError:
+                pass
     if _command:
         for stream in (_sys.stdout, _sys.stderr):
             try:
                 stream.flush()
-            except (OSError, ValueError, AttributeError):
+            except Exception:
                 pass
         _os._exit(130)
     raise SystemExit(130)
 
 
+_running = []      # holds True once a command's own code runs (streams.guarded)
+
+
 def _on_sigint(signum, frame):
+    """Before a command runs (Python and typer still importing) there is nothing to clean
+    up: the process ends at once. A KeyboardInterrupt raised there could be caught and
+    wrapped by the code it lands in (a class's __set_name__ turns it into a RuntimeError).
+    Once a command runs, it is raised, so that a file being written is cleaned up."""
     if _interrupted:          # already on its way out: a second Ctrl-C changes nothing
         return
+    if _command and not _running:
+        interrupted()
     raise KeyboardInterrupt
+
+
+def from_interrupt(e: BaseException) -> bool:
+    """Whether a Ctrl-C is the exception or one of its causes (a KeyboardInterrupt that
+    library code caught and raised again as another exception)."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def _excepthook(kind, value, tb, _previous=_sys.excepthook):
     """A Ctrl-C that no command caught (during the imports, or past the commands' own
     handler) ends the process as one: one line, exit 130, no traceback."""
-    if issubclass(kind, KeyboardInterrupt):
+    if issubclass(kind, KeyboardInterrupt) or from_interrupt(value):
         try:
             interrupted()
         except SystemExit:

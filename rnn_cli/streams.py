@@ -178,7 +178,9 @@ def guarded(fn):
     silently. Gives the command the --ascii option."""
     @functools.wraps(fn)
     def command(*args, **kw):
+        from . import _running
         from .model.outputs import OutputError
+        _running.append(True)
         setup(kw.pop("ascii_", False))
         try:
             try:
@@ -206,6 +208,9 @@ def guarded(fn):
                   "1?); make the weights or inputs smaller", file=sys.stderr)
             raise typer.Exit(Exit.BAD_INPUT) from None
         except Exception as e:     # a bug: one line, exit 3, never exit 1
+            from . import from_interrupt, interrupted
+            if from_interrupt(e):   # a Ctrl-C that library code raised again as another
+                interrupted()
             if not (isinstance(e, OSError) and stdout_error(e) is not None):
                 print(internal_error(e), file=sys.stderr)
             raise typer.Exit(Exit.NOT_FINISHED) from None

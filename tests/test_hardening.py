@@ -393,6 +393,34 @@ def test_ctrl_c_inside_the_app_of_a_real_process(tmp_path):
     assert (r.returncode, r.stderr.decode()) == (130, "rnn-solve: interrupted\n")
 
 
+_SET_NAME = ("class Named:\n"
+             "    def __set_name__(self, owner, name):\n"
+             "        os.kill(os.getpid(), signal.SIGINT)\n"
+             "        for _ in range(10**8): pass\n")
+
+
+@pytest.mark.parametrize("where", ["import", "command"])
+def test_ctrl_c_that_library_code_wraps_is_still_an_interrupt(tmp_path, where):
+    """Python 3.11 wraps an exception raised in __set_name__ (run as a class is created,
+    in an import) into a RuntimeError. A Ctrl-C there, while the modules load (the handler
+    ends the process at once) or inside a command (the RuntimeError's cause is the
+    KeyboardInterrupt), is one line and 130: it was a traceback and exit 1."""
+    run = ("c.main()\n" if where == "import" else
+           "from rnn_cli import streams\n"
+           "@streams.guarded\n"
+           "def cmd():\n"
+           "    class Owner:\n"
+           "        x = Named()\n"
+           "cmd()\n")
+    code = ("import os, signal, sys\n"
+            "sys.argv = ['rnn-solve', 'forward']\n"
+            "import rnn_cli.cli as c\n" + _SET_NAME +
+            ("class Owner:\n    x = Named()\n" if where == "import" else "") + run)
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+    assert (r.returncode, r.stderr.decode()) == (130, "rnn-solve: interrupted\n")
+
+
 # -- 6. internal errors ----------------------------------------------------------------------------------
 
 def test_an_internal_error_exits_3_with_one_line(monkeypatch):
