@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import DigitsOpt, Exit, OutputOpt, StandaloneOpt, _emit, _opt, _print, app, guarded
+from .cli import DigitsOpt, Exit, OutputOpt, StandaloneOpt, _emit, _opt, app, guarded
 from .streams import verdict_kept
 from .model.errors import InputError
 
@@ -77,21 +77,17 @@ def check(files: Annotated[Optional[list[Path]], typer.Argument(
             else:
                 from .teach.check import check_files      # api.check_paths without api's
                 report = check_files(files)               # imports (every command's results)
-            if fmt is CheckFormat.table and is_stdout(output):
-                from .render.checkout import check_view
-                _print(check_view(report, digits))
-            else:
-                from .render import checkout, html, latex
-                from .render import csv as gradebook
-                from .render.jsonout import dumps
-                text = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
-                        CheckFormat.junit: lambda: checkout.check_junit(report, digits),
-                        CheckFormat.markdown: lambda: checkout.check_md(report, digits),
-                        CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
-                        CheckFormat.table: lambda: checkout.check_md(report, digits),
-                        CheckFormat.html: lambda: html.check_html(report, digits),
-                        CheckFormat.csv: lambda: gradebook.gradebook(report)}[fmt]()
-                _emit(text, output, [*files, keys])
+            from .render import checkout, html, latex
+            from .render import csv as gradebook
+            from .render.jsonout import dumps
+            out = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
+                   CheckFormat.junit: lambda: checkout.check_junit(report, digits),
+                   CheckFormat.markdown: lambda: checkout.check_md(report, digits),
+                   CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
+                   CheckFormat.table: lambda: checkout.check_view(report, digits),
+                   CheckFormat.html: lambda: html.check_html(report, digits),
+                   CheckFormat.csv: lambda: gradebook.gradebook(report)}[fmt]()
+            _emit(out, output, [*files, keys])    # a table to a file: as plain text
     for e in report.errors:
         print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed

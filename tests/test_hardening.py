@@ -60,6 +60,44 @@ def test_stdout_by_name(tmp_path, target):
     assert json.loads(r.stdout)["passed"] is False
 
 
+@pytest.mark.parametrize("target, fd", [("/dev/stdout", 1), ("/dev/fd/1", 1),
+                                        ("/proc/self/fd/1", 1), ("/dev/stderr", 2),
+                                        ("/dev/fd/2", 2), ("/dev/fd/7", 7)])
+def test_a_descriptor_by_name_is_written_where_it_is(tmp_path, target, fd):
+    """`rnn-solve forward -o /dev/stdout >> log`: the log keeps what it held and gets the
+    answer after it; renaming a new file over the path replaced the log, and opening it
+    anew would truncate it."""
+    log = tmp_path / "log.txt"
+    log.write_text("OLD\n")
+    e = dict(os.environ, PYTHONPATH=str(ROOT))
+    redirect = {1: ">>", 2: "2>>", 7: "7>>"}[fd]
+    r = subprocess.run(["bash", "-c", f'exec "$0" -m rnn_cli forward -o {target} '
+                        f'{redirect} log.txt', sys.executable], cwd=tmp_path, env=e,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0
+    text = log.read_text()
+    assert text.startswith("OLD\nassignment3") and "L_1 + L_2" in text, text[:300]
+
+
+def test_a_descriptor_that_is_not_open_is_refused(tmp_path):
+    err = one_line(cli("forward", "-o", "/dev/fd/9", cwd=tmp_path), 2)
+    assert "--output /dev/fd/9" in err and "not open" in err
+
+
+def test_check_writes_its_table_to_a_file_as_plain_text(tmp_path):
+    """`check -o report.txt` (format table) wrote Markdown; the table is written as the
+    terminal shows it, without colour (h_2 = relu(1 * 2 + 0.5 * 1) = 2.5, given 3.5)."""
+    (tmp_path / "k.toml").write_text('activation = "relu"\n[params]\nw_x = 1\nw_h = 0.5\n'
+                                     'w_y = 2\n[data]\nx = [1, 2]\ny = [0, 0]\n[answers]\n'
+                                     'h_2 = 3.5\n')
+    r = cli("check", "k.toml", "-o", "report.txt", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    text = (tmp_path / "report.txt").read_text()
+    assert "##" not in text and "\x1b" not in text
+    row = next(line for line in text.splitlines() if "h_2" in line)
+    assert row.startswith("│") and all(w in row for w in ("3.5", "2.5", "wrong")), row
+
+
 @pytest.mark.parametrize("link", ["symlink", "hardlink", "same"])
 @pytest.mark.parametrize("command", [["check", "k.toml", "-o"],
                                      ["explain", "vanishing", "-f", "k.toml", "--plot"],

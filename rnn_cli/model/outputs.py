@@ -5,8 +5,10 @@ one check, `check_output`, run before any work.
 
 Rules (the spec's section 4, revision 3):
 - a regular file or a new path is written whole or not at all (files.write_atomic);
-- anything else that exists and is not a folder (a FIFO, /dev/null, /dev/stdout, a terminal)
-  is opened and written where it is, never replaced by a regular file;
+- anything else that exists and is not a folder (a FIFO, /dev/null, a terminal) is opened
+  and written where it is, never replaced by a regular file;
+- /dev/stdout (/dev/fd/1) is standard output, as `-` is; /dev/stderr and /dev/fd/N are that
+  descriptor of the process, written as it is (a file opened for appending stays appended);
 - an output that is the same file as an input (same device and inode: through symbolic and
   hard links alike) is refused before any work (exit 2);
 - a write that fails once it has started (a full disk, a closed pipe) is an OutputError: the
@@ -32,7 +34,26 @@ class OutputError(Exception):
 
 
 def is_stdout(path) -> bool:
-    return path is None or str(path) == STDOUT
+    """No -o, `-o -`, or a name of this process's standard output (/dev/stdout, /dev/fd/1):
+    written through the process's own stream, which may be a file opened for appending."""
+    return path is None or str(path) == STDOUT or own_descriptor(path) == 1
+
+
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def own_descriptor(path) -> int | None:
+    """The descriptor of this process that a path names (/dev/stderr, /dev/fd/2,
+    /proc/self/fd/2), or None. Opening such a path anew would truncate a file the shell
+    opened for appending (`>> log`); renaming over it would replace that file."""
+    text = os.path.normpath(str(path))
+    if text in _STANDARD:
+        return _STANDARD[text]
+    for prefix in ("/dev/fd/", "/proc/self/fd/"):
+        number = text.removeprefix(prefix)
+        if number != text and number.isdigit() and len(number) < 10:
+            return int(number)
+    return None
 
 
 def _identity(path) -> tuple | None:
@@ -87,6 +108,12 @@ def check_output(path, inputs=(), flag: str = "--output") -> None:
     if str(path) == "":
         raise BadFile("expected a file name, found an empty one", where=flag)
     not_an_input(path, inputs, where)
+    if (fd := own_descriptor(path)) is not None:
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise BadFile(f"descriptor {fd} is not open in this process", where=where) from None
+        return
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -120,6 +147,9 @@ def write_output(path, data: str | bytes, inputs=(), flag: str = "--output") -> 
             raise OutputError(f"cannot write it: {e.strerror or e}", where="standard output") \
                 from None
         return
+    if (fd := own_descriptor(path)) is not None:    # /dev/stderr: written where it is
+        _write_all(fd, raw, where)
+        return
     try:
         st = os.stat(path)
     except (FileNotFoundError, ValueError):
@@ -143,6 +173,13 @@ def _write_in_place(path, raw: bytes, where: str) -> None:
     except OSError as e:
         raise OutputError(f"cannot write it: {e.strerror or e}", where=where) from None
     try:
+        _write_all(fd, raw, where)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, raw: bytes, where: str) -> None:
+    try:
         view = memoryview(raw)
         while view:
             n = os.write(fd, view)
@@ -151,5 +188,3 @@ def _write_in_place(path, raw: bytes, where: str) -> None:
         raise
     except OSError as e:
         raise OutputError(f"cannot write it: {e.strerror or e}", where=where) from None
-    finally:
-        os.close(fd)
