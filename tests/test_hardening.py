@@ -221,6 +221,35 @@ def test_answers_times_steps_is_bounded_before_any_work(tmp_path):
     assert "answers x steps is 210,000 in the file: at most 200,000" in report.errors[0]
 
 
+def test_answers_times_steps_is_bounded_over_the_run(tmp_path, monkeypatch):
+    """The files of one run share a limit too (1,000,000; 5 here): past it, each file is
+    refused before any work on it, and the files before it are checked."""
+    from rnn_cli.teach import budget
+    from rnn_cli.teach.check import check_files
+    monkeypatch.setattr(budget, "MAX_RUN_STEPS", 5)
+    for i in (1, 2, 3):                     # 2 answers at T = 2: 4 answer-steps each
+        (tmp_path / f"k{i}.toml").write_text(KEY)
+    report = check_files([tmp_path / f"k{i}.toml" for i in (1, 2, 3)])
+    assert {r.file for r in report.results} == {str(tmp_path / "k1.toml")}
+    assert len(report.errors) == 2 and all("8 with the files checked before it: at most 5 "
+                                           "in one run of check" in e for e in report.errors)
+
+
+def test_a_run_keeps_the_derivations_of_few_long_problems():
+    """The memo of a run drops the problems met before, oldest first, while the steps kept
+    would pass MEMO_STEPS: a class of short variants keeps all, long keys one at a time."""
+    from rnn_cli.teach.budget import MEMO_STEPS, derivations
+    memo = {"budget": object()}
+    for i in range(50):
+        derivations(memo, ("short", i), 3)
+    assert sum(1 for k in memo if k[0] == "short") == 50
+    derivations(memo, "long 1", MEMO_STEPS - 3)
+    assert sum(1 for k in memo if k[0] == "short") == 1 and "long 1" in memo
+    derivations(memo, "long 2", MEMO_STEPS // 2)
+    assert "long 1" not in memo and "long 2" in memo and "budget" in memo
+    assert derivations(memo, "long 2", MEMO_STEPS // 2) is memo["long 2"]
+
+
 # -- 3. linear scans --------------------------------------------------------------------------------
 
 SHAPES = {

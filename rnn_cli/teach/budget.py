@@ -19,6 +19,36 @@ from ..derive.expr import value_in
 DIAGNOSIS_BUDGET = 20_000    # step evaluations for every replay of one run of `check`
 MAX_ANSWERS = 500            # answers in one file: a file with more is that file's error
 MAX_ANSWER_STEPS = 200_000   # answers x steps T in one file: 20 answers at T = 10,000
+MAX_RUN_STEPS = 1_000_000    # answers x steps T over the files of one run: 5 files at the limit
+MEMO_STEPS = 20_000          # steps T of the derivations a run keeps for the problems to come
+
+
+def too_much(count: int, work: int, before: int) -> str:
+    """Why a file of `count` answers, `work` answers x steps, is more than a run gives one
+    file, or "" (`before`: the work of the run's files before it)."""
+    if count > MAX_ANSWERS:
+        return f"{count:,} answers in the file: at most {MAX_ANSWERS:,} are checked in one file"
+    if work > MAX_ANSWER_STEPS:
+        return (f"answers x steps is {work:,} in the file: at most {MAX_ANSWER_STEPS:,} (each "
+                "answer of a long sequence is a derivation of its own: at T = 10,000, 20 "
+                "answers)")
+    if before + work > MAX_RUN_STEPS:
+        return (f"answers x steps is {work:,} in the file, {before + work:,} with the files "
+                f"checked before it: at most {MAX_RUN_STEPS:,} in one run of check (check "
+                "the rest in another run)")
+    return ""
+
+
+def derivations(memo: dict, key, T: int) -> dict:
+    """The derivations kept for a problem (its `key`) in a run's memo. The problems met
+    before are dropped, oldest first, while the steps kept would pass MEMO_STEPS: a class of
+    short variants keeps them all, a run of long keys only the one being checked."""
+    if key not in memo:
+        order = memo.setdefault("order", [])        # (key, T) of the problems kept
+        while order and sum(t for _, t in order) + T > MEMO_STEPS:
+            memo.pop(order.pop(0)[0], None)
+        order.append((key, T))
+    return memo.setdefault(key, {})
 
 
 def not_diagnosed(limit: int) -> str:

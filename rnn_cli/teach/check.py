@@ -281,14 +281,14 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
     derive it once, and replay each mistake once (mistakes.py keeps those in the Graph).
     `known`: right values the caller already has (a class's keys), by quantity name; an answer
     that matches its known value is correct without deriving it."""
-    from .budget import MAX_ANSWERS, Budget, BudgetSpent, not_diagnosed
+    from .budget import MAX_ANSWERS, Budget, BudgetSpent, derivations, not_diagnosed
     memo = memo if memo is not None else {}
     budget = memo.setdefault("budget", Budget())
     if len(answers) > MAX_ANSWERS:
         from ..model.errors import TooLarge
         raise TooLarge(f"{len(answers):,} answers: at most {MAX_ANSWERS:,} are checked in one "
                        "problem (docs/limits.md)", where=f"{problem.source}: answers")
-    shared = memo.setdefault(fingerprint(problem), {})
+    shared = derivations(memo, fingerprint(problem), problem.T)
     if "fwd" not in shared:
         shared["fwd"] = forward(problem)
     fwd = shared["fwd"]
@@ -503,10 +503,9 @@ def _carried(gs: list[Graph], ans: Answer, stated: dict, own: str):
     return None
 
 
-def _too_many_answers(tables) -> str:
-    """Why a file's keys ask for more work than a run gives one file, or "": counted on the
-    raw tables, before any of them is built or derived."""
-    from .budget import MAX_ANSWER_STEPS, MAX_ANSWERS
+def _work(tables) -> tuple[int, int]:
+    """(answers, answers x steps) of a file's keys, counted on the raw tables, before any of
+    them is built or derived."""
     count = work = 0
     for table in tables:
         answers, data = table.get("answers"), table.get("data")
@@ -514,18 +513,13 @@ def _too_many_answers(tables) -> str:
         xs = data.get("x") if isinstance(data, dict) else None
         count += n
         work += n * (len(xs) if isinstance(xs, list) else 1)
-    if count > MAX_ANSWERS:
-        return f"{count:,} answers in the file: at most {MAX_ANSWERS:,} are checked in one file"
-    if work > MAX_ANSWER_STEPS:
-        return (f"answers x steps is {work:,} in the file: at most {MAX_ANSWER_STEPS:,} (each "
-                "answer of a long sequence is a derivation of its own: at T = 10,000, 20 "
-                "answers)")
-    return ""
+    return count, work
 
 
 def check_files(paths) -> Report:
     """Check the answer keys in the files; bad input is reported per file, never fatal."""
-    results, errors, memo = [], [], {}
+    from .budget import too_much
+    results, errors, memo, done = [], [], {}, 0
     for path in paths:
         source = str(path)
         try:
@@ -543,10 +537,11 @@ def check_files(paths) -> Report:
             except InputError as e:
                 errors.append(str(e))
             continue
-        too_many = _too_many_answers(keyed.values())
-        if too_many:
+        count, work = _work(keyed.values())
+        if (too_many := too_much(count, work, done)):
             errors.append(f"{source}: answers: {too_many} (docs/limits.md)")
             continue
+        done += work
         for name, table in keyed.items():
             where = f"{source}: [{name}]" if len(found) > 1 else source
             try:

@@ -231,6 +231,12 @@ def _judge(path, doc, keys: Keys, memo: dict) -> tuple[list, list, Submission]:
         raise keys.unknown(student, where)
     answers = _answers(doc, where)
     variant = keys.variant(student)
+    from .budget import too_much
+    work = len(answers) * variant.T     # the run's work so far is kept in its memo
+    if (why := too_much(len(answers), work, memo.get("work", 0))):
+        from ..model.errors import TooLarge
+        raise TooLarge(f"{why} (docs/limits.md)", where=f"{where}: answers")
+    memo["work"] = memo.get("work", 0) + work
     differs = differences(doc, variant, keys.tables[student], where)
     problem = replace(variant, source=where)
     own = keys.exact(student, problem)
