@@ -738,3 +738,20 @@ def test_a_narrow_terminal_loses_no_column(tmp_path, columns):
     assert r.returncode == 1, r.stderr
     row = next(line for line in r.stdout.decode().splitlines() if "h_2" in line)
     assert all(word in row for word in ("3.5", "2.5", "wrong")) and "…" not in row, row
+
+
+def test_json_writes_a_value_beyond_a_double_as_a_string(tmp_path):
+    """w_h = 10^1000 on the built-in problem: h_2 = w_h (w_h + 1) + 1 ≈ 10^2000, y_hat_2 =
+    2 h_2, L ≈ (2 * 10^2000)^2 = 4 * 10^4000 (by hand). Its JSON number is null (no double
+    holds it); the value is kept as a string beside it, where it was lost."""
+    import mpmath
+    r = cli("forward", "--w-h", "1e1000", "--format", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["loss"] is None and d["steps"][1]["loss"] is None
+    for got in (d["loss_approx"], d["steps"][1]["loss_approx"]):
+        assert abs(mpmath.mpf(got) / mpmath.mpf("4e4000") - 1) < 1e-15
+    assert abs(mpmath.mpf(d["steps"][1]["h_approx"]) / mpmath.mpf("1e2000") - 1) < 1e-15
+    assert abs(mpmath.mpf(d["derivation"][-1]["value_approx"]) / mpmath.mpf("4e4000") - 1) \
+        < 1e-15
+    assert "x_approx" not in d["steps"][0] and "y_approx" not in d["steps"][0]

@@ -34,12 +34,24 @@ def _exact(x) -> bool:
     return all(num.is_exact(v) for v in x.entries()) if hasattr(x, "rows") else num.is_exact(x)
 
 
+def approx_fields(x, key: str, matrix: bool = False) -> dict:
+    """{"loss_approx": "4.0e+4000"} where a value is beyond the range of a double (its JSON
+    number is then null): the value to 17 significant digits, as a string; else {}."""
+    leaves = list(x.entries()) if hasattr(x, "rows") else [x]
+    if x is None or all(v is None or _number(v) is not None for v in leaves):
+        return {}
+    return {f"{key}_approx": _nested(x, lambda v: num.approx_text(v, 17), matrix)}
+
+
 def value_fields(x, key: str = "value", matrix: bool = False) -> dict:
-    """{"value": 0.5, "value_exact": "1/2"}: the exact string only where x is exact;
-    vectors and matrices as nested lists."""
+    """{"value": 0.5, "value_exact": "1/2"}: the exact string only where x is exact, the
+    value as a string where it is inexact and beyond a double's range; vectors and matrices
+    as nested lists."""
     out = {key: _nested(x, _number, matrix)}
     if _exact(x):
         out[f"{key}_exact"] = _nested(x, num.exact_text, matrix)
+    else:
+        out.update(approx_fields(x, key, matrix))
     return out
 
 
@@ -78,12 +90,17 @@ def forward_json(fwd, all_steps: bool = False) -> dict:
                       **{b: n(v[f"{b}_{t}"].value) for b in p.step_bases},
                       "y": n(p.y[t]) if has else None,
                       "loss": n(v[f"L_{t}"].value) if has else None})
+        for b in (*p.step_bases, "loss"):          # a value beyond a double's range
+            name = f"L_{t}" if b == "loss" else f"{b}_{t}"
+            if name in v and (b != "loss" or has):
+                steps[-1].update(approx_fields(v[name].value, b))
     loss = v["L"].value
     return {"problem": p.name, "title": p.title, "cell": p.cell, "layout": p.layout,
             "activation": p.activation if p.cell == "rnn" else None,
             "output": p.output, "loss_function": p.loss, "reduction": p.reduction,
             "steps": steps, "loss": _number(loss),
-            **({"loss_exact": num.exact_text(loss)} if num.is_exact(loss) else {}),
+            **({"loss_exact": num.exact_text(loss)} if num.is_exact(loss) else
+               approx_fields(loss, "loss")),
             "derivation": [step_json(s, all_steps) for s in fwd.steps],
             **_float64(fwd)}
 
