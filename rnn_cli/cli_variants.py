@@ -39,6 +39,7 @@ def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's n
 
     Example: rnn-solve variants assignment3 --count 30 --seed 2026 -o class
     """
+    from .model.safe import visible
     from .teach.variants import class_ids, load_table, make, shared
     from .render.sheets import write_class
     ids = class_ids(count, None if roster is None else str(roster), id_column)
@@ -46,6 +47,7 @@ def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's n
     made = make(prob, table, ids, seed, where)
     write_class(out, made, seed, where, fmt.value)
     for group in shared(made):
-        print(f"rnn-solve: warning: {' and '.join(group)} share a variant (the chance of the "
-              "draw)", file=sys.stderr)
-    print(f"{len(made)} variants of {pname} in {out}: problems/, sheets/, keys.toml (private)")
+        print(f"rnn-solve: warning: {visible(' and '.join(group))} share a variant (the chance "
+              "of the draw)", file=sys.stderr)
+    print(f"{len(made)} variants of {visible(pname)} in {visible(out)}: problems/, sheets/, "
+          "keys.toml (private)")
