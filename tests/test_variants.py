@@ -2,6 +2,7 @@
 of Assignment 3 by hand, in Fractions), pleasant and non-degenerate; the files byte for byte
 the same on a second run; a student's variant independent of the others."""
 
+import os
 import re
 import tomllib
 from fractions import Fraction
@@ -269,3 +270,18 @@ def test_every_string_and_key_reads_back(text):
     assert tomllib.loads(written) == {text: text}
     assert not re.search("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202e]", written[:-1])
 
+
+@pytest.mark.parametrize("target", ["-", "/dev/stdout", "/dev/null", "fifo", "file.txt"])
+def test_the_output_must_be_a_folder(tmp_path, monkeypatch, target):
+    """-o names a folder: standard output, a device, a FIFO or a file is refused before any
+    work (exit 2, one line naming --output), and nothing is created."""
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("fifo")
+    Path("file.txt").write_text("mine")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = _run("variants", "assignment3", "--count", 1, "--seed", 1, "-o", target)
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith(f"rnn-solve: error: --output {target}: expected a folder")
+    assert len(r.output.splitlines()) == 1 and "Traceback" not in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert Path("file.txt").read_text() == "mine"
