@@ -23,7 +23,7 @@ def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's n
              seed: Annotated[str, typer.Option("--seed", help="Any text: the same seed and "
                              "ids give the same variants.")],
              out: Annotated[Path, typer.Option("--output", "-o", help="The folder to write "
-                            "problems/, sheets/ and keys.toml into.")],
+                            "problems/, sheets/ and keys.toml into (a folder: not -).")],
              count: Annotated[Optional[int], typer.Option("--count", help="N students, "
                               "s001 to sN.")] = None,
              roster: Annotated[Optional[Path], typer.Option("--roster", help="A CSV file with "
@@ -39,13 +39,17 @@ def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's n
 
     Example: rnn-solve variants assignment3 --count 30 --seed 2026 -o class
     """
+    from .model.outputs import check_folder
+    from .model.safe import visible
     from .teach.variants import class_ids, load_table, make, shared
     from .render.sheets import write_class
+    check_folder(out)
     ids = class_ids(count, None if roster is None else str(roster), id_column)
     pname, table, prob, where = load_table(problem, name)
     made = make(prob, table, ids, seed, where)
     write_class(out, made, seed, where, fmt.value)
     for group in shared(made):
-        print(f"rnn-solve: warning: {' and '.join(group)} share a variant (the chance of the "
-              "draw)", file=sys.stderr)
-    print(f"{len(made)} variants of {pname} in {out}: problems/, sheets/, keys.toml (private)")
+        print(f"rnn-solve: warning: {visible(' and '.join(group))} share a variant (the chance "
+              "of the draw)", file=sys.stderr)
+    print(f"{len(made)} variants of {visible(pname)} in {visible(out)}: problems/, sheets/, "
+          "keys.toml (private)")

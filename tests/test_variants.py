@@ -2,6 +2,8 @@
 of Assignment 3 by hand, in Fractions), pleasant and non-degenerate; the files byte for byte
 the same on a second run; a student's variant independent of the others."""
 
+import os
+import re
 import tomllib
 from fractions import Fraction
 from pathlib import Path
@@ -191,3 +193,95 @@ def test_every_builtin_problem_varies(tmp_path, name):
     # the keys are themselves answer keys that check finds correct
     c = _run("check", tmp_path / "keys.toml", "--format", "json")
     assert c.exit_code == 0, c.output
+
+
+# -- names from outside: the TOML files and the terminal ------------------------------------------
+
+SMALL = ('w_x = 1\nw_h = 1\nw_y = 2\n', 'x = [1, 1]\ny = [5, 5]\n')
+_C0_C1 = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _basic(s: str) -> str:
+    """A TOML basic string written here by hand (\\uXXXX for every character that is not
+    plain ASCII), so the test does not lean on the writer it tests."""
+    return '"' + "".join(c if 0x20 <= ord(c) < 0x7f and c not in '"\\' else f"\\u{ord(c):04x}"
+                         for c in s) + '"'
+
+
+def _answers_of(keys: Path, student: str) -> str:
+    """The text of [student.answers] in a keys file, as a submission's [answers] table."""
+    lines = keys.read_text(encoding="utf-8").split(f"[{student}.answers]\n", 1)[1]
+    return "[answers]\n" + lines.split("\n\n", 1)[0] + "\n"
+
+
+@pytest.mark.parametrize("name", [
+    'inj\nstudent = "evil"\n#', "esc\x1b]0;owned\x07", "bell\x07", "del\x7f", "csi\x9b31m",
+    'q"uote', "back\\slash", "&e;", "<img src=x onerror=alert(1)>"])
+def test_a_name_from_outside_writes_valid_toml(tmp_path, name):
+    """A file name and a title holding newlines, escapes, quotes or markup: every file written
+    parses, the title reads back as it was, the keys check and a submission checks against
+    them, and the terminal shows no control character raw. (A title with a control character
+    is refused when the problem is read, so those names are the file's alone.)"""
+    title = None if re.search("[\x00-\x1f\x7f-\x9f]", name) else name
+    src = tmp_path / f"{name}.toml"
+    head = "" if title is None else f"title = {_basic(title)}\n"
+    src.write_text(f"{head}[params]\n{SMALL[0]}[data]\n{SMALL[1]}",
+                   encoding="utf-8")
+    r = _run("variants", src, "--count", 2, "--seed", name, "-o", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    assert not _C0_C1.search(r.stdout), repr(r.stdout)
+    keys = tmp_path / "out" / "keys.toml"
+    parsed = tomllib.loads(keys.read_text(encoding="utf-8"))
+    assert set(parsed) == {"s001", "s002"}
+    for sid in parsed:
+        assert parsed[sid]["student"] == sid and parsed[sid].get("title") == title
+        problem = tmp_path / "out" / "problems" / f"{sid}.toml"
+        mine = tomllib.loads(problem.read_text(encoding="utf-8"))
+        assert (mine["student"], mine.get("title")) == (sid, title)
+        sheet = (tmp_path / "out" / "sheets" / f"{sid}.md").read_text(encoding="utf-8")
+        assert not _C0_C1.search(sheet)
+    assert _run("check", keys).exit_code == 0
+    sub = tmp_path / "sub.toml"
+    sub.write_text((tmp_path / "out" / "problems" / "s002.toml").read_text(encoding="utf-8")
+                   + "\n" + _answers_of(keys, "s002"), encoding="utf-8")
+    r = _run("check", sub, "--keys", keys)
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("seed", ["1\n[x]", "2\x1b[2J", 'a"b\\c'])
+def test_any_seed_leaves_the_files_valid(tmp_path, seed):
+    """--seed takes any text (the docs): it reaches the files' comments as one line."""
+    r = _run("variants", "assignment3", "--count", 1, "--seed", seed, "-o", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    for f in (tmp_path / "o" / "keys.toml", tmp_path / "o" / "problems" / "s001.toml"):
+        text = f.read_text(encoding="utf-8")
+        tomllib.loads(text)
+        assert not _C0_C1.search(text)
+        assert text.splitlines()[0].startswith("#") and text.splitlines()[1].startswith("#")
+
+
+@pytest.mark.parametrize("text", ["del\x7f", "nul\x00", "tab\tnl\n", "c1\x85\x9b", 'q"b\\',
+                                  "rlo\u202e", "é, 日本", "&e;<b>"])
+def test_every_string_and_key_reads_back(text):
+    """The one TOML writer of the variants' files (sheets.value and sheets.key, through
+    safe.toml): what tomllib reads back is the text, and no control character is raw."""
+    from rnn_cli.render import sheets
+    written = f"{sheets.key(text)} = {sheets.value(text)}\n"
+    assert tomllib.loads(written) == {text: text}
+    assert not re.search("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202e]", written[:-1])
+
+
+@pytest.mark.parametrize("target", ["-", "/dev/stdout", "/dev/null", "fifo", "file.txt"])
+def test_the_output_must_be_a_folder(tmp_path, monkeypatch, target):
+    """-o names a folder: standard output, a device, a FIFO or a file is refused before any
+    work (exit 2, one line naming --output), and nothing is created."""
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("fifo")
+    Path("file.txt").write_text("mine")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = _run("variants", "assignment3", "--count", 1, "--seed", 1, "-o", target)
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith(f"rnn-solve: error: --output {target}: expected a folder")
+    assert len(r.output.splitlines()) == 1 and "Traceback" not in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert Path("file.txt").read_text() == "mine"

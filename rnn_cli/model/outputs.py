@@ -1,7 +1,8 @@
 """Where a command's result goes: standard output (`-o -`, or no -o), a regular file written
 atomically, or a FIFO, a character device or /dev/stdout written in place. One function,
 `write_output`, used by every command that writes a file (-o/--output, --out, --plot), and
-one check, `check_output`, run before any work.
+one check, `check_output`, run before any work; `check_folder` is that check for the one
+output that is a folder (variants' -o), which no stream can stand for.
 
 Rules (the spec's section 4, revision 3):
 - a regular file or a new path is written whole or not at all (files.write_atomic);
@@ -127,6 +128,30 @@ def check_output(path, inputs=(), flag: str = "--output") -> None:
                       where=where) from None
     if stat.S_ISDIR(st.st_mode):
         raise BadFile("is a folder, expected a file name for the output", where=where)
+
+
+def check_folder(path, flag: str = "--output") -> None:
+    """Refuse, before any work, a folder output that cannot be one: `-` (standard output holds
+    one stream, not a folder of files), an empty name, or anything that exists and is not a
+    folder (a file, a FIFO, a device, /dev/stdout). A new path is a folder to create."""
+    what = "expected a folder to write the files into"
+    if str(path) == "":
+        raise BadFile(f"{what}, found an empty name", where=flag)
+    where = f"{flag} {path}"
+    if is_stdout(path):
+        raise BadFile(f"{what}: standard output cannot hold a folder of files", where=where)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as e:
+        raise BadFile(f"cannot write there: {getattr(e, 'strerror', None) or e}",
+                      where=where) from None
+    if not stat.S_ISDIR(st.st_mode):
+        kind = "a file" if stat.S_ISREG(st.st_mode) else \
+            "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" \
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a folder"
+        raise BadFile(f"{what}, found {kind}", where=where)
 
 
 def write_output(path, data: str | bytes, inputs=(), flag: str = "--output") -> None:

@@ -7,7 +7,9 @@ error lines. Nothing here changes the data; each function returns the text to pr
 - xml: visible, then & < > " ' as entities (JUnit, SVG, HTML-like DOT labels);
 - dot: visible, then " and \\ escaped for a DOT quoted string, and & as an entity;
 - markdown: visible, then the characters of HTML, links, emphasis and tables backslash-escaped,
-  so a name makes no tag, no link, no emphasis and no table column.
+  so a name makes no tag, no link, no emphasis and no table column;
+- toml, toml_key: a TOML basic string (or a key, bare where it can be) that reads back as the
+  text itself, whatever it holds.
 
     >>> visible("p\\x1b]0;owned\\x07")
     'p\\\\x1b]0;owned\\\\x07'
@@ -15,6 +17,8 @@ error lines. Nothing here changes the data; each function returns the text to pr
     '&lt;img src=&quot;x&quot;&gt;&amp;e;'
     >>> markdown("[a](b) <i>")
     '\\\\[a\\\\]\\\\(b\\\\) \\\\<i\\\\>'
+    >>> print(toml('a"b\\nc\\x1b'))
+    "a\\"b\\nc\\u001b"
 """
 
 import re
@@ -71,3 +75,26 @@ def markdown_code(text) -> str:
     shown = visible(text)
     return f"`{shown}`" if shown == text and "`" not in text and "|" not in text \
         else markdown(text)
+
+
+# TOML's basic strings take any character but these raw: the quote, the backslash, C0 but tab,
+# and DEL. C1 and the bidirectional marks are legal, but are escaped too, so that a key file
+# shown by `cat` moves no cursor and reads as it is written.
+_TOML_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]')
+_TOML_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n",
+               "\f": "\\f", "\r": "\\r"}
+_TOML_BARE = re.compile(r"[A-Za-z0-9_-]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def toml(text) -> str:
+    """`text` as a TOML basic string, quotes included: tomllib reads it back as `text`. A lone
+    surrogate (a file name's undecodable byte) has no TOML form and is written as U+FFFD."""
+    text = _SURROGATE.sub("\ufffd", text if isinstance(text, str) else str(text))
+    return '"' + _TOML_ESCAPE.sub(
+        lambda m: _TOML_SHORT.get(m[0]) or f"\\u{ord(m[0]):04x}", text) + '"'
+
+
+def toml_key(text) -> str:
+    """A TOML key: bare where it can be (letters, digits, _ and -), else quoted as toml()."""
+    return text if _TOML_BARE.fullmatch(text) else toml(text)

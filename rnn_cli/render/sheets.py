@@ -1,26 +1,27 @@
 """The files of `variants`: each student's problem (TOML), question sheet (Markdown or LaTeX)
 and the class's keys (TOML), written as text with every value exact and in a fixed order, so
-that the same seed and roster give the same bytes."""
+that the same seed and roster give the same bytes. Every string and key goes through
+safe.toml (a file name or a title cannot add a line, a key or a control character), and the
+comments name the source and the seed through safe.visible (one line, no escape sequence)."""
 
-import json
 import re
 from decimal import Decimal
 from fractions import Fraction
 
 from ..model.matrix import Mat
 from ..model.numbers import exact_text, fmt, is_exact
+from ..model.safe import toml, toml_key, visible
 from ..teach.variants import toml_value
 from . import latex as tex
 from .rows import describe
 
 SETTINGS = ("title", "cell", "activation", "output", "loss", "reduction", "outputs", "layout")
-_BARE = re.compile(r"[A-Za-z0-9_-]+")
 INEXACT_DECIMALS = 6
 
 
 def key(k: str) -> str:
     """A TOML key: bare where it can be, else a quoted string."""
-    return k if _BARE.fullmatch(k) else json.dumps(k, ensure_ascii=False)
+    return toml_key(k)
 
 
 def value(v) -> str:
@@ -36,11 +37,11 @@ def value(v) -> str:
         s = format(v.normalize(), "f")
         return s if "." in s else s + ".0"
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        return toml(v)
     if isinstance(v, list):
         return "[" + ", ".join(value(x) for x in v) + "]"
     if isinstance(v, Fraction):  # pragma: no cover - toml_value turned it into the above
-        return json.dumps(exact_text(v))
+        return toml(exact_text(v))
     raise TypeError(type(v))  # pragma: no cover
 
 
@@ -70,7 +71,8 @@ def problem_lines(table: dict, prefix: str = "") -> list[str]:
 
 def problem_toml(v, seed: str, source: str) -> str:
     """DIR/problems/ID.toml: the student's variant, without answers."""
-    head = [f"# {source}: the variant of {v.student} (rnn-solve variants, seed {seed}).",
+    head = [f"# {visible(source)}: the variant of {visible(v.student)} (rnn-solve variants, "
+            f"seed {visible(seed)}).",
             "# Hand it in with your answers added as an [answers] table, keeping student.",
             f"student = {value(v.student)}"]
     return "\n".join(head + problem_lines(v.table)) + "\n"
@@ -78,8 +80,8 @@ def problem_toml(v, seed: str, source: str) -> str:
 
 def keys_toml(variants, seed: str, source: str) -> str:
     """DIR/keys.toml: every student's variant and its full answer key. Private."""
-    out = [f"# The keys of {len(variants)} variants of {source} (rnn-solve variants, seed "
-           f"{seed}). Private: do not hand out.",
+    out = [f"# The keys of {len(variants)} variants of {visible(source)} (rnn-solve variants, "
+           f"seed {visible(seed)}). Private: do not hand out.",
            "# rnn-solve check SUBMISSIONS... --keys keys.toml judges each submission on its "
            "student's table."]
     for v in variants:
