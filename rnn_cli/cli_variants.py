@@ -22,8 +22,9 @@ def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's n
                                                     "problem file.", show_default=False)],
              seed: Annotated[str, typer.Option("--seed", help="Any text: the same seed and "
                              "ids give the same variants.")],
-             out: Annotated[Path, typer.Option("--output", "-o", help="The folder to write "
-                            "problems/, sheets/ and keys.toml into (a folder: not -).")],
+             out: Annotated[str, typer.Option("--output", "-o", metavar="PATH",
+                            help="The folder to write problems/, sheets/ and keys.toml into "
+                            "(a folder: not -).")],
              count: Annotated[Optional[int], typer.Option("--count", help="N students, "
                               "s001 to sN.")] = None,
              roster: Annotated[Optional[Path], typer.Option("--roster", help="A CSV file with "
@@ -43,7 +44,8 @@ def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's n
     from .model.safe import visible
     from .teach.variants import class_ids, load_table, make, shared
     from .render.sheets import write_class
-    check_folder(out)
+    check_folder(out)          # a str, so that -o '' is refused and not the current folder
+    out = Path(out)
     ids = class_ids(count, None if roster is None else str(roster), id_column)
     pname, table, prob, where = load_table(problem, name)
     made = make(prob, table, ids, seed, where)

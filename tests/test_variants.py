@@ -271,7 +271,7 @@ def test_every_string_and_key_reads_back(text):
     assert not re.search("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202e]", written[:-1])
 
 
-@pytest.mark.parametrize("target", ["-", "/dev/stdout", "/dev/null", "fifo", "file.txt"])
+@pytest.mark.parametrize("target", ["-", "/dev/stdout", "/dev/null", "fifo", "file.txt", ""])
 def test_the_output_must_be_a_folder(tmp_path, monkeypatch, target):
     """-o names a folder: standard output, a device, a FIFO or a file is refused before any
     work (exit 2, one line naming --output), and nothing is created."""
@@ -281,7 +281,8 @@ def test_the_output_must_be_a_folder(tmp_path, monkeypatch, target):
     before = sorted(p.name for p in tmp_path.iterdir())
     r = _run("variants", "assignment3", "--count", 1, "--seed", 1, "-o", target)
     assert r.exit_code == 2, r.output
-    assert r.output.startswith(f"rnn-solve: error: --output {target}: expected a folder")
+    assert r.output.startswith(f"rnn-solve: error: --output{' ' if target else ''}{target}: "
+                               "expected a folder")
     assert len(r.output.splitlines()) == 1 and "Traceback" not in r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert Path("file.txt").read_text() == "mine"
