@@ -60,35 +60,38 @@ def check(files: Annotated[Optional[list[Path]], typer.Argument(
     files = files or []
     from .model.outputs import check_output, is_stdout
     check_output(output, [*files, keys, answers, weights])     # before any work
-    with verdict_kept():        # `| head` ends the output, not the verdict
-        if answers is not None:     # a student's gradient arrays (teach/arrays.py)
-            from .render.gradout import render
-            from .teach.arrays import check_answers
-            report = check_answers(files, answers, convention, problem, weights)
-            _emit(render(report, fmt.value, digits, standalone, to_file=not is_stdout(output)),
-                  output, [*files, answers, weights])
-        elif not files:
-            raise InputError("expected one or more problem files with [answers] (or --answers "
-                             "GRADS.npz)", where="check")
+    if answers is not None:     # a student's gradient arrays (teach/arrays.py)
+        from .render.gradout import render
+        from .teach.arrays import check_answers
+        report = check_answers(files, answers, convention, problem, weights)
+        out = lambda: render(report, fmt.value, digits, standalone, to_file=not is_stdout(output))
+        protect = [*files, answers, weights]
+    elif not files:
+        raise InputError("expected one or more problem files with [answers] (or --answers "
+                         "GRADS.npz)", where="check")
+    else:
+        if keys is not None:
+            from .teach.classroom import check_submissions
+            report = check_submissions(files, keys)
         else:
-            if keys is not None:
-                from .teach.classroom import check_submissions
-                report = check_submissions(files, keys)
-            else:
-                from .teach.check import check_files      # api.check_paths without api's
-                report = check_files(files)               # imports (every command's results)
-            from .render import checkout, html, latex
-            from .render import csv as gradebook
-            from .render.jsonout import dumps
-            out = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
-                   CheckFormat.junit: lambda: checkout.check_junit(report, digits),
-                   CheckFormat.markdown: lambda: checkout.check_md(report, digits),
-                   CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
-                   CheckFormat.table: lambda: checkout.check_view(report, digits),
-                   CheckFormat.html: lambda: html.check_html(report, digits),
-                   CheckFormat.csv: lambda: gradebook.gradebook(report)}[fmt]()
-            _emit(out, output, [*files, keys])    # a table to a file: as plain text
-    for e in report.errors:
-        print(f"rnn-solve: error: {e}", file=sys.stderr)
+            from .teach.check import check_files      # api.check_paths without api's
+            report = check_files(files)               # imports (every command's results)
+        from .render import checkout, html, latex
+        from .render import csv as gradebook
+        from .render.jsonout import dumps
+        out = {CheckFormat.json: lambda: dumps(checkout.check_json(report)),
+               CheckFormat.junit: lambda: checkout.check_junit(report, digits),
+               CheckFormat.markdown: lambda: checkout.check_md(report, digits),
+               CheckFormat.latex: lambda: latex.check_tex(report, digits, standalone),
+               CheckFormat.table: lambda: checkout.check_view(report, digits),  # to a file:
+               CheckFormat.html: lambda: html.check_html(report, digits),       # plain text
+               CheckFormat.csv: lambda: gradebook.gradebook(report)}[fmt]
+        protect = [*files, keys]
+    try:
+        with verdict_kept():        # `| head` ends the output, not the verdict
+            _emit(out(), output, protect)
+    finally:        # the input errors are said even where the report cannot be written
+        for e in report.errors:
+            print(f"rnn-solve: error: {e}", file=sys.stderr)
     raise typer.Exit(Exit.BAD_INPUT if report.errors else Exit.OK if report.passed
                      else Exit.WRONG)

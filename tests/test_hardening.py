@@ -755,3 +755,14 @@ def test_json_writes_a_value_beyond_a_double_as_a_string(tmp_path):
     assert abs(mpmath.mpf(d["derivation"][-1]["value_approx"]) / mpmath.mpf("4e4000") - 1) \
         < 1e-15
     assert "x_approx" not in d["steps"][0] and "y_approx" not in d["steps"][0]
+
+
+def test_checks_input_errors_are_said_when_the_report_cannot_be_written(tmp_path):
+    """`check missing.toml > /dev/full`: the run cannot finish (exit 3), and the missing file
+    is still named (its line was lost with the report)."""
+    with open("/dev/full", "wb") as full:
+        r = cli("check", "missing.toml", cwd=tmp_path, stdout=full)
+    assert r.returncode == 3 and b"Traceback" not in r.stderr
+    assert r.stderr.decode().splitlines() == [
+        "rnn-solve: error: missing.toml: no such file",
+        "rnn-solve: error: cannot write to standard output: No space left on device"]
