@@ -40,16 +40,18 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, float, int, str]:
             lines[-1] if lines else "")
 
 
-def long_key(path: Path, T: int, wrong: int, mixed: bool = False) -> Path:
+def long_key(path: Path, T: int, wrong: int, mixed: bool = False, kinds=None,
+             w_y: int = 2) -> Path:
     """A tanh key of T steps with `wrong` wrong answers: hidden states, outputs and
-    gradients with respect to hidden states, every one off by 1. Mixed, it also has losses,
-    gradients with respect to pre-activations, every weight and bias, and one step's loss."""
+    gradients with respect to hidden states, every one off by 1 (or the `kinds` given). Mixed,
+    it also has losses, gradients with respect to pre-activations, every weight and bias,
+    and one step's loss."""
     xs = ", ".join(["0.5"] * T)
     ys = ", ".join(["0.25"] * T)
     names = [f'"{n}"' for n in ("dL/dw_y", "dL/db_h", "dL/db_y", f"dL_{T}/dw_h",
                                  f"dL_{T - 7}/dw_x")] if mixed else []
-    kinds = ("h", "y_hat", "L", "a", "dL/dh", "dL/da") if mixed else ("h", "y_hat", "o", "a",
-                                                                       "dL/dh")
+    kinds = kinds or (("h", "y_hat", "L", "a", "dL/dh", "dL/da") if mixed else
+                      ("h", "y_hat", "o", "a", "dL/dh"))
     t = 1
     while len(names) < wrong:
         for k in kinds:
@@ -57,7 +59,7 @@ def long_key(path: Path, T: int, wrong: int, mixed: bool = False) -> Path:
                 names.append(f'"{k}_{t}"')
         t += 1
     answers = "\n".join(f"{n} = {i % 7 + 3}" for i, n in enumerate(names))
-    path.write_text('activation = "tanh"\n[params]\nw_x = 0.5\nw_h = 0.9\nw_y = 2\n'
+    path.write_text(f'activation = "tanh"\n[params]\nw_x = 0.5\nw_h = 0.9\nw_y = {w_y}\n'
                     f"[data]\nx = [{xs}]\ny = [{ys}]\n[answers]\n{answers}\n"
                     '"dL/dw_h" = 1\n"dL/dw_x" = 2\n', encoding="utf-8")
     return path
@@ -86,6 +88,9 @@ def main(selected: str = "") -> int:
              ["check", str(long_key(d / "m1000.toml", 1000, 50, mixed=True))], (1,)),
             ("check T=10,000, 1,000 wrong answers", 30, 1024,
              ["check", str(long_key(d / "k10000.toml", 10_000, 1000))], (1, 2)),
+            ("check 6 files of T=10,000, 20 wrong each", 30, 1024,
+             ["check", *(str(long_key(d / f"r{i}.toml", 10_000, 18, kinds=("dL/dh",),
+                                      w_y=2 + i)) for i in range(6))], (2,)),
             ("grad --all-steps H=64 T=1,000", 10, 1024,
              ["grad", "--wrt", "w_h", "--all-steps", "-f", str(wide(d / "h64.toml", 64, 1000))],
              (0, 2)),
