@@ -20,7 +20,7 @@ DIAGNOSIS_BUDGET = 20_000    # step evaluations for every replay of one run of `
 MAX_ANSWERS = 500            # answers in one file: a file with more is that file's error
 MAX_ANSWER_STEPS = 200_000   # answers x steps T in one file: 20 answers at T = 10,000
 MAX_RUN_STEPS = 1_000_000    # answers x steps T over the files of one run: 5 files at the limit
-MEMO_STEPS = 20_000          # steps T of the derivations a run keeps for the problems to come
+MEMO_STEPS = 10_000          # steps T of the derivations a run keeps for the problems to come
 
 
 def too_much(count: int, work: int, before: int) -> str:
