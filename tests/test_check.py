@@ -96,6 +96,19 @@ def test_chain_of_carried_errors(tmp_path):
     assert v["L_1"][0] == "consistent"
 
 
+def test_one_element_lists_answer_a_scalar_problem(tmp_path):
+    """[2] and [[2]] answer h_1 = 2 of the scalar SEED problem as the number 2 (they were
+    judged wrong, and a wrong [3.5] leaked a list into the replay of y_hat_1): h_1 = 0.1 x 10
+    + 1 x 1 = 2, y_hat_1 = 2 x 2 = 4, L_1 = (4 - 5)^2 = 1; with h_1 = 3.5, y_hat_1 = 7."""
+    v = verdicts(check_files([write_key(tmp_path, SEED, {"h_1": "[2]", "y_hat_1": "[[4]]",
+                                                         "L_1": "[1.0]"})]))
+    assert [v[n][0] for n in ("h_1", "y_hat_1", "L_1")] == ["correct"] * 3
+    report = check_files([write_key(tmp_path, SEED, {"h_1": "[3.5]", "y_hat_1": "[7]"})])
+    v = verdicts(report)
+    assert v["h_1"][0] == "wrong" and v["y_hat_1"][0] == "consistent"
+    assert "[" not in " ".join(v["y_hat_1"][1]) and report.errors == ()
+
+
 # -- each mistake planted on purpose ----------------------------------------------------------
 
 def _dec(x, places=20):
@@ -133,6 +146,23 @@ def test_planted_weight_swap(tmp_path_factory, d):
     r = _planted(tmp_path_factory.mktemp("k"), d, f"y_hat_{T}", f'"{_dec(wrong[f"y_hat_{T}"])}"')
     assert r.verdict == "wrong"
     assert any("w_h was used where w_y belongs" in s for s in r.diagnosis), r.diagnosis
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(scalar_problems(max_steps=3), st.sampled_from(["h_1", "y_hat_1", "L", "dL/dw_h"]),
+       st.booleans())
+def test_a_one_element_list_is_judged_as_its_number(tmp_path_factory, d, name, right):
+    """In a scalar problem, [v] and [[v]] get v's verdict and diagnosis: the oracle's value
+    (correct) or its negation (wrong, unless it is 0)."""
+    d = {**d, "loss": "squared"}
+    q = evaluate(d) if name != "dL/dw_h" else {name: derivative(d, "L", "w_h")}
+    with mpmath.workdps(60):
+        assume(right or abs(q[name]) > 1e-6)
+        text = _dec(q[name] if right else -q[name])
+    seen = [_planted(tmp_path_factory.mktemp("k"), d, name, form.format(f'"{text}"'))
+            for form in ("{}", "[{}]", "[[{}]]")]
+    assert seen[0].verdict == ("correct" if right else "wrong")
+    assert {(r.verdict, r.diagnosis) for r in seen} == {(seen[0].verdict, seen[0].diagnosis)}
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])

@@ -196,6 +196,15 @@ def as_row(ans: Answer, value) -> Answer:
                    text="[" + " ".join(p.text for p in parts) + "]")
 
 
+def as_number(ans: Answer, value) -> Answer:
+    """A one-element list [a] or [[a]] answers a quantity that is one number (h_1 of a scalar
+    problem) as that number: it is scored, and replayed, as `a`. Any other answer is returned
+    as it is."""
+    if isinstance(value, Mat) or len(ans.parts) != 1:
+        return ans
+    return replace(ans.parts[0], name=ans.name)
+
+
 def wrong_entries(ans: Answer, value) -> list[str]:
     """The entries of a vector or matrix answer that do not match, by name."""
     if not ans.parts or not isinstance(value, Mat):

@@ -14,7 +14,7 @@ Every answer is a step of a derivation (forward steps, then the gradient's). Its
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answers import Answer, as_row, at_depth, wrong_entries
+from .answers import Answer, as_number, as_row, at_depth, wrong_entries
 from .budget import depends, stated_as
 from .formulas import data_value, read_answer
 from ..derive.bptt import PATHS_MAX_T
@@ -332,9 +332,10 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
             if g.family is not None:
                 g.family.budget = budget
         gs[str(name)], expected[str(name)] = shared[str(name)]
-        if (row := as_row(ans, expected[str(name)])) is not ans:
-            parsed[parsed.index((name, ans))] = (name, row)
-            ans = row
+        if (fit := as_number(as_row(ans, expected[str(name)]), expected[str(name)])) \
+                is not ans:
+            parsed[parsed.index((name, ans))] = (name, fit)
+            ans = fit
         mismatch = _shape_mismatch(ans, expected[str(name)])
         if mismatch:
             unread.append((ans.name, _invalid(file, problem.name, ans.name, ans.text,
