@@ -214,8 +214,10 @@ def _emit(out, output: Optional[str], protect=()) -> None:
     FIFO or device is written in place, an input is never written over): text and bytes as
     they are, a Rich table as plain text."""
     from .model.outputs import is_stdout, write_output
+    from .streams import in_ascii
     if is_stdout(output) and not isinstance(out, bytes):
         return _print(out)
+    out = in_ascii(out)             # --ascii (or an ASCII-only stdout) holds for files too
     if not isinstance(out, (str, bytes)):
         from .render.table import plain_text
         out = plain_text(out)

@@ -41,7 +41,22 @@ ASCII_FORMS = {
     "┬": "+", "┴": "+", "├": "+", "┤": "+", "┼": "+", "╭": "+", "╮": "+", "╰": "+", "╯": "+",
     "²": "^2", "³": "^3", "ᵀ": "^T", "√": "sqrt", "∈": "in", "⁻": "^-", "¹": "^1",
 }
-_TABLE = str.maketrans(ASCII_FORMS)
+
+
+def _box_forms() -> dict[str, str]:
+    """Every box-drawing character (U+2500 to U+257F: the heavy and double corners of Rich's
+    tables too) as -, | or +."""
+    import unicodedata
+    forms = {}
+    for code in range(0x2500, 0x2580):
+        name = unicodedata.name(chr(code), "")
+        forms[chr(code)] = ("+" if " AND " in name or "DIAGONAL" in name else
+                            "-" if "HORIZONTAL" in name or name.endswith(("LEFT", "RIGHT"))
+                            else "|")
+    return forms
+
+
+_TABLE = str.maketrans({**_box_forms(), **ASCII_FORMS})
 SAMPLE = "→✓σ∂⊙─"     # what a stream must encode for the Unicode forms to be printed
 
 
@@ -55,6 +70,7 @@ class AsciiStream(io.TextIOBase):
     """A text stream that writes ASCII forms to the stream it wraps."""
 
     encoding = "ascii"
+    to_ascii = staticmethod(to_ascii)     # render/table.py translates tables before layout
 
     def __init__(self, stream):
         self.stream = stream
@@ -116,6 +132,18 @@ def setup(force_ascii: bool = False) -> None:
 
 def ascii_wanted() -> bool:
     return isinstance(sys.stdout, AsciiStream)
+
+
+def in_ascii(out):
+    """An output for a file (-o) in ASCII forms where standard output takes them (--ascii,
+    an ASCII-only stream): text translated, a Rich renderable laid out as plain text after
+    its text was translated; bytes (a PNG, a PDF) as they are."""
+    if not ascii_wanted() or isinstance(out, bytes):
+        return out
+    if isinstance(out, str):
+        return to_ascii(out)
+    from .render.table import ascii_forms, plain_text
+    return to_ascii(plain_text(ascii_forms(out, to_ascii)))     # and the boxes' lines
 
 
 # -- errors at the edge -----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 no traceback on any stream, encoding or signal. Real processes where the stream matters."""
 
 import json
+import itertools
 import os
 import signal
 import subprocess
@@ -376,6 +377,45 @@ def test_ascii_output(tmp_path, env, extra, command):
     assert r.stdout.isascii() and r.stdout.strip()
     if "json" in command:
         json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("extra", [["--ascii"], ["--ascii", "-o", "out.json"], []])
+def test_ascii_json_of_arrays_is_json(tmp_path, extra):
+    """A weights-file (arrays) problem's JSON under --ascii: é and an emoji as \\u escapes
+    that read back as they were (the stream wrote \\xe9, which no JSON reader accepts)."""
+    title = "caf\u00e9 \U0001F600"
+    (tmp_path / "p.toml").write_text(f'title = "{title}"\n' + (
+        ROOT / "docs" / "examples" / "cs231n-batch.toml").read_text(encoding="utf-8"))
+    r = cli("forward", "-f", "p.toml", "--format", "json", *extra, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "out.json").read_bytes() if "-o" in extra else r.stdout
+    assert json.loads(text)["title"] == "caf\u00e9 \U0001F600"
+    assert text.isascii() == ("--ascii" in extra)
+
+
+@pytest.mark.parametrize("env, extra", [({"PYTHONIOENCODING": "ascii"}, []),
+                                        ({}, ["--ascii"])])
+@pytest.mark.parametrize("command", [["check", str(ROOT / "keys" / "assignment3-handwritten.toml")],
+                                     ["grad", "--wrt", "all"], ["explain", "vanishing"],
+                                     ["explain", "lstm"]])
+@pytest.mark.parametrize("to_file", [False, True])
+def test_ascii_tables_keep_their_columns(tmp_path, env, extra, command, to_file):
+    """'✓ correct' is 'ok correct' and '→' is '->' in ASCII: one character wider. Each line
+    of a table is as long as its top border (the rows were one character longer, and their
+    right border out of line, when the text was translated after the layout). A file
+    written with -o is ASCII too (it kept ✓ and the box lines)."""
+    out = tmp_path / "out.txt"
+    r = cli(*command, *extra, *(["-o", str(out)] if to_file else []), cwd=tmp_path, env=env)
+    assert r.returncode in (0, 1), r.stderr
+    text = out.read_bytes() if to_file else r.stdout
+    lines, tables = text.decode("ascii").splitlines(), 0
+    for i, line in enumerate(lines):
+        if line.startswith("+-") and not (i and lines[i - 1].startswith(("|", "+"))):
+            body = [b.rstrip() for b in itertools.takewhile(
+                lambda b: b.startswith(("|", "+")), lines[i:])]
+            assert {len(b) for b in body} == {len(body[0])}, "\n".join(body)
+            tables += 1
+    assert tables and ("check" not in command or "ok correct" in text.decode())
 
 
 @pytest.mark.parametrize("columns", ["0", "-3", "wide", ""])

@@ -5,6 +5,7 @@ import json
 
 from ..derive.batchsteps import Derivation
 from ..model.errors import one_line
+from .jsonout import dumps as json_text
 
 SHOWN = 8            # a side longer than this is shown by its first and last two entries
 
@@ -26,7 +27,7 @@ def _placeholders(obj, arrays: list):
 def dumps(obj) -> str:
     """JSON, indented, with each array written on one line (a million numbers stay fast)."""
     arrays: list = []
-    text = json.dumps(_placeholders(obj, arrays), ensure_ascii=False, indent=2)
+    text = json_text(_placeholders(obj, arrays))     # ASCII where standard output needs it
     for i, arr in enumerate(arrays):
         text = text.replace(f'"\\u0000{i}\\u0000"', json.dumps(arr.tolist()), 1)
     return text

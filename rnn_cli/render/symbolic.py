@@ -334,4 +334,7 @@ def render(result, command: str, fmt: str, view: View | None, standalone: bool):
         raise InputError("symbolic mode writes table, json, markdown or latex",
                          where="--format")
     out = makers[fmt]()
-    return json.dumps(out, ensure_ascii=False, indent=2) if fmt == "json" else out
+    if fmt != "json":
+        return out
+    from .jsonout import dumps    # ASCII escapes where standard output needs them
+    return dumps(out)

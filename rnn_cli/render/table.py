@@ -74,7 +74,41 @@ def rows_value(g, digits: int) -> str:
     return fmt(g.value, digits) if hasattr(g.value, "rows") else fmt_with_decimal(g.value, digits)
 
 
+def ascii_forms(renderable, to_ascii):
+    """The renderable with its text in ASCII forms (streams.to_ascii), before Rich lays it
+    out: translated by the stream afterwards, '✓ correct' became 'ok correct', one column
+    wider than the table had measured, and every border behind it moved. Tables, groups,
+    texts and strings are translated in place; anything else is passed on as it is."""
+    if isinstance(renderable, str):
+        return to_ascii(renderable)
+    if isinstance(renderable, Text):
+        if renderable.plain.isascii() or renderable.spans:   # spans would lose their place
+            return renderable
+        out = renderable.copy()
+        out.plain = to_ascii(renderable.plain)
+        return out
+    if isinstance(renderable, Group):
+        renderable._renderables = [ascii_forms(r, to_ascii) for r in renderable._renderables]
+    elif isinstance(renderable, Table):
+        for attr in ("title", "caption"):
+            if getattr(renderable, attr) is not None:
+                setattr(renderable, attr, ascii_forms(getattr(renderable, attr), to_ascii))
+        for column in renderable.columns:
+            column.header = ascii_forms(column.header, to_ascii)
+            column.footer = ascii_forms(column.footer, to_ascii)
+            column._cells = [ascii_forms(c, to_ascii) for c in column._cells]
+    return renderable
+
+
 class _Console(Console):
+    def print(self, *objects, **kw) -> None:
+        """Where the stream writes ASCII forms (streams.AsciiStream), the text is translated
+        before it is laid out, so that the columns are measured as they are printed."""
+        to_ascii = getattr(self.file, "to_ascii", None)
+        if to_ascii is not None:
+            objects = tuple(ascii_forms(o, to_ascii) for o in objects)
+        super().print(*objects, **kw)
+
     def on_broken_pipe(self) -> None:
         """A reader that closed the pipe: Rich's own answer is exit 1; the command's guard
         ends the run silently instead (streams.guarded)."""
