@@ -4,6 +4,7 @@ no traceback on any stream, encoding or signal. Real processes where the stream 
 import json
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -280,18 +281,37 @@ def test_the_scan_is_linear(shape):
 def test_the_scan_hands_a_top_level_run_of_brackets_to_tomllib_at_once(monkeypatch):
     """`[[[...` is not TOML at its third character: the scan stops there (it read the whole
     megabyte before), and tomllib refuses it at once."""
-    read = []
-
-    class Counting:
-        def finditer(self, text):
-            for m in TOKEN.finditer(text):
-                read.append(m)
-                yield m
-    TOKEN = files._TOKEN
-    monkeypatch.setattr(files, "_TOKEN", Counting())
+    read = counted_matches(monkeypatch)
     with pytest.raises(InputError, match="not valid TOML"):
         files.parse_toml("[" * 100_000, "p.toml")
     assert len(read) <= 3
+
+
+def counted_matches(monkeypatch) -> list:
+    """The positions the scan matches a token at, from now on."""
+    calls, match = [], files._TOKEN.match
+
+    class Counting:
+        def match(self, text, pos):
+            calls.append(pos)
+            return match(text, pos)
+    monkeypatch.setattr(files, "_TOKEN", Counting())
+    return calls
+
+
+@pytest.mark.parametrize("text, what", [
+    ("x = [" + "1, " * 300_000, "an array opened with [ is never closed"),
+    ("x = [\n" + "[1.5, 2],\n" * 90_000, "an array opened with [ is never closed"),
+    ("x = {" + "a = 1, " * 130_000, "an inline table opened with { is never closed"),
+    ("\n" * 900_000 + "x = [1", "line 900001: an array opened with [ is never closed"),
+])
+def test_an_array_never_closed_is_refused_by_the_scan_in_few_matches(monkeypatch, text, what):
+    """A megabyte of array values without their ] took tomllib 2 s to refuse, and the scan a
+    second token by token: it now skips the values' runs whole and names the opening line."""
+    calls = counted_matches(monkeypatch)
+    with pytest.raises(InputError, match=re.escape(what)):
+        files.parse_toml(text, "p.toml")
+    assert len(calls) < 50, len(calls)
 
 
 def test_more_tables_than_any_key_needs_are_refused_before_parsing():

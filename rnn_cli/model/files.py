@@ -43,13 +43,18 @@ _TOKEN = re.compile(r'''
             |'{3}(?:[^']|'(?!''))*+(?:(?P<c2>'{3,5})|\Z)          # multi-line literal
             |"(?:[^"\\\n]|\\.)*+(?:(?P<c3>")|\\?(?=\n)|\\?\Z)        # basic string
             |'[^'\n]*+(?P<c4>')?)                                  # literal string
-    | (?P<space>[ \t\r]+)
-    | (?P<comment>\#[^\n]*)
-    | (?P<nl>\n)
+    | (?P<gap>(?:[ \t\r\n]++|\#[^\n]*+)++)                        # spaces, comments, lines
     | (?P<punct>[\[\]{}=,.])
     | (?P<bare>[^\s"'\#\[\]{}=,.]+)
     | (?P<other>.)
 ''', re.VERBOSE | re.DOTALL)
+
+
+# Runs the scan skips whole, as they change nothing it keeps but the line: in an array, its
+# numbers, commas, line breaks and innermost arrays ([1, 2]); in an inline table, its pairs of
+# a plain key and a plain value (a = 1,).
+_PLAIN = re.compile(r"""(?:[^\[\]{}"'\#]|\[[^\[\]{}"'\#]*+\])++""")
+_PAIRS = re.compile(r"""(?:[ \t]*+[A-Za-z0-9_-]++[ \t]*+=[ \t]*+[^\[\]{}"'\#,\n]*+,)++""")
 
 
 def tokens(text: str):
@@ -59,19 +64,30 @@ def tokens(text: str):
 
 def _scan(text: str, where: str) -> None:
     """Reject keys, tables and arrays nested far beyond MAX_DEPTH before tomllib parses them
-    (a dotted key of thousands of parts would take tomllib minutes)."""
-    line = 1
-    stack: list[tuple[str, int]] = []   # open [ and { of values, with their depth
+    (a dotted key of thousands of parts would take tomllib minutes), and an array or inline
+    table that is never closed. The runs of _PLAIN and _PAIRS are skipped as one match each
+    (1 MB of `[1], ` took more than a second token by token)."""
+    line, pos, end = 1, 0, len(text)
+    stack: list[tuple[str, int, int]] = []   # open [ and { of values: depth, line
     mode = "start"                      # start | header | key | value | ikey | rest
     table, parts, pending, aot, last, tables = 1, 0, 0, 0, "", 0
-    for m in _TOKEN.finditer(text):
+    while pos < end:
+        if stack and (mode == "value" and stack[-1][0] == "[" or mode == "ikey" and not parts):
+            run = (_PLAIN if mode == "value" else _PAIRS).match(text, pos)
+            if run:
+                line += run[0].count("\n")
+                pos = run.end()
+                continue
+        m = _TOKEN.match(text, pos)
+        pos = m.end()
         kind, tok = m.lastgroup, m[0]
-        if kind == "nl":
-            line += 1
-            if not stack:
-                mode = "start"
+        if kind == "gap":
+            if "\n" in tok:
+                line += tok.count("\n")
+                if not stack:
+                    mode = "start"
             continue
-        if kind in ("space", "comment", "other"):
+        if kind == "other":
             continue
         if kind == "str":
             _check_string(m, line, where)
@@ -113,7 +129,7 @@ def _scan(text: str, where: str) -> None:
                 mode, pending = _close(stack, pending)
         elif mode == "value":
             if tok in ("[", "{"):
-                stack.append((tok, pending))
+                stack.append((tok, pending, line))
                 if pending > _SCAN_LIMIT:
                     break
                 if tok == "{":
@@ -130,6 +146,12 @@ def _scan(text: str, where: str) -> None:
         if parts > _SCAN_LIMIT:
             break
     else:
+        if stack:       # tomllib would read to the end first: 1 MB of `x = [1,1,...` took 2 s
+            kind, _, opened = stack[-1]
+            raise BadFile(f"line {opened}: {'an array' if kind == '[' else 'an inline table'} "
+                          f"opened with {kind} is never closed: expected "
+                          f"{']' if kind == '[' else '}'} before the end of the file",
+                          where=where)
         return
     raise TooLarge(f"line {line}: keys, tables or arrays nested more than {MAX_DEPTH} levels "
                    "deep (a problem needs at most 6)", where=where)
@@ -156,7 +178,7 @@ def _close(stack: list, pending: int) -> tuple[str, int]:
         stack.pop()
     if not stack:
         return "rest", pending
-    kind, depth = stack[-1]
+    kind, depth, _ = stack[-1]
     return "value", depth + 1 if kind == "[" else pending
 
 
