@@ -140,6 +140,22 @@ def test_a_weights_file_named_inside_the_problem_is_an_input_too(tmp_path, comma
     assert hashlib.md5((tmp_path / "w.npz").read_bytes()).hexdigest() == before
 
 
+@pytest.mark.parametrize("output, fmt", [("w.npz", "table"), ("link.npz", "json"),
+                                         ("w.npz", "junit")])
+def test_check_never_writes_over_a_weights_file_a_problem_names(tmp_path, output, fmt):
+    """check refuses a weights problem (it takes exact ones) without reading the .npz; its
+    report was then written over it. The same file by a symbolic link too."""
+    (tmp_path / "w.npz").write_bytes(b"PK\x03\x04 not read")
+    (tmp_path / "link.npz").symlink_to("w.npz")
+    (tmp_path / "pw.toml").write_text('weights = "w.npz"\n[data]\nx = [1, 2]\ny = [0, 1]\n'
+                                      "[answers]\nh_1 = 0.5\n")
+    (tmp_path / "seed.toml").write_bytes((ROOT / "docs" / "examples" / "seed.toml").read_bytes())
+    r = cli("check", "seed.toml", "pw.toml", "--format", fmt, "-o", output, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert (f"--output {output}: is the same file as the input w.npz").encode() in r.stderr
+    assert (tmp_path / "w.npz").read_bytes() == b"PK\x03\x04 not read"
+
+
 def test_variants_never_write_over_the_problem_they_read(tmp_path):
     assert cli("variants", "assignment3", "--seed", "a", "--count", "2", "-o", "vv",
                cwd=tmp_path).returncode == 0

@@ -270,8 +270,8 @@ def read_toml(path: str | Path) -> dict:
 def tables(doc: dict, source: str) -> dict[str, dict]:
     """The problem tables of a document: itself when it is one problem, else its named tables."""
     if "params" in doc or "data" in doc or isinstance(doc.get("weights"), str):
-        return {Path(source).stem: doc}
-    found = {k: v for k, v in doc.items() if isinstance(v, dict)}
+        return _weights_named({Path(source).stem: doc}, source)
+    found = _weights_named({k: v for k, v in doc.items() if isinstance(v, dict)}, source)
     if not found:
         raise BadFile("no problem found: expected [params] and [data] tables, or named "
                       "problems such as [assignment3] with their own", where=source)
@@ -279,6 +279,18 @@ def tables(doc: dict, source: str) -> dict[str, dict]:
     if stray:
         raise InputError(f"unexpected top-level key {quoted(stray[0])} in a file of named problems",
                          where=source)
+    return found
+
+
+def _weights_named(found: dict, source: str) -> dict:
+    """The problem tables, once the weights files they name are noted as inputs: no output
+    is written over one, even where the problem is refused before it is read (check of a
+    weights problem, which takes exact ones, wrote its report over the .npz)."""
+    from .outputs import note_input
+    for table in found.values():
+        name = table.get("weights")
+        if isinstance(name, str) and name and "\0" not in name:
+            note_input(Path(source).parent / name)     # an absolute name stays as it is
     return found
 
 
