@@ -339,12 +339,17 @@ def test_more_tables_than_any_key_needs_are_refused_before_parsing():
 
 # -- 4. one sanitiser ---------------------------------------------------------------------------------
 
-CONTROL = [chr(c) for c in (*range(0x20), *range(0x7f, 0xa0))] + list("<>&\"'[]()!`*_|\\#")
+CONTROL = [chr(c) for c in (*range(0x20), *range(0x7f, 0xa0))] + list("<>&\"'[]()!`*_|\\#") \
+    + list("\u00ad\u200b\u200d\u2028\u2029\u202e\u2066\u2060\ufeff\U000e0041")   # invisible
 NAMES = st.text(alphabet=st.sampled_from(CONTROL + list("ab e;")), min_size=1, max_size=12)
 
 
 def _raw_controls(text: str) -> list:
-    return [c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
+    """C0 but newline and tab, DEL, C1, and the invisible characters (Unicode's format
+    characters and line and paragraph separators: a zero-width space, U+2028, a tag)."""
+    import unicodedata
+    return [c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0
+            or unicodedata.category(c) in ("Cf", "Zl", "Zp")]
 
 
 @settings(max_examples=60, deadline=None)
@@ -359,9 +364,20 @@ def test_every_format_escapes_a_name(name):
     assert "<" not in html.replace("<p>", "").replace("</p>", "").replace("<br", "")
 
 
+@pytest.mark.parametrize("ch", ["\u2028", "\u2029", "\u200b", "\u00ad", "\ufeff", "\U000e0041"])
+def test_an_invisible_character_in_a_title_is_refused(tmp_path, ch):
+    """A title is printed as it is, so a character that reads other than it is written (a
+    line separator, a zero-width space, an invisible tag) is refused, naming the key."""
+    (tmp_path / "p.toml").write_text(f'title = "week{ch}3"\n[params]\nw_x = 1\nw_h = 1\n'
+                                     "w_y = 2\n[data]\nx = [1]\ny = [1]\n", encoding="utf-8")
+    err = one_line(cli("forward", "-f", "p.toml", cwd=tmp_path), 2)
+    assert "p.toml: title: control or formatting characters" in err
+
+
 def hostile_key(tmp_path: Path) -> Path:
-    name = "p\u001b]0;owned\u0007\u001b[2J&e;<img src=x onerror=alert(1)>[l](http://x)\u0085"
-    q = json.dumps(name)
+    name = ("p\u001b]0;owned\u0007\u001b[2J&e;<img src=x onerror=alert(1)>[l](http://x)\u0085"
+            "\u200b\u2028\ufeff\u00ad\U000e0041")
+    q = json.dumps(name, ensure_ascii=False)     # TOML takes \uXXXX but no surrogate pair
     title = json.dumps("T <img src=x onerror=alert(1)> [l](http://x) &e;")
     f = tmp_path / "evil\x1b[2J&e;<b>.toml"
     f.write_text(f"[{q}]\ntitle = {title}\n[{q}.params]\nw_x = 1\nw_h = 1\nw_y = 2\n"

@@ -354,7 +354,7 @@ def build(table: dict, name: str, where: str) -> Problem:
     if len(title) > MAX_TITLE:
         raise InputError(f"{len(title):,} characters: a title has at most {MAX_TITLE}",
                          where=f"{where}: title")
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in title):
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in title):
         raise InputError("control or formatting characters (an escape sequence, a direction "
                          "override) are not allowed in a title", where=f"{where}: title")
     return Problem(name=name, params=params, x=tuple(x), y=dict(zip(steps, y)),

@@ -23,13 +23,19 @@ error lines. Nothing here changes the data; each function returns the text to pr
 
 import re
 
-# C0 (newline and tab included: a name is one line), DEL, C1, and the characters that make
-# text read other than it is (bidirectional marks, overrides and isolates); also the
-# noncharacters XML 1.0 forbids and lone surrogates, which no encoder writes.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                      "\ud800-\udfff\ufffe\uffff]")
-_CONTROL_KEEP_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
-                                 "\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+# The characters that make text read other than it is written, and that no name needs: the
+# format characters of Unicode (category Cf: bidirectional marks, overrides and isolates,
+# zero-width spaces and joiners, the soft hyphen, the byte-order mark, the invisible tags
+# U+E0000 to U+E007F) and the line and paragraph separators U+2028 and U+2029.
+INVISIBLE = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+             "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd"
+             "\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+             "\U000e0001\U000e0020-\U000e007f")
+# C0 (newline and tab included: a name is one line), DEL, C1, the invisible characters above,
+# the noncharacters XML 1.0 forbids and lone surrogates, which no encoder writes.
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}\ud800-\udfff\ufffe\uffff]")
+_CONTROL_KEEP_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{INVISIBLE}"
+                                 "\ud800-\udfff\ufffe\uffff]")
 # what CommonMark or GitHub could read as syntax: emphasis, code, links and images, HTML and
 # entities, headings, table cells, strikethrough, and the autolinks of GitHub (a scheme's
 # ://, www., an e-mail's @)
@@ -41,7 +47,8 @@ def _escape(ch: str) -> str:
     code = ord(ch)
     if ch in "\n\t\r":
         return repr(ch)[1:-1]
-    return f"\\x{code:02x}" if code <= 0xff else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code <= 0xff else f"\\u{code:04x}" if code <= 0xffff \
+        else f"\\U{code:08x}"
 
 
 def visible(text, lines: bool = False) -> str:
@@ -78,9 +85,9 @@ def markdown_code(text) -> str:
 
 
 # TOML's basic strings take any character but these raw: the quote, the backslash, C0 but tab,
-# and DEL. C1 and the bidirectional marks are legal, but are escaped too, so that a key file
+# and DEL. C1 and the invisible characters are legal, but are escaped too, so that a key file
 # shown by `cat` moves no cursor and reads as it is written.
-_TOML_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]')
+_TOML_ESCAPE = re.compile(f'["\\\\\x00-\x1f\x7f-\x9f{INVISIBLE}]')
 _TOML_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n",
                "\f": "\\f", "\r": "\\r"}
 _TOML_BARE = re.compile(r"[A-Za-z0-9_-]+")
@@ -92,7 +99,8 @@ def toml(text) -> str:
     surrogate (a file name's undecodable byte) has no TOML form and is written as U+FFFD."""
     text = _SURROGATE.sub("\ufffd", text if isinstance(text, str) else str(text))
     return '"' + _TOML_ESCAPE.sub(
-        lambda m: _TOML_SHORT.get(m[0]) or f"\\u{ord(m[0]):04x}", text) + '"'
+        lambda m: _TOML_SHORT.get(m[0]) or (f"\\u{ord(m[0]):04x}" if ord(m[0]) <= 0xffff
+                                            else f"\\U{ord(m[0]):08x}"), text) + '"'
 
 
 def toml_key(text) -> str:

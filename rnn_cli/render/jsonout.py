@@ -4,6 +4,7 @@ import json
 import re
 
 from ..model import numbers as num
+from ..model.safe import INVISIBLE
 from ..derive.expr import text
 from ..derive.forward import EDGE
 from .rows import is_matrix
@@ -132,8 +133,9 @@ def grad_json(d, all_steps: bool = False) -> dict:
 
 
 def dumps(obj, ascii: bool | None = None) -> str:
-    """JSON text; C1 controls and the bidirectional overrides (which JSON itself would pass
-    through raw) are written as \\u escapes, and everything beyond ASCII too with `ascii`
+    """JSON text; C1 controls and the invisible characters (model/safe.py: bidirectional
+    overrides, zero-width spaces, U+2028; JSON itself would pass them through raw) are
+    written as \\u escapes, and everything beyond ASCII too with `ascii`
     (by default: where standard output cannot encode it)."""
     if ascii is None:
         import sys
@@ -143,7 +145,7 @@ def dumps(obj, ascii: bool | None = None) -> str:
         except (UnicodeEncodeError, LookupError):
             ascii = True
     text = json.dumps(obj, ensure_ascii=ascii, indent=2)
-    return text if ascii else _RAW.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    return text if ascii else _RAW.sub(lambda m: json.dumps(m[0])[1:-1], text)
 
 
-_RAW = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_RAW = re.compile(f"[\x7f-\x9f{INVISIBLE}]")
