@@ -14,7 +14,7 @@ import typer
 from . import interrupted
 from .model.errors import InputError, Overflow
 from .streams import (ASCII, Exit, QuietStderr, closed_pipe_status, finish, guarded,
-                      stdout_error)
+                      stdout_error, usage_line)
 
 
 class Format(str, enum.Enum):
@@ -556,18 +556,20 @@ def main() -> None:
 
 
 def _run() -> int:
-    """The app's exit status. click's usage errors exit 2 with its usage message, except a
-    bad value for an option (`--steps 2.5`), which is one plain line like every input error."""
+    """The app's exit status. A usage error (an unknown option, a missing value) or a bad
+    value for an option (`--steps 2.5`) is one plain line, exit 2, like every input error."""
     try:                                  # typer >= 0.17 carries its own click
         from typer._click import exceptions as cx
     except ImportError:                   # pragma: no cover - older typer, on click
         from click import exceptions as cx  # noqa: I001
     try:
         code = app(standalone_mode=False)
+    except cx.NoArgsIsHelpError as e:     # `rnn-solve` alone: the help
+        e.show()
+        return e.exit_code
     except cx.BadParameter as e:
         if isinstance(e, cx.MissingParameter):
-            e.show()                      # a missing option: click's usage message
-            return e.exit_code
+            return usage_line(e)
         hint = e.param_hint if isinstance(e.param_hint, str) else " / ".join(e.param_hint or ()) \
             or (e.param.opts[-1] if e.param else "value")
         why = e.message.rstrip(".").replace("Input should be a valid integer, unable to "
@@ -579,6 +581,8 @@ def _run() -> int:
         found = f", found {given!r}" if given and "found" not in why and repr(given) not in why else ""
         print(f"rnn-solve: error: {hint.strip(chr(39))}: {why}{found}"[:500], file=sys.stderr)
         return Exit.BAD_INPUT
+    except cx.UsageError as e:           # an unknown option or command, a missing value
+        return usage_line(e)
     except cx.ClickException as e:
         e.show()
         return e.exit_code

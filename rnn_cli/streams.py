@@ -159,6 +159,21 @@ def internal_error(e: BaseException) -> str:
             "report it; RNN_SOLVE_DEBUG=1 shows the traceback")
 
 
+def usage_line(e) -> int:
+    """A usage error of click (`--bogus`, `forwrd`, `--wrt` without its value) as one line
+    naming where to look, in place of click's four (usage, hint, blank, error): exit 2."""
+    from .model.safe import visible
+    names, ctx = [], getattr(e, "ctx", None)
+    while ctx is not None and ctx.parent is not None:     # the command, as `rnn-solve` runs
+        names.insert(0, ctx.info_name)                     # it (python -m rnn_cli too)
+        ctx = ctx.parent
+    where = " ".join(["rnn-solve", *names])
+    message = visible(e.format_message()).rstrip(".")
+    see = f" See {where} --help." if message.endswith("?") else f"; see {where} --help"
+    print(f"rnn-solve: error: {message[:1].lower()}{message[1:]}{see}"[:2000], file=sys.stderr)
+    return Exit.BAD_INPUT
+
+
 def pipe_closed() -> None:
     """The reader went away (`| head`): end silently. Standard output is pointed at
     /dev/null so that the interpreter's last flush has nowhere to fail."""

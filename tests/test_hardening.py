@@ -470,6 +470,20 @@ def test_ascii_tables_keep_their_columns(tmp_path, env, extra, command, to_file)
     assert tables and ("check" not in command or "ok correct" in text.decode())
 
 
+@pytest.mark.parametrize("args, says", [
+    (["forward", "--bogus"], "no such option: --bogus"),
+    (["forwrd"], "no such command 'forwrd'. Did you mean 'forward'? See rnn-solve --help."),
+    (["grad"], "missing option '--wrt'; see rnn-solve grad --help"),
+    (["grad", "--wrt"], "option '--wrt' requires an argument"),
+    (["forward", "extra"], "unexpected extra argument"),
+])
+def test_a_usage_error_is_one_line(tmp_path, args, says):
+    """click's four lines (usage, hint, a blank line, the error) are one, as every input
+    error is (docs/limits.md)."""
+    err = one_line(cli(*args, cwd=tmp_path), 2)
+    assert err.startswith("rnn-solve: error: ") and says in err, err
+
+
 @pytest.mark.parametrize("columns", ["0", "-3", "wide", ""])
 def test_columns_that_is_not_a_width(tmp_path, columns):
     r = cli("forward", cwd=tmp_path, env={"COLUMNS": columns})
