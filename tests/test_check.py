@@ -109,6 +109,28 @@ def test_one_element_lists_answer_a_scalar_problem(tmp_path):
     assert "[" not in " ".join(v["y_hat_1"][1]) and report.errors == ()
 
 
+def test_many_wrong_forward_answers_share_their_replays(tmp_path):
+    """T = 200: 30 wrong h_t (each off by 0.5) and dL/dw_h without the squared loss's factor
+    2 (half the oracle's value). Each h_t replayed every mistake with the key's other answers
+    in place, once per answer: 20 of them spent the run's diagnosis budget, and the gradient
+    was 'not diagnosed'. Replayed once for the key, the gradient's mistake is named."""
+    T = 200
+    d = {"activation": "tanh", "loss": "squared",
+         "params": {"w_x": "0.5", "w_h": "0.8", "w_y": 1, "b_h": "0.1"},
+         "data": {"x": [str(Fraction((7 * i) % 11 - 5, 10)) for i in range(T)],
+                  "y": [str(Fraction((3 * i) % 7 - 3, 10)) for i in range(T)]}}
+    q = evaluate(d)
+    with mpmath.workdps(60):
+        answers = {f"h_{t}": f'"{_dec(q[f"h_{t}"] + mpmath.mpf("0.5"))}"' for t in range(1, 31)}
+        answers["dL/dw_h"] = f'"{_dec(derivative(d, "L", "w_h") / 2)}"'
+    report = check_files([write_key(tmp_path, d, answers)])
+    v = verdicts(report)
+    assert [v[f"h_{t}"][0] for t in range(1, 31)] == ["wrong"] * 30
+    assert v["dL/dw_h"][0] == "wrong"
+    assert any("factor 2" in s for s in v["dL/dw_h"][1]), v["dL/dw_h"][1]
+    assert all(r.diagnosed for r in report.results)
+
+
 # -- each mistake planted on purpose ----------------------------------------------------------
 
 def _dec(x, places=20):

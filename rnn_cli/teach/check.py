@@ -118,16 +118,17 @@ class Graph:
             self.memo["upstream"] = seen
         return not self.memo["upstream"].isdisjoint(names_)
 
-    def evaluate(self, overrides: dict, swap: dict | None = None):
+    def evaluate(self, overrides: dict, swap: dict | None = None, before: dict | None = None):
         """The target's value with some steps' values replaced (`overrides`: name -> value)
         and some steps' formulas replaced (`swap`: name -> Expr). Returns (value, env, deps),
-        deps[name] being the overridden names that name's value depends on.
+        deps[name] being the overridden names that name's value depends on. `before`, where
+        given, receives for each overridden step the value its own formula gives first.
 
         Only the steps downstream of a replacement are computed again; every other step
         keeps its value from the derivation as it stands (computed once, kept in common)."""
         env = self.base_env()
         if overrides or swap:
-            return self._replay(overrides, swap or {})
+            return self._replay(overrides, swap or {}, before)
         env = dict(env)                    # nothing replaced: nothing to compute
         value = env[self.target]
         return (entry(value, self.index) if self.index else value), env, {}
@@ -171,7 +172,7 @@ class Graph:
                                           for s in self.steps[len(done):]]
         return self.common["plan"]
 
-    def _replay(self, overrides: dict, swap: dict):
+    def _replay(self, overrides: dict, swap: dict, before: dict | None = None):
         """evaluate() with replacements: start from the derivation's own values and compute
         again only the steps that a replaced value or formula reaches."""
         plan = self.plan()
@@ -184,6 +185,13 @@ class Graph:
             if overrides:
                 hit = stated_as(names_, overrides)
                 if hit is not None:      # the key states this value: use the key's
+                    if before is not None:      # after what its own formula gives
+                        e = swap.get(name, formula)
+                        if e is formula and changed.isdisjoint(reads):
+                            before[hit] = env[name]
+                        else:
+                            self.charge()
+                            before[hit] = value_in(e, env)
                     for n in names_:
                         env[n], deps[n] = overrides[hit], {hit}
                     changed.update(names_)
@@ -381,7 +389,8 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
             found = []
             if problem.T <= MAX_DIAGNOSED_T:    # (the mistakes engine is imported only here)
                 from .mistakes import diagnose
-                found = list(diagnose(gs[n], ans, expected[n], problem, others, right, key))
+                found = list(diagnose(gs[n], ans, expected[n], problem, others, right, key,
+                                      wrong=stated))
             diagnosed = True
         except BudgetSpent:
             found, diagnosed = [not_diagnosed(budget.limit)], False

@@ -13,6 +13,7 @@ from fractions import Fraction
 from ..derive.expr import Const, Diff, Had, Power, Prod, Quot, Sum, Sym, const, had, names, revalue, \
     sub, text, transform, walk
 from ..model.numbers import exact_text, fmt, is_exact
+from ..model.matrix import entry
 
 WEIGHTS = ("w_x", "w_h", "w_y")
 MAX_EXPLANATIONS = 3
@@ -248,12 +249,14 @@ def _activation_slips(graph, p, env):
 # -- the diagnosis -----------------------------------------------------------------------------
 
 def diagnose(graphs, answer, expected, problem, stated: dict, right: set,
-             key: dict | None = None) -> list[str]:
+             key: dict | None = None, wrong: dict | None = None) -> list[str]:
     """Plain sentences naming the likely mistakes behind a wrong answer, most likely first;
-    only those that agree with the key's right answers (`key`: name -> Answer)."""
+    only those that agree with the key's right answers (`key`: name -> Answer). `stated`:
+    the key's other wrong answers; `wrong`: all of them, this one too (its replays are
+    shared with the key's other answers on the same steps)."""
     from .ranking import order
     for graph in graphs:
-        found = _reproduce(graph, answer, problem, stated, key or {})
+        found = _reproduce(graph, answer, problem, stated, key or {}, wrong)
         if found:
             break
     else:
@@ -275,25 +278,42 @@ def diagnose(graphs, answer, expected, problem, stated: dict, right: set,
 def _replays(graph, problem, overrides: dict, single: bool = True) -> list:
     """(rank, value, env, say) of the derivation replayed with each candidate mistake, the
     key's `overrides` in place; value None where the mistake does not fit. Kept in the graph:
-    every key to the same exercise with the same overrides reuses them."""
+    every key to the same exercise with the same overrides reuses them; where the candidates
+    do not depend on the answer (no single-site slips: a long derivation, or the systematic
+    mistakes alone), kept in the graph's `common` too, so that the key's answers on the same
+    steps (its h_t) share one replay of each mistake."""
+    store = _store(graph, problem, single)
     memo_key = ("replays", single, tuple(sorted((k, repr(v)) for k, v in overrides.items())))
-    if memo_key in graph.memo:
-        return graph.memo[memo_key]
-    out = []
-    for rank, swap, say in _candidates(graph, problem, single):
-        try:
-            value, venv, _ = graph.evaluate(overrides, swap)
-        except (ArithmeticError, TypeError, KeyError, ValueError, IndexError):
-            value, venv = None, None  # the mistake does not fit this problem (shapes, log 0)
-        out.append((rank, value, venv, say))
-    graph.memo[memo_key] = out
-    return out
+    if memo_key not in store:
+        out = []
+        for rank, swap, say in _candidates(graph, problem, single):
+            try:
+                _, venv, _ = graph.evaluate(overrides, swap)
+            except (ArithmeticError, TypeError, KeyError, ValueError, IndexError):
+                venv = None   # the mistake does not fit this problem (shapes, log 0)
+            out.append((rank, venv, say))
+        store[memo_key] = out
+    return [(rank, None if venv is None else _target(graph, venv), venv, say)
+            for rank, venv, say in store[memo_key]]
+
+
+def _store(graph, problem, single: bool) -> dict:
+    """Where a graph's candidates and replays are kept: its `common` (shared by the answers
+    on the same steps) where they do not depend on the answer, else its own memo."""
+    own = single and (len(graph.steps) <= MAX_GRAPH or problem.cell != "rnn")
+    return graph.memo if own else graph.common
+
+
+def _target(graph, env):
+    value = env[graph.target]
+    return entry(value, graph.index) if graph.index else value
 
 
 def _candidates(graph, problem, single: bool) -> list:
     """(rank, swap, say) of each mistake that changes this derivation; kept in the graph."""
-    if ("candidates", single) in graph.memo:
-        return graph.memo[("candidates", single)]
+    store = _store(graph, problem, single)
+    if ("candidates", single) in store:
+        return store[("candidates", single)]
     _, env, _ = graph.evaluate({})
     # each candidate re-evaluates the derivation: on a long one only the systematic
     # mistakes (a handful) are tried, so that checking a key stays a matter of seconds
@@ -302,11 +322,11 @@ def _candidates(graph, problem, single: bool) -> list:
         from .gated_mistakes import candidates as gated
         sites = gated(graph, problem, env)
     out = [c for c in itertools.chain(sites, _systematic(graph, problem, env)) if c[1]]
-    graph.memo[("candidates", single)] = out
+    store[("candidates", single)] = out
     return out
 
 
-def _reproduce(graph, answer, problem, stated, key=None):
+def _reproduce(graph, answer, problem, stated, key=None, wrong=None):
     from .ranking import agrees, changed
     base = graph.memo.get("base_env")
     found = [(rank, say(venv), changed(base, venv))
@@ -318,9 +338,46 @@ def _reproduce(graph, answer, problem, stated, key=None):
     stated = {k: v for k, v in stated.items() if graph.reads([k])}
     if found or not stated:
         return found
+    replays = _replays(graph, problem, stated, single=False) \
+        if wrong is None or graph.target in graph.given else _shared_replays(graph, problem, wrong)
     return [(rank, say(venv) + " (with the key's earlier answers)", changed(base, venv))
-            for rank, value, venv, say in _replays(graph, problem, stated, single=False)
+            for rank, value, venv, say in replays
             if value is not None and answer.matches(value) and agrees(venv, key or {})]
+
+
+def _shared_replays(graph, problem, wrong: dict) -> list:
+    """_replays with the key's earlier answers in place, shared by every answer of the key on
+    the same steps (the forward quantities): each systematic mistake is replayed once with
+    all the key's wrong answers in place, and each answer reads its own step's value as its
+    formula gave it before the key's was put in (a step depends only on the steps before
+    it, so that is its value with the key's other answers in place). 20 wrong h_t of a
+    T = 200 key replayed each mistake 20 times, and spent the run's diagnosis budget."""
+    memo_key = ("shared replays", tuple(sorted((k, repr(v)) for k, v in wrong.items())))
+    if memo_key not in graph.common:
+        out = []
+        for rank, swap, say in _candidates(graph, problem, single=False):
+            before: dict = {}
+            try:
+                _, venv, _ = graph.evaluate(wrong, swap, before)
+            except (ArithmeticError, TypeError, KeyError, ValueError, IndexError):
+                venv = None       # the mistake does not fit this problem (shapes, log 0)
+            out.append((rank, venv, before, say))
+        graph.common[memo_key] = out
+    step = graph.last_step()
+    names_ = (step.name, *step.same) if step is not None else (graph.target,)
+    hit = next((n for n in names_ if n in wrong), None)
+    out = []
+    for rank, venv, before, say in graph.common[memo_key]:
+        if venv is None or (hit is not None and hit not in before):
+            out.append((rank, None, None, say))
+            continue
+        venv = dict(venv)
+        if hit is not None:         # the target as its formula gave it, not as the key says
+            for n in names_:
+                venv[n] = before[hit]
+        value = venv[graph.target]
+        out.append((rank, entry(value, graph.index) if graph.index else value, venv, say))
+    return out
 
 
 def _numeric(answer, expected):
