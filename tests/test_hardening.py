@@ -240,7 +240,7 @@ def test_answers_times_steps_is_bounded_before_any_work(tmp_path):
 
 
 def test_answers_times_steps_is_bounded_over_the_run(tmp_path, monkeypatch):
-    """The files of one run share a limit too (1,000,000; 5 here): past it, each file is
+    """The files of one run share a limit too (800,000; 5 here): past it, each file is
     refused before any work on it, and the files before it are checked."""
     from rnn_cli.teach import budget
     from rnn_cli.teach.check import check_files

@@ -19,7 +19,7 @@ from ..derive.expr import value_in
 DIAGNOSIS_BUDGET = 20_000    # step evaluations for every replay of one run of `check`
 MAX_ANSWERS = 500            # answers in one file: a file with more is that file's error
 MAX_ANSWER_STEPS = 200_000   # answers x steps T in one file: 20 answers at T = 10,000
-MAX_RUN_STEPS = 1_000_000    # answers x steps T over the files of one run: 5 files at the limit
+MAX_RUN_STEPS = 800_000      # answers x steps T over the files of one run: 4 files at the limit
 MEMO_STEPS = 10_000          # steps T of the derivations a run keeps for the problems to come
 
 
