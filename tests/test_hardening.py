@@ -320,6 +320,10 @@ def counted_matches(monkeypatch) -> list:
     ("x = [\n" + "[1.5, 2],\n" * 90_000, "an array opened with [ is never closed"),
     ("x = {" + "a = 1, " * 130_000, "an inline table opened with { is never closed"),
     ("\n" * 900_000 + "x = [1", "line 900001: an array opened with [ is never closed"),
+    ("x = {" + "a = {b = 1}, " * 70_000, "an inline table opened with { is never closed"),
+    ("x = {" + "a.b = 1, " * 100_000, "an inline table opened with { is never closed"),
+    ("x = [" + '{a = {b = "c"}}, ' * 50_000, "an array opened with [ is never closed"),
+    ("x = [" + "'', [[1], 2], " * 60_000, "an array opened with [ is never closed"),
 ])
 def test_an_array_never_closed_is_refused_by_the_scan_in_few_matches(monkeypatch, text, what):
     """A megabyte of array values without their ] took tomllib 2 s to refuse, and the scan a

@@ -51,10 +51,22 @@ _TOKEN = re.compile(r'''
 
 
 # Runs the scan skips whole, as they change nothing it keeps but the line: in an array, its
-# numbers, commas, line breaks and innermost arrays ([1, 2]); in an inline table, its pairs of
-# a plain key and a plain value (a = 1,).
-_PLAIN = re.compile(r"""(?:[^\[\]{}"'\#]|\[[^\[\]{}"'\#]*+\])++""")
-_PAIRS = re.compile(r"""(?:[ \t]*+[A-Za-z0-9_-]++[ \t]*+=[ \t]*+[^\[\]{}"'\#,\n]*+,)++""")
+# numbers, commas, line breaks, short one-line strings, arrays and inline tables of at most
+# two levels ([[1], 2], {a = {b = 1}}: no dotted key in those); in an inline table, its pairs
+# of a key of at most 4 parts and such a value (a = 1, b.c = "x", d = {e = 2},). A string
+# skipped is shorter than MAX_STRING and closed on its line (_check_string's rules); a dotted
+# key of more parts is read token by token (tomllib's work on one grows with the square of
+# its parts), and the depth is checked again on the parsed document.
+_STRING = (r'(?:(?!""")"(?:[^"\\\n]|\\[^\n]){0,9990}+"'
+           r"|(?!''')'[^'\n]{0,9990}+')")
+_ARRAY1 = r"""\[[^\[\]{}"'\#]*+\]"""
+_TABLE1 = rf"""\{{(?:[^\[\]{{}}"'\#\n.]|{_STRING})*+\}}"""
+_INNER = (rf"""(?:\[(?:[^\[\]{{}}"'\#]|{_STRING}|{_ARRAY1})*+\]"""       # two levels at most
+          rf"""|\{{(?:[^\[\]{{}}"'\#\n.]|{_STRING}|{_TABLE1})*+\}})""")
+_KEY = r"[A-Za-z0-9_-]++(?:[ \t]*+\.[ \t]*+[A-Za-z0-9_-]++){0,3}+"   # 4 parts at most
+_PLAIN = re.compile(rf"""(?:[^\[\]{{}}"'\#]|{_STRING}|{_INNER})++""")
+_PAIRS = re.compile(rf"""(?:[ \t]*+{_KEY}[ \t]*+=[ \t]*+(?:{_STRING}|{_INNER}|
+                     [^\[\]{{}}"'\#,\n]*+)[ \t]*+,)++""", re.VERBOSE)
 
 
 def tokens(text: str):
