@@ -156,6 +156,21 @@ def test_check_never_writes_over_a_weights_file_a_problem_names(tmp_path, output
     assert (tmp_path / "w.npz").read_bytes() == b"PK\x03\x04 not read"
 
 
+def test_a_class_check_never_writes_over_a_weights_file_a_submission_names(tmp_path):
+    """With --keys a submission's own `weights` is not read (the key holds the problem); the
+    gradebook was written over the .npz it names."""
+    assert cli("variants", "assignment3", "--count", "2", "--seed", "1", "-o", "cls",
+               cwd=tmp_path).returncode == 0
+    (tmp_path / "w.npz").write_bytes(b"PK\x03\x04 not read")
+    (tmp_path / "sub.toml").write_text('weights = "w.npz"\n' + (
+        tmp_path / "cls" / "problems" / "s001.toml").read_text(encoding="utf-8")
+        + "[answers]\nh_1 = 1\n", encoding="utf-8")
+    r = cli("check", "sub.toml", "--keys", "cls/keys.toml", "-o", "w.npz", "--format", "csv",
+            cwd=tmp_path)
+    assert "--output w.npz: is the same file as the input w.npz" in one_line(r, 2)
+    assert (tmp_path / "w.npz").read_bytes() == b"PK\x03\x04 not read"
+
+
 def test_variants_never_write_over_the_problem_they_read(tmp_path):
     assert cli("variants", "assignment3", "--seed", "a", "--count", "2", "-o", "vv",
                cwd=tmp_path).returncode == 0

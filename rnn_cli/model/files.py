@@ -276,14 +276,14 @@ def read_toml(path: str | Path) -> dict:
         line = raw[:e.start].count(b"\n") + 1
         raise BadFile(f"not UTF-8 text (line {line}), expected a TOML file",
                       where=where) from None
-    return parse_toml(text.removeprefix("\ufeff"), where)
+    return _weights_named(parse_toml(text.removeprefix("\ufeff"), where), path)
 
 
 def tables(doc: dict, source: str) -> dict[str, dict]:
     """The problem tables of a document: itself when it is one problem, else its named tables."""
     if "params" in doc or "data" in doc or isinstance(doc.get("weights"), str):
-        return _weights_named({Path(source).stem: doc}, source)
-    found = _weights_named({k: v for k, v in doc.items() if isinstance(v, dict)}, source)
+        return {Path(source).stem: doc}
+    found = {k: v for k, v in doc.items() if isinstance(v, dict)}
     if not found:
         raise BadFile("no problem found: expected [params] and [data] tables, or named "
                       "problems such as [assignment3] with their own", where=source)
@@ -294,16 +294,17 @@ def tables(doc: dict, source: str) -> dict[str, dict]:
     return found
 
 
-def _weights_named(found: dict, source: str) -> dict:
-    """The problem tables, once the weights files they name are noted as inputs: no output
-    is written over one, even where the problem is refused before it is read (check of a
-    weights problem, which takes exact ones, wrote its report over the .npz)."""
+def _weights_named(doc: dict, path) -> dict:
+    """The document, once the weights files it names (at the top or in a problem table) are
+    noted as inputs: no output is written over one, even where it is never read (check
+    refuses a weights problem unread, and a class's submissions ignore the key; both wrote
+    their report over the .npz)."""
     from .outputs import note_input
-    for table in found.values():
+    for table in (doc, *(v for v in doc.values() if isinstance(v, dict))):
         name = table.get("weights")
         if isinstance(name, str) and name and "\0" not in name:
-            note_input(Path(source).parent / name)     # an absolute name stays as it is
-    return found
+            note_input(Path(path).parent / name)     # an absolute name stays as it is
+    return doc
 
 
 def examples_text() -> str:
