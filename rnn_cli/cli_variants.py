@@ -49,7 +49,8 @@ def variants(problem: Annotated[str, typer.Argument(help="A built-in problem's n
     ids = class_ids(count, None if roster is None else str(roster), id_column)
     pname, table, prob, where = load_table(problem, name)
     made = make(prob, table, ids, seed, where)
-    write_class(out, made, seed, where, fmt.value)
+    from .streams import ascii_wanted, to_ascii
+    write_class(out, made, seed, where, fmt.value, to_ascii if ascii_wanted() else None)
     for group in shared(made):
         print(f"rnn-solve: warning: {visible(' and '.join(group))} share a variant (the chance "
               "of the draw)", file=sys.stderr)

@@ -450,6 +450,37 @@ def test_ascii_output(tmp_path, env, extra, command):
         json.loads(r.stdout)
 
 
+def test_variants_with_ascii_write_ascii_files(tmp_path):
+    """--ascii holds for the files variants writes: the sheets in ASCII forms, the TOML files
+    with \\u escapes that read back as the title was (they kept é, σ and an emoji raw)."""
+    title = "Caf\u00e9 \u03c3 \U0001F600"
+    (tmp_path / "cafe.toml").write_text(
+        f'title = "{title}"\n[params]\nw_x = 0.5\nw_h = 1\nw_y = 2\n[data]\nx = [1, 2]\n'
+        "y = [1, 1]\n[answers]\nh_1 = 0.5\n", encoding="utf-8")
+    r = cli("variants", "cafe.toml", "--count", "2", "--seed", "1", "-o", "va", "--ascii",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    written = sorted((tmp_path / "va").rglob("*.*"))
+    assert len(written) == 5 and all(f.read_bytes().isascii() for f in written)
+    import tomllib
+    assert tomllib.loads((tmp_path / "va" / "problems" / "s001.toml").read_text())["title"] \
+        == title
+
+
+@pytest.mark.parametrize("command", [["check", "NAME", "--format", "json"],
+                                     ["forward", "-f", "NAME", "--format", "json"],
+                                     ["variants", "NAME", "--count", "1", "--seed", "1", "-o", "v"]])
+def test_a_file_name_that_is_not_utf8(tmp_path, command):
+    """A file name's undecodable bytes: JSON that reads (the raw bytes were written into
+    it), and variants that run (their seed's hash could not encode the name: exit 3)."""
+    name = os.fsdecode(b"bad\xff\xfe.toml")
+    (tmp_path / name).write_bytes((ROOT / "docs" / "examples" / "seed.toml").read_bytes())
+    r = cli(*[name if a == "NAME" else a for a in command], cwd=tmp_path)
+    assert r.returncode in (0, 1), r.stderr
+    if "json" in command:
+        json.loads(r.stdout)
+
+
 @pytest.mark.parametrize("extra", [["--ascii"], ["--ascii", "-o", "out.json"], []])
 def test_ascii_json_of_arrays_is_json(tmp_path, extra):
     """A weights-file (arrays) problem's JSON under --ascii: é and an emoji as \\u escapes

@@ -103,6 +103,14 @@ def toml(text) -> str:
                                             else f"\\U{ord(m[0]):08x}"), text) + '"'
 
 
+def toml_ascii(text: str) -> str:
+    """TOML text that rnn-solve wrote (every character beyond ASCII in a string or a comment)
+    in ASCII: each such character as its \\u or \\U escape, which a TOML string reads back
+    as the character and a comment shows as it is."""
+    return re.sub(r"[^\x00-\x7f]", lambda m: f"\\u{ord(m[0]):04x}" if ord(m[0]) <= 0xffff
+                  else f"\\U{ord(m[0]):08x}", text)
+
+
 def toml_key(text) -> str:
     """A TOML key: bare where it can be (letters, digits, _ and -), else quoted as toml()."""
     return text if _TOML_BARE.fullmatch(text) else toml(text)

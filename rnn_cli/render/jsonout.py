@@ -148,4 +148,4 @@ def dumps(obj, ascii: bool | None = None) -> str:
     return text if ascii else _RAW.sub(lambda m: json.dumps(m[0])[1:-1], text)
 
 
-_RAW = re.compile(f"[\x7f-\x9f{INVISIBLE}]")
+_RAW = re.compile(f"[\x7f-\x9f{INVISIBLE}\ud800-\udfff]")   # lone surrogates: a file name's bytes

@@ -159,13 +159,18 @@ def sheet_tex(v, seed: str) -> str:
         r"\end{document}", ""])
 
 
-def write_class(folder, variants, seed: str, source: str, fmt: str = "markdown") -> list:
+def write_class(folder, variants, seed: str, source: str, fmt: str = "markdown",
+                to_ascii=None) -> list:
     """Write DIR/problems/ID.toml, DIR/sheets/ID.md (or .tex) and DIR/keys.toml; returns the
-    paths written. The keys are written last and atomically."""
+    paths written. The keys are written last and atomically. `to_ascii` (--ascii): the
+    sheets through it, and the TOML files with every character beyond ASCII escaped."""
     from pathlib import Path
     from ..model.errors import BadFile
     from ..model.files import write_atomic
     from ..model.outputs import not_an_input
+    from ..model.safe import toml_ascii
+    sheet = to_ascii or (lambda text: text)
+    toml = toml_ascii if to_ascii else (lambda text: text)
     root = Path(folder)
     for v in variants:      # before anything is written: none of them is an input
         for sub, ext in (("problems", "toml"), ("sheets", "tex" if fmt == "latex" else "md")):
@@ -177,12 +182,12 @@ def write_class(folder, variants, seed: str, source: str, fmt: str = "markdown")
             (root / sub).mkdir(parents=True, exist_ok=True)
         for v in variants:
             p = root / "problems" / f"{v.student}.toml"
-            p.write_text(problem_toml(v, seed, source), encoding="utf-8")
+            p.write_text(toml(problem_toml(v, seed, source)), encoding="utf-8")
             s = root / "sheets" / (f"{v.student}.tex" if fmt == "latex" else f"{v.student}.md")
-            s.write_text(sheet_tex(v, seed) if fmt == "latex" else sheet_md(v, seed),
+            s.write_text(sheet(sheet_tex(v, seed) if fmt == "latex" else sheet_md(v, seed)),
                          encoding="utf-8")
             written += [p, s]
     except OSError as e:
         raise BadFile(f"cannot write there: {e.strerror or e}", where=str(folder)) from None
-    write_atomic(root / "keys.toml", keys_toml(variants, seed, source))
+    write_atomic(root / "keys.toml", toml(keys_toml(variants, seed, source)))
     return written + [root / "keys.toml"]

@@ -345,7 +345,8 @@ def degenerate(problem: Problem, names: list[str], shape: Shape):
 def rng_for(seed: str, problem: str, student: str) -> random.Random:
     """A student's own generator: SHA-256 of the seed, the problem and the id (never Python's
     hash(), which changes between runs)."""
-    digest = hashlib.sha256(f"{seed}\x00{problem}\x00{student}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{seed}\x00{problem}\x00{student}"      # a name's undecodable
+                            .encode("utf-8", "surrogatepass")).digest()    # bytes too
     return random.Random(int.from_bytes(digest, "big"))
 
 
