@@ -131,6 +131,13 @@ def test_many_wrong_forward_answers_share_their_replays(tmp_path):
     assert all(r.diagnosed for r in report.results)
 
 
+def test_an_unreadable_answer_is_shown_as_written(tmp_path):
+    """[[[0.5370]]] is too deep for any quantity: it is shown as the key writes it, not as
+    Python's [[[Decimal('0.5370')]]]."""
+    (r,) = check_files([write_key(tmp_path, SEED, {"h_1": "[[[0.5370]]]"})]).results
+    assert (r.verdict, r.answer.text) == ("invalid", "[[[0.5370]]]")
+
+
 # -- each mistake planted on purpose ----------------------------------------------------------
 
 def _dec(x, places=20):

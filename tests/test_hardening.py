@@ -383,7 +383,8 @@ def test_every_format_escapes_a_name(name):
     assert "<" not in html.replace("<p>", "").replace("</p>", "").replace("<br", "")
 
 
-@pytest.mark.parametrize("ch", ["\u2028", "\u2029", "\u200b", "\u00ad", "\ufeff", "\U000e0041"])
+@pytest.mark.parametrize("ch", ["\u2028", "\u2029", "\u200b", "\u00ad", "\ufeff", "\U000e0041",
+                                "\u3164", "\u034f"])
 def test_an_invisible_character_in_a_title_is_refused(tmp_path, ch):
     """A title is printed as it is, so a character that reads other than it is written (a
     line separator, a zero-width space, an invisible tag) is refused, naming the key."""

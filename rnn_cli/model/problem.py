@@ -10,6 +10,7 @@ from .names import CELL_PARAMS, CELL_STEPS, CELLS, PARAMS, Name, Quantity, param
     parse_name
 from .numbers import parse_number
 from .shapes import fit
+from .safe import HIDDEN
 
 ACTIVATIONS = ("identity", "tanh", "sigmoid", "relu")
 OUTPUTS = ("identity", "sigmoid", "softmax")
@@ -354,7 +355,8 @@ def build(table: dict, name: str, where: str) -> Problem:
     if len(title) > MAX_TITLE:
         raise InputError(f"{len(title):,} characters: a title has at most {MAX_TITLE}",
                          where=f"{where}: title")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in title):
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in title) or \
+            HIDDEN.search(title):
         raise InputError("control or formatting characters (an escape sequence, a direction "
                          "override) are not allowed in a title", where=f"{where}: title")
     return Problem(name=name, params=params, x=tuple(x), y=dict(zip(steps, y)),

@@ -26,14 +26,18 @@ import re
 # The characters that make text read other than it is written, and that no name needs: the
 # format characters of Unicode (category Cf: bidirectional marks, overrides and isolates,
 # zero-width spaces and joiners, the soft hyphen, the byte-order mark, the invisible tags
-# U+E0000 to U+E007F) and the line and paragraph separators U+2028 and U+2029.
-INVISIBLE = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+# U+E0000 to U+E007F), the line and paragraph separators U+2028 and U+2029, and the letters
+# and marks that print as nothing (the Hangul fillers, the combining grapheme joiner, the
+# Khmer inherent vowels).
+INVISIBLE = ("\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+             "\u17b4\u17b5\u180e\u200b-\u200f\u3164\uffa0"
              "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd"
              "\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
              "\U000e0001\U000e0020-\U000e007f")
 # C0 (newline and tab included: a name is one line), DEL, C1, the invisible characters above,
 # the noncharacters XML 1.0 forbids and lone surrogates, which no encoder writes.
 _CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}\ud800-\udfff\ufffe\uffff]")
+HIDDEN = re.compile(f"[{INVISIBLE}]")     # a title with one is refused (model/problem.py)
 _CONTROL_KEEP_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{INVISIBLE}"
                                  "\ud800-\udfff\ufffe\uffff]")
 # what CommonMark or GitHub could read as syntax: emphasis, code, links and images, HTML and

@@ -421,11 +421,22 @@ def _printed_by_code(ans: Answer) -> bool:
     return ans.produced is not None or any(p.produced is not None for p in ans.parts)
 
 
+def as_written(raw) -> str:
+    """A value of the key as TOML writes it: [[0.5370]], not [[Decimal('0.5370')]]."""
+    if isinstance(raw, list):
+        return "[" + ", ".join(as_written(v) for v in raw) + "]"
+    if isinstance(raw, dict):
+        return "{" + ", ".join(f"{k} = {as_written(v)}" for k, v in raw.items()) + "}"
+    if isinstance(raw, bool):
+        return str(raw).lower()
+    return f'"{raw}"' if isinstance(raw, str) else str(raw)
+
+
 def _invalid(file: str, problem: str, key: str, raw, error: InputError,
              expected=None) -> Result:
     """An answer that cannot be read: verdict invalid, the reason as its diagnosis."""
     from ..model.errors import one_line, quoted
-    text = raw if isinstance(raw, str) else str(raw)
+    text = raw if isinstance(raw, str) else as_written(raw)
     reason = error.args[0] if error.args and error.args[0] else str(error)
     shown = one_line(quoted(text)[1:-1] if len(text) > 60 else text)
     key = one_line(quoted(key)[1:-1] if len(key) > 60 else key)  # from outside: no control
