@@ -923,3 +923,18 @@ def test_checks_input_errors_are_said_when_the_report_cannot_be_written(tmp_path
     assert r.stderr.decode().splitlines() == [
         "rnn-solve: error: missing.toml: no such file",
         "rnn-solve: error: cannot write to standard output: No space left on device"]
+
+
+def test_input_errors_name_the_file_they_come_from(tmp_path):
+    """An unknown answer in the file variants reads, and a weights file without x given
+    alone, were reported as 'answers: ...' and 'flags: ...'."""
+    import numpy as np
+    (tmp_path / "unk.toml").write_text('[params]\nw_x = 0.5\nw_h = 1\nw_y = 2\n[data]\n'
+                                       "x = [1, 2]\ny = [1, 1]\n[answers]\nh_9 = 0.5\n")
+    err = one_line(cli("variants", "unk.toml", "--count", "1", "--seed", "1", "-o", "v",
+                       cwd=tmp_path), 2)
+    assert "unk.toml: answers: unknown quantity 'h_9'" in err
+    np.savez(tmp_path / "nox.npz", W_xh=np.ones((1, 1)), W_hh=np.ones((1, 1)),
+             W_hy=np.ones((1, 1)), b_h=np.zeros(1), b_y=np.zeros(1))
+    err = one_line(cli("forward", "--weights", "nox.npz", cwd=tmp_path), 2)
+    assert "error: --weights nox.npz: missing the inputs" in err

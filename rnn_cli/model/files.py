@@ -415,6 +415,8 @@ def load(path: str | None, name: str | None, flags: dict | None = None,
     name, table = pick(found, name, source)
     where = f"{source}: [{name}]" if path is None and source != "flags" or len(found) > 1 \
         else source
+    if source == "flags" and (arrays or {}).get("weights"):
+        where = f"--weights {arrays['weights']}"      # the file the problem comes from
     if flags:
         table = overlay(table, flags, where)
         given = ", ".join(_flag_name(k, v) for k, v in flags.items())

@@ -168,11 +168,14 @@ def draw(problem: Problem, table: dict, vary: dict, rng: random.Random) -> dict:
 
 # -- the answers and the checks -----------------------------------------------------------------
 
-def answer_names(problem: Problem, table: dict) -> list[str]:
-    """The answers of the original's key, or a default set: every h_t and y_hat_t, the
-    losses, and the gradient of every weight."""
+def answer_names(problem: Problem, table: dict, where: str = "") -> list[str]:
+    """The answers of the original's key (each a quantity of the problem, else an error
+    naming the file's answers), or a default set: every h_t and y_hat_t, the losses, and
+    the gradient of every weight."""
     given = table.get("answers")
     if isinstance(given, dict) and given:
+        for n in given:
+            problem.resolve(n, f"{where}: answers" if where else "answers")
         return list(given)
     names = [f"{b}_{t}" for t in range(1, problem.T + 1) for b in ("h", "y_hat")]
     names += [f"L_{t}" for t in problem.targets] + ["L"]
@@ -354,7 +357,7 @@ def make(problem: Problem, table: dict, students: list[str], seed: str,
          where: str = "") -> list[Variant]:
     """A variant for each student (in the order given)."""
     vary = _vary(problem, table, where or problem.source)
-    names = answer_names(problem, table)
+    names = answer_names(problem, table, where or problem.source)
     shape = shape_of(problem, names)
     out = []
     for sid in students:
