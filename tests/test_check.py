@@ -131,6 +131,23 @@ def test_many_wrong_forward_answers_share_their_replays(tmp_path):
     assert all(r.diagnosed for r in report.results)
 
 
+@pytest.mark.parametrize("T", [3, 38, 200])
+def test_a_one_place_mistake_early_in_a_long_sequence_is_named(tmp_path, T):
+    """h_3 with w_h in place of w_x: its derivation is a few steps whatever T is (the
+    forward graph held all 4T of them, and past 150 the one-place mistakes were not tried:
+    from T = 38 the answer was 'wrong' with no diagnosis)."""
+    d = {"activation": "tanh", "loss": "squared",
+         "params": {"w_x": "0.6", "w_h": "0.5", "w_y": "1.2", "b_h": "0.1"},
+         "data": {"x": ["0.5"] * T, "y": ["0.1"] * T}}
+    with mpmath.workdps(60):
+        h2 = evaluate(d)["h_2"]
+        planted = mpmath.tanh(mpmath.mpf("0.5") * h2 + mpmath.mpf("0.5") * mpmath.mpf("0.5")
+                              + mpmath.mpf("0.1"))
+    r = _planted(tmp_path, d, "h_3", f'"{_dec(planted, 8)}"')
+    assert r.verdict == "wrong"
+    assert any("w_h was used where w_x belongs" in s for s in r.diagnosis), r.diagnosis
+
+
 def test_an_unreadable_answer_is_shown_as_written(tmp_path):
     """[[[0.5370]]] is too deep for any quantity: it is shown as the key writes it, not as
     Python's [[[Decimal('0.5370')]]]."""

@@ -205,6 +205,17 @@ def as_number(ans: Answer, value) -> Answer:
     return replace(ans.parts[0], name=ans.name)
 
 
+def as_written(raw) -> str:
+    """A value of the key as TOML writes it: [[0.5370]], not [[Decimal('0.5370')]]."""
+    if isinstance(raw, list):
+        return "[" + ", ".join(as_written(v) for v in raw) + "]"
+    if isinstance(raw, dict):
+        return "{" + ", ".join(f"{k} = {as_written(v)}" for k, v in raw.items()) + "}"
+    if isinstance(raw, bool):
+        return str(raw).lower()
+    return f'"{raw}"' if isinstance(raw, str) else str(raw)
+
+
 def wrong_entries(ans: Answer, value) -> list[str]:
     """The entries of a vector or matrix answer that do not match, by name."""
     if not ans.parts or not isinstance(value, Mat):

@@ -14,7 +14,7 @@ Every answer is a step of a derivation (forward steps, then the gradient's). Its
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answers import Answer, as_number, as_row, at_depth, wrong_entries
+from .answers import Answer, as_number, as_row, as_written, at_depth, wrong_entries
 from .budget import depends, stated_as
 from .formulas import data_value, read_answer
 from ..derive.bptt import PATHS_MAX_T
@@ -98,6 +98,15 @@ class Graph:
                                      None)
         return self.memo["last"]
 
+    def end(self) -> int:
+        """The number of steps up to the target's last one: the answer's own derivation (a
+        forward answer's graph holds every forward step, the later ones too)."""
+        if "end" not in self.memo:
+            last = self.last_step()
+            self.memo["end"] = next((i + 1 for i in range(len(self.steps) - 1, -1, -1)
+                                     if self.steps[i] is last), len(self.steps))
+        return self.memo["end"]
+
     def reads(self, names_) -> bool:
         """Whether the target's value depends on any of these names (a step or an input on
         the way to it)."""
@@ -118,17 +127,19 @@ class Graph:
             self.memo["upstream"] = seen
         return not self.memo["upstream"].isdisjoint(names_)
 
-    def evaluate(self, overrides: dict, swap: dict | None = None, before: dict | None = None):
+    def evaluate(self, overrides: dict, swap: dict | None = None, before: dict | None = None,
+                 stop: bool = False):
         """The target's value with some steps' values replaced (`overrides`: name -> value)
         and some steps' formulas replaced (`swap`: name -> Expr). Returns (value, env, deps),
         deps[name] being the overridden names that name's value depends on. `before`, where
         given, receives for each overridden step the value its own formula gives first.
+        `stop`: no step after the target's is computed (they cannot change its value).
 
         Only the steps downstream of a replacement are computed again; every other step
         keeps its value from the derivation as it stands (computed once, kept in common)."""
         env = self.base_env()
         if overrides or swap:
-            return self._replay(overrides, swap or {}, before)
+            return self._replay(overrides, swap or {}, before, self.end() if stop else None)
         env = dict(env)                    # nothing replaced: nothing to compute
         value = env[self.target]
         return (entry(value, self.index) if self.index else value), env, {}
@@ -172,10 +183,11 @@ class Graph:
                                           for s in self.steps[len(done):]]
         return self.common["plan"]
 
-    def _replay(self, overrides: dict, swap: dict, before: dict | None = None):
+    def _replay(self, overrides: dict, swap: dict, before: dict | None = None,
+                end: int | None = None):
         """evaluate() with replacements: start from the derivation's own values and compute
-        again only the steps that a replaced value or formula reaches."""
-        plan = self.plan()
+        again only the steps that a replaced value or formula reaches (up to step `end`)."""
+        plan = self.plan() if end is None else self.plan()[:end]
         env, deps = dict(self.common["base_env"]), {}
         changed: set[str] = set()
         for n in overrides.keys() & self.given.keys():   # a key may restate a parameter
@@ -360,7 +372,9 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
         ok[str(name)] = ans.matches(expected[str(name)])
     # the key's wrong answers, by the name of the step they stand for
     stated = {str(n): a.given for n, a in parsed if not ok[str(n)]}
-    results = []
+    # each wrong answer's one-place mistakes get an even share of half the budget left; the
+    # rest is for the mistakes made everywhere, whose replays are longer and shared
+    results, share = [], (budget.limit - budget.used) // max(2 * len(stated), 1)
     for name, ans in parsed:
         n = str(name)
         if ok[n]:
@@ -390,7 +404,7 @@ def check_problem(problem, answers: dict, file: str, memo: dict | None = None,
             if problem.T <= MAX_DIAGNOSED_T:    # (the mistakes engine is imported only here)
                 from .mistakes import diagnose
                 found = list(diagnose(gs[n], ans, expected[n], problem, others, right, key,
-                                      wrong=stated))
+                                      wrong=stated, share=share))
             diagnosed = True
         except BudgetSpent:
             found, diagnosed = [not_diagnosed(budget.limit)], False
@@ -419,17 +433,6 @@ def _right_value(fwd, shared: dict, name):
 
 def _printed_by_code(ans: Answer) -> bool:
     return ans.produced is not None or any(p.produced is not None for p in ans.parts)
-
-
-def as_written(raw) -> str:
-    """A value of the key as TOML writes it: [[0.5370]], not [[Decimal('0.5370')]]."""
-    if isinstance(raw, list):
-        return "[" + ", ".join(as_written(v) for v in raw) + "]"
-    if isinstance(raw, dict):
-        return "{" + ", ".join(f"{k} = {as_written(v)}" for k, v in raw.items()) + "}"
-    if isinstance(raw, bool):
-        return str(raw).lower()
-    return f'"{raw}"' if isinstance(raw, str) else str(raw)
 
 
 def _invalid(file: str, problem: str, key: str, raw, error: InputError,

@@ -57,31 +57,49 @@ def _parts(name: str):
 
 # -- single-site mistakes: one step rewritten --------------------------------------------------
 
-def _single_site(graph, env):
+def _single_site(graph, env, share: int | None = None):
+    """The one-place mistakes of the steps the answer depends on, nearest first, while their
+    replays fit in `share` step evaluations (a replay of a mistake at a step recomputes at
+    most the steps from it to the answer's): a key of many wrong answers gives each its
+    part of the run's budget, the nearest steps (the likeliest places) first."""
+    end = graph.end()
+    index = {id(s): i for i, s in enumerate(graph.steps[:end])}
+    spent = 0
     for step in _upstream(graph)[:MAX_SITES]:
-        e = _step_formula(step)
-        for i, node in enumerate(walk(e)):
-            if not isinstance(node, Sym):
-                continue
-            if node.name in WEIGHTS:
-                for other in WEIGHTS:
-                    if other != node.name:
-                        new = _replace_at(e, i, Sym(env[other], other))
-                        yield 1, {step.name: new}, lambda v, s=step, n=new, o=other, w=node.name: (
-                            f"{o} was used where {w} belongs: {s.name} = {text(n, star=True)} "
-                            f"= {fmt(v[s.name])}")
-            parts = _parts(node.name)
-            if parts and step.stage in ("hidden", "output", "loss", "factor", "adjoint",
-                                        "term", "total"):
-                base, t = parts
-                for u in (t - 1, t + 1):
-                    other = f"{base}_{u}"
-                    if other in env and other != step.name:
-                        new = _replace_at(e, i, Sym(env[other], other))
-                        yield 2, {step.name: new}, lambda v, s=step, n=new, o=other, w=node.name: (
-                            f"{o} was used where {w} belongs (a time index off by one): "
-                            f"{s.name} = {text(n, star=True)} = {fmt(v[s.name])}")
-        yield from _dropped_terms(step)
+        cost = end - index.get(id(step), 0)
+        for candidate in _at_step(step, env):
+            spent += cost
+            if share is not None and spent > share:
+                return
+            yield candidate
+
+
+def _at_step(step, env):
+    """The one-place mistakes of one step: a weight for another, a time index off by one, a
+    term left out."""
+    e = _step_formula(step)
+    for i, node in enumerate(walk(e)):
+        if not isinstance(node, Sym):
+            continue
+        if node.name in WEIGHTS:
+            for other in WEIGHTS:
+                if other != node.name:
+                    new = _replace_at(e, i, Sym(env[other], other))
+                    yield 1, {step.name: new}, lambda v, s=step, n=new, o=other, w=node.name: (
+                        f"{o} was used where {w} belongs: {s.name} = {text(n, star=True)} "
+                        f"= {fmt(v[s.name])}")
+        parts = _parts(node.name)
+        if parts and step.stage in ("hidden", "output", "loss", "factor", "adjoint",
+                                    "term", "total"):
+            base, t = parts
+            for u in (t - 1, t + 1):
+                other = f"{base}_{u}"
+                if other in env and other != step.name:
+                    new = _replace_at(e, i, Sym(env[other], other))
+                    yield 2, {step.name: new}, lambda v, s=step, n=new, o=other, w=node.name: (
+                        f"{o} was used where {w} belongs (a time index off by one): "
+                        f"{s.name} = {text(n, star=True)} = {fmt(v[s.name])}")
+    yield from _dropped_terms(step)
 
 
 def _dropped_terms(step):
@@ -249,14 +267,16 @@ def _activation_slips(graph, p, env):
 # -- the diagnosis -----------------------------------------------------------------------------
 
 def diagnose(graphs, answer, expected, problem, stated: dict, right: set,
-             key: dict | None = None, wrong: dict | None = None) -> list[str]:
+             key: dict | None = None, wrong: dict | None = None,
+             share: int | None = None) -> list[str]:
     """Plain sentences naming the likely mistakes behind a wrong answer, most likely first;
     only those that agree with the key's right answers (`key`: name -> Answer). `stated`:
     the key's other wrong answers; `wrong`: all of them, this one too (its replays are
-    shared with the key's other answers on the same steps)."""
+    shared with the key's other answers on the same steps); `share`: the step evaluations
+    its one-place mistakes may take (_single_site)."""
     from .ranking import order
     for graph in graphs:
-        found = _reproduce(graph, answer, problem, stated, key or {}, wrong)
+        found = _reproduce(graph, answer, problem, stated, key or {}, wrong, share)
         if found:
             break
     else:
@@ -275,7 +295,7 @@ def diagnose(graphs, answer, expected, problem, stated: dict, right: set,
     return unique
 
 
-def _replays(graph, problem, overrides: dict, single: bool = True) -> list:
+def _replays(graph, problem, overrides: dict, single: bool = True, share=None) -> list:
     """(rank, value, env, say) of the derivation replayed with each candidate mistake, the
     key's `overrides` in place; value None where the mistake does not fit. Kept in the graph:
     every key to the same exercise with the same overrides reuses them; where the candidates
@@ -286,9 +306,9 @@ def _replays(graph, problem, overrides: dict, single: bool = True) -> list:
     memo_key = ("replays", single, tuple(sorted((k, repr(v)) for k, v in overrides.items())))
     if memo_key not in store:
         out = []
-        for rank, swap, say in _candidates(graph, problem, single):
-            try:
-                _, venv, _ = graph.evaluate(overrides, swap)
+        for rank, swap, say in _candidates(graph, problem, single, share):
+            try:    # an answer's own replays stop at its step: no later step changes it
+                _, venv, _ = graph.evaluate(overrides, swap, stop=store is graph.memo)
             except (ArithmeticError, TypeError, KeyError, ValueError, IndexError):
                 venv = None   # the mistake does not fit this problem (shapes, log 0)
             out.append((rank, venv, say))
@@ -300,7 +320,7 @@ def _replays(graph, problem, overrides: dict, single: bool = True) -> list:
 def _store(graph, problem, single: bool) -> dict:
     """Where a graph's candidates and replays are kept: its `common` (shared by the answers
     on the same steps) where they do not depend on the answer, else its own memo."""
-    own = single and (len(graph.steps) <= MAX_GRAPH or problem.cell != "rnn")
+    own = single and (graph.end() <= MAX_GRAPH or problem.cell != "rnn")
     return graph.memo if own else graph.common
 
 
@@ -309,7 +329,7 @@ def _target(graph, env):
     return entry(value, graph.index) if graph.index else value
 
 
-def _candidates(graph, problem, single: bool) -> list:
+def _candidates(graph, problem, single: bool, share=None) -> list:
     """(rank, swap, say) of each mistake that changes this derivation; kept in the graph."""
     store = _store(graph, problem, single)
     if ("candidates", single) in store:
@@ -317,7 +337,7 @@ def _candidates(graph, problem, single: bool) -> list:
     _, env, _ = graph.evaluate({})
     # each candidate re-evaluates the derivation: on a long one only the systematic
     # mistakes (a handful) are tried, so that checking a key stays a matter of seconds
-    sites = _single_site(graph, env) if single and len(graph.steps) <= MAX_GRAPH else ()
+    sites = _single_site(graph, env, share) if single and graph.end() <= MAX_GRAPH else ()
     if single and problem.cell != "rnn":   # gated cells: their own mistakes, and the loss's
         from .gated_mistakes import candidates as gated
         sites = gated(graph, problem, env)
@@ -326,11 +346,11 @@ def _candidates(graph, problem, single: bool) -> list:
     return out
 
 
-def _reproduce(graph, answer, problem, stated, key=None, wrong=None):
+def _reproduce(graph, answer, problem, stated, key=None, wrong=None, share=None):
     from .ranking import agrees, changed
     base = graph.memo.get("base_env")
     found = [(rank, say(venv), changed(base, venv))
-             for rank, value, venv, say in _replays(graph, problem, {})
+             for rank, value, venv, say in _replays(graph, problem, {}, share=share)
              if value is not None and answer.matches(value) and agrees(venv, key or {})]
     # else a systematic mistake on top of the key's own earlier answers, where this derivation
     # reads them (each key has its own: a replay of every single slip per key is too slow for
