@@ -82,10 +82,11 @@ def ascii_forms(renderable, to_ascii):
     if isinstance(renderable, str):
         return to_ascii(renderable)
     if isinstance(renderable, Text):
-        if renderable.plain.isascii() or renderable.spans:   # spans would lose their place
-            return renderable
         out = renderable.copy()
-        out.plain = to_ascii(renderable.plain)
+        if not (renderable.plain.isascii() or renderable.spans):  # spans would lose their place
+            out.plain = to_ascii(renderable.plain)
+        if out.overflow == "ellipsis":      # Rich's … would become ... after the layout
+            out.overflow = "fold"
         return out
     if isinstance(renderable, Group):
         renderable._renderables = [ascii_forms(r, to_ascii) for r in renderable._renderables]
@@ -94,6 +95,7 @@ def ascii_forms(renderable, to_ascii):
             if getattr(renderable, attr) is not None:
                 setattr(renderable, attr, ascii_forms(getattr(renderable, attr), to_ascii))
         for column in renderable.columns:
+            column.overflow = "fold"        # no … cut in by Rich, which ASCII widens to ...
             column.header = ascii_forms(column.header, to_ascii)
             column.footer = ascii_forms(column.footer, to_ascii)
             column._cells = [ascii_forms(c, to_ascii) for c in column._cells]
