@@ -339,6 +339,9 @@ def counted_matches(monkeypatch) -> list:
     ("x = {" + "a.b = 1, " * 100_000, "an inline table opened with { is never closed"),
     ("x = [" + '{a = {b = "c"}}, ' * 50_000, "an array opened with [ is never closed"),
     ("x = [" + "'', [[1], 2], " * 60_000, "an array opened with [ is never closed"),
+    ("=" * 300_000, "not valid TOML"),             # the scan stops at the first of these,
+    ("x = {" + "." * 300_000, "not valid TOML"),   # and tomllib refuses them at once (they
+    ("a" + "..a" * 100_000, "not valid TOML"),     # took the scan a second token by token)
 ])
 def test_an_array_never_closed_is_refused_by_the_scan_in_few_matches(monkeypatch, text, what):
     """A megabyte of array values without their ] took tomllib 2 s to refuse, and the scan a

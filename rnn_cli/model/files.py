@@ -112,6 +112,9 @@ def _scan(text: str, where: str) -> None:
         is_key = kind in ("str", "bare")
         if is_key and mode in ("header", "key", "ikey") and parts and last != ".":
             return          # two key parts without a dot: not TOML, tomllib says where
+        if not is_key and tok in ".=" and mode in ("header", "key", "ikey") and \
+                (not parts or last == "."):
+            return          # a key that begins with a dot or an =, or `a..b`: the same
         last = tok
         if mode == "start":
             if tok == "[":
@@ -122,6 +125,8 @@ def _scan(text: str, where: str) -> None:
                                    "500 answers needs far fewer)", where=where)
             elif is_key:
                 mode, parts = "key", 1
+            else:
+                return      # a line that begins with neither a key nor [: tomllib says so
         elif mode == "header":
             if is_key:
                 parts += 1
