@@ -14,6 +14,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -39,7 +40,8 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail("chromium is not installed: .ci/run must install Debian's chromium")
         pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium)")
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile as it is removed
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         b = Browser(profile)
         try:
             yield b
@@ -62,13 +64,17 @@ class Browser:
         self.proc = subprocess.Popen([BROWSER, *FLAGS, f"--user-data-dir={profile}",
                                       "about:blank"], pass_fds=(3, 4), preexec_fn=fds,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
         os.close(to_child)
         os.close(from_child)
         self._buf, self._id, self.events = b"", 0, []
 
     def close(self):
-        self.proc.kill()
+        """Chromium and its helper processes (its own process group), all ended."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait(timeout=30)
         os.close(self._in)
         os.close(self._out)
