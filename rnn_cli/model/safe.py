@@ -51,8 +51,14 @@ def _escape(ch: str) -> str:
     code = ord(ch)
     if ch in "\n\t\r":
         return repr(ch)[1:-1]
-    return f"\\x{code:02x}" if code <= 0xff else f"\\u{code:04x}" if code <= 0xffff \
-        else f"\\U{code:08x}"
+    return f"\\x{code:02x}" if code <= 0xff else _unicode_escape(ch)
+
+
+def _unicode_escape(ch: str) -> str:
+    """\\u and four hex digits, or \\U and eight beyond the first plane (Python's and TOML's
+    escapes alike)."""
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xffff else f"\\U{code:08x}"
 
 
 def visible(text, lines: bool = False) -> str:
@@ -103,16 +109,14 @@ def toml(text) -> str:
     surrogate (a file name's undecodable byte) has no TOML form and is written as U+FFFD."""
     text = _SURROGATE.sub("\ufffd", text if isinstance(text, str) else str(text))
     return '"' + _TOML_ESCAPE.sub(
-        lambda m: _TOML_SHORT.get(m[0]) or (f"\\u{ord(m[0]):04x}" if ord(m[0]) <= 0xffff
-                                            else f"\\U{ord(m[0]):08x}"), text) + '"'
+        lambda m: _TOML_SHORT.get(m[0]) or _unicode_escape(m[0]), text) + '"'
 
 
 def toml_ascii(text: str) -> str:
     """TOML text that rnn-solve wrote (every character beyond ASCII in a string or a comment)
     in ASCII: each such character as its \\u or \\U escape, which a TOML string reads back
     as the character and a comment shows as it is."""
-    return re.sub(r"[^\x00-\x7f]", lambda m: f"\\u{ord(m[0]):04x}" if ord(m[0]) <= 0xffff
-                  else f"\\U{ord(m[0]):08x}", text)
+    return re.sub(r"[^\x00-\x7f]", lambda m: _unicode_escape(m[0]), text)
 
 
 def toml_key(text) -> str:

@@ -14,6 +14,7 @@ from ..derive.expr import Const, Diff, Had, Power, Prod, Quot, Sum, Sym, const, 
     sub, text, transform, walk
 from ..model.numbers import exact_text, fmt, is_exact
 from ..model.matrix import entry
+from .budget import stated_as
 
 WEIGHTS = ("w_x", "w_h", "w_y")
 MAX_EXPLANATIONS = 3
@@ -385,7 +386,7 @@ def _shared_replays(graph, problem, wrong: dict) -> list:
         graph.common[memo_key] = out
     step = graph.last_step()
     names_ = (step.name, *step.same) if step is not None else (graph.target,)
-    hit = next((n for n in names_ if n in wrong), None)
+    hit = stated_as(names_, wrong)
     out = []
     for rank, venv, before, say in graph.common[memo_key]:
         if venv is None or (hit is not None and hit not in before):
@@ -395,8 +396,7 @@ def _shared_replays(graph, problem, wrong: dict) -> list:
         if hit is not None:         # the target as its formula gave it, not as the key says
             for n in names_:
                 venv[n] = before[hit]
-        value = venv[graph.target]
-        out.append((rank, entry(value, graph.index) if graph.index else value, venv, say))
+        out.append((rank, _target(graph, venv), venv, say))
     return out
 
 
